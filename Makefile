@@ -1,0 +1,28 @@
+# symbl_fdw: PostgreSQL foreign data wrapper for the Symbl.ai conversations API
+
+MODULE_big = symbl_fdw
+OBJS = \
+	src/auth.o \
+	src/connection.o \
+	src/deparse.o \
+	src/http.o \
+	src/option.o \
+	src/response.o \
+	src/symbl_fdw.o
+
+EXTENSION = symbl_fdw
+DATA = sql/symbl_fdw--0.1.sql
+PGFILEDESC = "symbl_fdw - foreign data wrapper for Symbl.ai conversations"
+
+PG_CPPFLAGS = -Isrc
+# -Wno-unused-parameter: PostgreSQL's own headers and the FDW callback
+# signatures have parameters a function may not need.
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter
+SHLIB_LINK = -lcurl -ljson-c
+
+REGRESS = $(shell cat test/schedule 2>/dev/null)
+REGRESS_OPTS = --load-extension=symbl_fdw
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

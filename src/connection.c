@@ -1,0 +1,428 @@
+/*-------------------------------------------------------------------------
+ *
+ * connection.c
+ *		  The backend side of HTTP: owns the per-backend client, waits for
+ *		  transfers while honouring query cancel, retries with backoff, and
+ *		  turns failures into ereports.
+ *
+ * Every call in flight is tied to the memory context that was current when
+ * it started.  If the query fails (an error, a cancel, statement_timeout),
+ * deleting that context releases the transfer and its buffers, so a failed
+ * query leaves nothing behind in libcurl.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+#include "utils/wait_event.h"
+
+#include "http.h"
+#include "symbl_fdw.h"
+
+/* how often a wait for the network looks at pending interrupts */
+#define POLL_INTERVAL_MS 100
+#define BACKOFF_BASE_MS 200
+#define BACKOFF_CAP_MS 30000
+#define RETRY_AFTER_CAP_MS 300000
+
+static SymblHttp *backend_http = NULL;
+
+typedef struct CallGuard
+{
+	SymblHttpCall *call;
+	MemoryContextCallback cleanup;
+} CallGuard;
+
+/* The outcome of one exchange, copied out of libcurl's buffers */
+typedef struct Exchange
+{
+	long		status;
+	char	   *body;
+	size_t		len;
+	size_t		wire_bytes;
+} Exchange;
+
+static SymblHttp *
+get_http(void)
+{
+	if (backend_http == NULL)
+	{
+		char		err[256];
+
+		backend_http = symbl_http_create(err, sizeof(err));
+		if (backend_http == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
+					 errmsg("could not initialize the HTTP client"),
+					 errdetail("%s", err)));
+	}
+	return backend_http;
+}
+
+static void
+release_guarded_call(void *arg)
+{
+	CallGuard  *guard = arg;
+
+	if (guard->call != NULL && backend_http != NULL)
+		symbl_http_release(backend_http, guard->call);
+	guard->call = NULL;
+}
+
+static CallGuard *
+start_call(const SymblHttpRequest *request)
+{
+	SymblHttp  *http = get_http();
+	CallGuard  *guard = palloc0(sizeof(CallGuard));
+	char		err[256];
+
+	guard->cleanup.func = release_guarded_call;
+	guard->cleanup.arg = guard;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &guard->cleanup);
+
+	guard->call = symbl_http_start(http, request, err, sizeof(err));
+	if (guard->call == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_UNABLE_TO_CREATE_EXECUTION),
+				 errmsg("could not start a request to the Symbl API"),
+				 errdetail("%s", err)));
+	return guard;
+}
+
+/*
+ * Wait for a transfer, looking at interrupts between short polls: a cancel or
+ * statement_timeout raises its own error here, and the guard's context
+ * callback then aborts the transfer.
+ */
+static const SymblHttpResponse *
+wait_call(CallGuard *guard)
+{
+	const SymblHttpResponse *response = symbl_http_response(guard->call);
+
+	while (response->outcome == SYMBL_HTTP_PENDING)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (symbl_http_drive(backend_http, POLL_INTERVAL_MS) < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("the HTTP client failed while waiting for the Symbl API")));
+	}
+	return response;
+}
+
+static void
+sleep_interruptibly(long ms)
+{
+	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+
+	for (;;)
+	{
+		long		remaining;
+
+		CHECK_FOR_INTERRUPTS();
+		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), end);
+		if (remaining <= 0)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 remaining, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+static bool
+is_retryable(const SymblHttpResponse *response)
+{
+	if (response->outcome == SYMBL_HTTP_TRANSPORT_ERROR)
+		return true;
+	if (response->outcome != SYMBL_HTTP_COMPLETE)
+		return false;
+	return response->status == 429 || response->status == 500 ||
+		response->status == 502 || response->status == 503 ||
+		response->status == 504;
+}
+
+/*
+ * Exponential backoff with jitter, unless the server said how long to wait.
+ * Returns -1 when the server asks for a wait longer than we are willing to
+ * sleep inside a query.
+ */
+static long
+retry_delay_ms(const SymblHttpResponse *response, int attempt)
+{
+	long		delay;
+
+	if (response->retry_after_ms >= 0)
+		return response->retry_after_ms <= RETRY_AFTER_CAP_MS ?
+			response->retry_after_ms : -1;
+
+	delay = BACKOFF_BASE_MS << Min(attempt, 16);
+	delay = Min(delay, BACKOFF_CAP_MS);
+	return delay / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (delay / 2));
+}
+
+static void
+report_transport_failure(const SymblHttpResponse *response,
+						 const SymblConnection *conn, const char *what)
+{
+	switch (response->outcome)
+	{
+		case SYMBL_HTTP_TIMED_OUT:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("request to the Symbl API timed out"),
+					 errdetail("%s: %s", what, response->error),
+					 errhint("The server's connect_timeout_ms is %d and request_timeout_ms is %d.",
+							 conn->opts.connect_timeout_ms,
+							 conn->opts.request_timeout_ms)));
+			break;
+		case SYMBL_HTTP_TOO_LARGE:
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("response from the Symbl API is larger than %d MB",
+							conn->opts.max_response_mb),
+					 errdetail("%s", what),
+					 errhint("Lower the server's page_size or raise max_response_mb.")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
+					 errmsg("could not reach the Symbl API"),
+					 errdetail("%s: %s", what, response->error),
+					 errhint("Check the server option base_url (server \"%s\").",
+							 conn->server_name)));
+	}
+}
+
+static char *
+copy_body(const SymblHttpResponse *response, MemoryContext cxt)
+{
+	char	   *body = MemoryContextAllocHuge(cxt, response->body_len + 1);
+
+	memcpy(body, response->body, response->body_len);
+	body[response->body_len] = '\0';
+	return body;
+}
+
+/*
+ * One HTTP exchange with retries on 429, 5xx and transport errors.  Any HTTP
+ * answer that is not retried (or is still failing when the retries are used
+ * up) is returned for the caller to judge; only transport failures are
+ * reported here.  `what` names the request in messages and never carries a
+ * secret.
+ */
+static Exchange
+exchange(const SymblConnection *conn, const SymblHttpRequest *request,
+		 const char *what, MemoryContext cxt, SymblScanStats *stats)
+{
+	Exchange	result = {0};
+	int			attempt;
+
+	for (attempt = 0;; attempt++)
+	{
+		CallGuard  *guard = start_call(request);
+		const SymblHttpResponse *response = wait_call(guard);
+		long		delay = -1;
+
+		if (stats != NULL)
+			stats->requests++;
+		if (is_retryable(response) && attempt < conn->opts.max_retries)
+			delay = retry_delay_ms(response, attempt);
+		if (delay >= 0)
+		{
+			release_guarded_call(guard);
+			if (stats != NULL)
+				stats->retries++;
+			sleep_interruptibly(delay);
+			continue;
+		}
+
+		if (response->outcome != SYMBL_HTTP_COMPLETE)
+			report_transport_failure(response, conn, what);
+
+		result.status = response->status;
+		result.body = copy_body(response, cxt);
+		result.len = response->body_len;
+		result.wire_bytes = response->wire_bytes;
+		if (response->status >= 300 && response->status < 400)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Symbl API answered HTTP %ld with a redirect, which symbl_fdw does not follow",
+							response->status),
+					 errdetail("%s", what),
+					 errhint("Set the server's base_url to the address that answers directly.")));
+		release_guarded_call(guard);
+		return result;
+	}
+}
+
+static SymblHttpRequest
+make_request(const SymblConnection *conn, const char *method, const char *url)
+{
+	SymblHttpRequest request = {0};
+
+	request.method = method;
+	request.url = url;
+	request.connect_timeout_ms = conn->opts.connect_timeout_ms;
+	request.timeout_ms = conn->opts.request_timeout_ms;
+	request.max_body_bytes = (size_t) conn->opts.max_response_mb * 1024 * 1024;
+	return request;
+}
+
+static void
+report_api_error(const SymblConnection *conn, const Exchange *ex,
+				 const char *what)
+{
+	char	   *message = symbl_api_error_message(ex->body);
+	char	   *detail;
+
+	detail = psprintf("HTTP %ld from %s%s%s", ex->status, what,
+					  message ? ": " : "", message ? message : "");
+
+	switch (ex->status)
+	{
+		case 400:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Symbl API rejected the request as invalid"),
+					 errdetail("%s", detail)));
+			break;
+		case 401:
+		case 403:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
+					 errmsg("authentication with the Symbl API failed"),
+					 errdetail("%s", detail),
+					 errhint("Check app_id and app_secret (or access_token) in the user mapping for server \"%s\".",
+							 conn->server_name)));
+			break;
+		case 404:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_TABLE_NOT_FOUND),
+					 errmsg("Symbl API answered 404 Not Found"),
+					 errdetail("%s", detail),
+					 errhint("Check the base_url of server \"%s\".", conn->server_name)));
+			break;
+		case 429:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Symbl API rate limit still exceeded after %d retries",
+							conn->opts.max_retries),
+					 errdetail("%s", detail),
+					 errhint("Retry later, or raise the server's max_retries.")));
+			break;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg(ex->status >= 500 ?
+							"Symbl API failed with a server error" :
+							"Symbl API answered with an unexpected status"),
+					 errdetail("%s", detail),
+					 ex->status >= 500 ?
+					 errhint("The request was tried %d times.", conn->opts.max_retries + 1) : 0));
+	}
+}
+
+/*
+ * GET one page of /v1/conversations.  A 401 renews the token once (it may
+ * have expired or been revoked since it was cached) and asks again.  The
+ * body is returned in cxt.
+ */
+char *
+symbl_api_list(SymblConnection *conn, const char *query, MemoryContext cxt,
+			   size_t *len, SymblScanStats *stats)
+{
+	char	   *url = psprintf("%s%s?%s", conn->opts.base_url, SYMBL_API_PATH, query);
+	char	   *what = psprintf("GET %s?%s", SYMBL_API_PATH, query);
+	bool		renewed = false;
+
+	for (;;)
+	{
+		SymblHttpRequest request = make_request(conn, "GET", url);
+		Exchange	ex;
+
+		request.bearer_token = symbl_auth_token(conn, false);
+		ex = exchange(conn, &request, what, cxt, stats);
+		if (stats != NULL)
+			stats->bytes_received += ex.wire_bytes;
+
+		if (ex.status == 401 && !renewed && symbl_auth_can_renew(conn))
+		{
+			pfree(ex.body);
+			(void) symbl_auth_token(conn, true);
+			renewed = true;
+			continue;
+		}
+		if (ex.status != 200)
+			report_api_error(conn, &ex, what);
+
+		pfree(url);
+		pfree(what);
+		*len = ex.len;
+		return ex.body;
+	}
+}
+
+/*
+ * POST a JSON body without authorization (the token endpoint).  The status
+ * is handed back: the caller knows what a 401 means there.
+ */
+char *
+symbl_http_post_json(SymblConnection *conn, const char *path,
+					 const char *json_body, long *status, MemoryContext cxt,
+					 size_t *len)
+{
+	char	   *url = psprintf("%s%s", conn->opts.base_url, path);
+	char	   *what = psprintf("POST %s", path);
+	SymblHttpRequest request = make_request(conn, "POST", url);
+	Exchange	ex;
+
+	request.json_body = json_body;
+	ex = exchange(conn, &request, what, cxt, NULL);
+	if (ex.status != 200 && ex.status != 401 && ex.status != 403)
+		report_api_error(conn, &ex, what);
+
+	*status = ex.status;
+	*len = ex.len;
+	return ex.body;
+}
+
+char *
+symbl_url_escape(const char *text)
+{
+	char	   *escaped = symbl_http_escape(text, strlen(text));
+	char	   *result;
+
+	if (escaped == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	result = pstrdup(escaped);
+	symbl_http_free(escaped);
+	return result;
+}
+
+bool
+symbl_base_url_parts(const char *url, char **scheme, char **host,
+					 char **reason)
+{
+	char		err[256];
+	char	   *s;
+	char	   *h;
+
+	if (!symbl_http_parse_base_url(url, &s, &h, err, sizeof(err)))
+	{
+		*reason = pstrdup(err);
+		return false;
+	}
+	*scheme = pstrdup(s);
+	*host = pstrdup(h);
+	symbl_http_free(s);
+	symbl_http_free(h);
+	return true;
+}

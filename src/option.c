@@ -1,0 +1,525 @@
+/*-------------------------------------------------------------------------
+ *
+ * option.c
+ *		  Option validation for symbl_fdw, and reading options back at
+ *		  plan and execution time.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/reloptions.h"
+#include "catalog/pg_foreign_data_wrapper.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_foreign_table.h"
+#include "catalog/pg_type.h"
+#include "catalog/pg_user_mapping.h"
+#include "commands/defrem.h"
+#include "foreign/foreign.h"
+#include "lib/stringinfo.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+
+#include "symbl_fdw.h"
+
+PG_FUNCTION_INFO_V1(symbl_fdw_validator);
+
+#define DEFAULT_BASE_URL "https://api.symbl.ai"
+#define DEFAULT_PAGE_SIZE 1000
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_REQUEST_TIMEOUT_MS 60000
+#define DEFAULT_MAX_RETRIES 3
+#define DEFAULT_MAX_RESPONSE_MB 64
+#define DEFAULT_ROWS_ESTIMATE 1000
+
+const char *const symbl_field_names[SYMBL_NUM_FIELDS] = {
+	"id", "type", "name", "startTime", "endTime", "members", "metadata"
+};
+
+typedef enum SymblOptionKind
+{
+	OPT_URL,
+	OPT_INT,
+	OPT_REAL,
+	OPT_BOOL,
+	OPT_STRING,
+	OPT_SECRET,
+	OPT_FIELD
+} SymblOptionKind;
+
+typedef struct SymblOption
+{
+	const char *name;
+	Oid			catalog;
+	SymblOptionKind kind;
+	int			min;			/* for OPT_INT */
+	int			max;
+} SymblOption;
+
+static const SymblOption symbl_options[] = {
+	{"base_url", ForeignServerRelationId, OPT_URL, 0, 0},
+	{"page_size", ForeignServerRelationId, OPT_INT, 1, 65536},
+	{"connect_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000},
+	{"request_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 86400000},
+	{"max_retries", ForeignServerRelationId, OPT_INT, 0, 20},
+	{"max_response_mb", ForeignServerRelationId, OPT_INT, 1, 1024},
+	{"allow_insecure_http", ForeignServerRelationId, OPT_BOOL, 0, 0},
+	{"app_id", UserMappingRelationId, OPT_STRING, 0, 0},
+	{"app_secret", UserMappingRelationId, OPT_SECRET, 0, 0},
+	{"access_token", UserMappingRelationId, OPT_SECRET, 0, 0},
+	{"rows", ForeignTableRelationId, OPT_REAL, 0, 0},
+	{"field", AttributeRelationId, OPT_FIELD, 0, 0},
+	{NULL, InvalidOid, OPT_STRING, 0, 0}
+};
+
+static const char *
+catalog_description(Oid catalog)
+{
+	switch (catalog)
+	{
+		case ForeignServerRelationId:
+			return "foreign server";
+		case UserMappingRelationId:
+			return "user mapping";
+		case ForeignTableRelationId:
+			return "foreign table";
+		case AttributeRelationId:
+			return "foreign table column";
+		default:
+			return "foreign-data wrapper";
+	}
+}
+
+static char *
+valid_option_names(Oid catalog)
+{
+	StringInfoData buf;
+	const SymblOption *opt;
+
+	initStringInfo(&buf);
+	for (opt = symbl_options; opt->name; opt++)
+	{
+		if (opt->catalog != catalog)
+			continue;
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", opt->name);
+	}
+	return buf.data;
+}
+
+static const SymblOption *
+find_option(const char *name, Oid catalog)
+{
+	const SymblOption *opt;
+
+	for (opt = symbl_options; opt->name; opt++)
+		if (opt->catalog == catalog && strcmp(opt->name, name) == 0)
+			return opt;
+	return NULL;
+}
+
+/*
+ * Map a field option or a column name to a response field.  Case and
+ * underscores are ignored, so start_time, starttime and "startTime" agree.
+ */
+static bool
+lookup_field(const char *name, SymblField *field)
+{
+	char		norm[NAMEDATALEN];
+	int			n = 0;
+	int			i;
+
+	for (; *name && n < NAMEDATALEN - 1; name++)
+		if (*name != '_')
+			norm[n++] = pg_ascii_tolower((unsigned char) *name);
+	norm[n] = '\0';
+
+	for (i = 0; i < SYMBL_NUM_FIELDS; i++)
+	{
+		if (pg_strcasecmp(norm, symbl_field_names[i]) == 0)
+		{
+			*field = (SymblField) i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+option_int(DefElem *def, int min, int max)
+{
+	char	   *value = defGetString(def);
+	int			result;
+
+	if (!parse_int(value, &result, 0, NULL) || result < min || result > max)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						def->defname, value),
+				 errdetail("\"%s\" must be an integer from %d to %d.",
+						   def->defname, min, max)));
+	return result;
+}
+
+static bool
+is_loopback_host(const char *host)
+{
+	return pg_strcasecmp(host, "localhost") == 0 ||
+		strncmp(host, "127.", 4) == 0 ||
+		strcmp(host, "[::1]") == 0 ||
+		strcmp(host, "::1") == 0;
+}
+
+static void
+check_base_url(const char *url, bool allow_insecure_http)
+{
+	char	   *reason = NULL;
+	char	   *scheme = NULL;
+	char	   *host = NULL;
+
+	if (!symbl_base_url_parts(url, &scheme, &host, &reason))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"base_url\": \"%s\"", url),
+				 errdetail("The base URL %s.", reason),
+				 errhint("Give the API's root, for example 'https://api.symbl.ai'.")));
+
+	if (strcmp(scheme, "http") == 0 && !is_loopback_host(host) &&
+		!allow_insecure_http)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("plain-http base_url \"%s\" is allowed only for loopback hosts", url),
+				 errdetail("Credentials and bearer tokens would cross the network unencrypted."),
+				 errhint("Use https, or set the server option allow_insecure_http 'true' if you really mean it.")));
+}
+
+static void
+check_credentials(List *options)
+{
+	bool		has_id = false;
+	bool		has_secret = false;
+	bool		has_token = false;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		has_id |= strcmp(def->defname, "app_id") == 0;
+		has_secret |= strcmp(def->defname, "app_secret") == 0;
+		has_token |= strcmp(def->defname, "access_token") == 0;
+	}
+
+	if (has_token && (has_id || has_secret))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("a user mapping for symbl_fdw takes either access_token or app_id and app_secret, not both")));
+	if (has_id != has_secret)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("option \"%s\" is required together with \"%s\"",
+						has_id ? "app_secret" : "app_id",
+						has_id ? "app_id" : "app_secret")));
+}
+
+/*
+ * Validate the options given to CREATE/ALTER for one catalog.  PostgreSQL
+ * hands us the complete resulting option list, so cross-option rules (either
+ * a token or an app id and secret) can be checked here too.
+ */
+Datum
+symbl_fdw_validator(PG_FUNCTION_ARGS)
+{
+	List	   *options = untransformRelOptions(PG_GETARG_DATUM(0));
+	Oid			catalog = PG_GETARG_OID(1);
+	const char *base_url = NULL;
+	bool		allow_insecure_http = false;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+		const SymblOption *opt = find_option(def->defname, catalog);
+		SymblField field;
+
+		if (opt == NULL)
+		{
+			char	   *valid = valid_option_names(catalog);
+
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid option \"%s\" for a symbl_fdw %s",
+							def->defname, catalog_description(catalog)),
+					 valid[0] != '\0' ?
+					 errhint("Valid options in this context are: %s", valid) :
+					 errhint("There are no valid options in this context.")));
+		}
+
+		switch (opt->kind)
+		{
+			case OPT_URL:
+				base_url = defGetString(def);
+				break;
+			case OPT_INT:
+				(void) option_int(def, opt->min, opt->max);
+				break;
+			case OPT_REAL:
+				{
+					double		val;
+
+					if (!parse_real(defGetString(def), &val, 0, NULL) || val < 0)
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+								 errmsg("invalid value for option \"%s\": \"%s\"",
+										def->defname, defGetString(def)),
+								 errdetail("\"%s\" must be a non-negative number.",
+										   def->defname)));
+				}
+				break;
+			case OPT_BOOL:
+				if (strcmp(def->defname, "allow_insecure_http") == 0)
+					allow_insecure_http = defGetBoolean(def);
+				else
+					(void) defGetBoolean(def);
+				break;
+			case OPT_STRING:
+			case OPT_SECRET:
+				if (defGetString(def)[0] == '\0')
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+							 errmsg("option \"%s\" must not be empty",
+									def->defname)));
+				break;
+			case OPT_FIELD:
+				if (!lookup_field(defGetString(def), &field))
+					ereport(ERROR,
+							(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+							 errmsg("invalid value for option \"field\": \"%s\"",
+									defGetString(def)),
+							 errhint("Valid fields are: id, type, name, startTime, endTime, members, metadata.")));
+				break;
+		}
+	}
+
+	if (base_url != NULL)
+		check_base_url(base_url, allow_insecure_http);
+	if (catalog == UserMappingRelationId)
+		check_credentials(options);
+
+	PG_RETURN_VOID();
+}
+
+static char *
+strip_trailing_slashes(const char *url)
+{
+	char	   *copy = pstrdup(url);
+	int			len = strlen(copy);
+
+	while (len > 0 && copy[len - 1] == '/')
+		copy[--len] = '\0';
+	return copy;
+}
+
+/*
+ * The options of a server, with defaults for what it does not set.
+ */
+SymblServerOptions *
+symbl_server_options(Oid serverid)
+{
+	ForeignServer *server = GetForeignServer(serverid);
+	SymblServerOptions *opts = palloc0(sizeof(SymblServerOptions));
+	ListCell   *lc;
+
+	opts->base_url = DEFAULT_BASE_URL;
+	opts->page_size = DEFAULT_PAGE_SIZE;
+	opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	opts->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
+	opts->max_retries = DEFAULT_MAX_RETRIES;
+	opts->max_response_mb = DEFAULT_MAX_RESPONSE_MB;
+
+	foreach(lc, server->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "base_url") == 0)
+			opts->base_url = defGetString(def);
+		else if (strcmp(def->defname, "page_size") == 0)
+			opts->page_size = option_int(def, 1, 65536);
+		else if (strcmp(def->defname, "connect_timeout_ms") == 0)
+			opts->connect_timeout_ms = option_int(def, 1, 3600000);
+		else if (strcmp(def->defname, "request_timeout_ms") == 0)
+			opts->request_timeout_ms = option_int(def, 1, 86400000);
+		else if (strcmp(def->defname, "max_retries") == 0)
+			opts->max_retries = option_int(def, 0, 20);
+		else if (strcmp(def->defname, "max_response_mb") == 0)
+			opts->max_response_mb = option_int(def, 1, 1024);
+	}
+	opts->base_url = strip_trailing_slashes(opts->base_url);
+	return opts;
+}
+
+static void
+apply_credentials(SymblCredentials *creds, List *options)
+{
+	ListCell   *lc;
+
+	memset(creds, 0, sizeof(*creds));
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "app_id") == 0)
+			creds->app_id = defGetString(def);
+		else if (strcmp(def->defname, "app_secret") == 0)
+			creds->app_secret = defGetString(def);
+		else if (strcmp(def->defname, "access_token") == 0)
+			creds->access_token = defGetString(def);
+	}
+}
+
+/*
+ * Collect what a scan needs to reach the API: the server's options with
+ * defaults, and the credentials of the user mapping.
+ */
+SymblConnection *
+symbl_get_connection(Oid foreigntableid, Oid userid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ForeignServer *server = GetForeignServer(table->serverid);
+	UserMapping *mapping = GetUserMapping(userid, server->serverid);
+	SymblConnection *conn = palloc0(sizeof(SymblConnection));
+
+	conn->serverid = server->serverid;
+	conn->userid = userid;
+	conn->server_name = pstrdup(server->servername);
+	conn->opts = *symbl_server_options(server->serverid);
+	apply_credentials(&conn->creds, mapping->options);
+
+	if (conn->creds.access_token == NULL && conn->creds.app_id == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_OPTION_NAME_NOT_FOUND),
+				 errmsg("user mapping for server \"%s\" has no Symbl credentials",
+						server->servername),
+				 errhint("ALTER USER MAPPING ... OPTIONS (ADD app_id '...', ADD app_secret '...'), or give access_token.")));
+	return conn;
+}
+
+static SymblValueKind
+value_kind_for(SymblField field, Oid typid, const char **accepted)
+{
+	switch (field)
+	{
+		case SYMBL_FIELD_ID:
+		case SYMBL_FIELD_TYPE:
+		case SYMBL_FIELD_NAME:
+			*accepted = "text, character varying";
+			if (typid == TEXTOID)
+				return SYMBL_VALUE_TEXT;
+			if (typid == VARCHAROID)
+				return SYMBL_VALUE_INPUT;
+			break;
+		case SYMBL_FIELD_START_TIME:
+		case SYMBL_FIELD_END_TIME:
+			*accepted = "timestamp with time zone, timestamp without time zone";
+			if (typid == TIMESTAMPTZOID || typid == TIMESTAMPOID)
+				return SYMBL_VALUE_INPUT;
+			break;
+		case SYMBL_FIELD_MEMBERS:
+		case SYMBL_FIELD_METADATA:
+			*accepted = "jsonb, json, text";
+			if (typid == JSONBOID)
+				return SYMBL_VALUE_JSONB;
+			if (typid == JSONOID || typid == TEXTOID)
+				return SYMBL_VALUE_JSON_INPUT;
+			break;
+		case SYMBL_NUM_FIELDS:
+			break;
+	}
+	return (SymblValueKind) -1;
+}
+
+static SymblField
+column_field(Oid relid, Form_pg_attribute attr)
+{
+	List	   *options = GetForeignColumnOptions(relid, attr->attnum);
+	const char *source = NameStr(attr->attname);
+	SymblField	field;
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "field") == 0)
+			source = defGetString(def);
+	}
+
+	if (!lookup_field(source, &field))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+				 errmsg("column \"%s\" of foreign table \"%s\" does not match any Symbl conversation field",
+						NameStr(attr->attname), get_rel_name(relid)),
+				 errhint("Name the column after a field, or map it with OPTIONS (field '...'): id, type, name, startTime, endTime, members, metadata.")));
+	return field;
+}
+
+/*
+ * Work out, for every live column of the foreign table, which response field
+ * feeds it and how.  Any column that cannot be fed is an error naming it.
+ */
+List *
+symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc)
+{
+	List	   *columns = NIL;
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		SymblColumn *col;
+		const char *accepted = "";
+		Oid			infunc;
+
+		if (attr->attisdropped)
+			continue;
+
+		col = palloc0(sizeof(SymblColumn));
+		col->attnum = attr->attnum;
+		col->attname = pstrdup(NameStr(attr->attname));
+		col->field = column_field(foreigntableid, attr);
+		col->typid = attr->atttypid;
+		col->typmod = attr->atttypmod;
+		col->kind = value_kind_for(col->field, col->typid, &accepted);
+		if ((int) col->kind < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("column \"%s\" of foreign table \"%s\" has type %s, which cannot hold Symbl field \"%s\"",
+							col->attname, get_rel_name(foreigntableid),
+							format_type_with_typemod(col->typid, col->typmod),
+							symbl_field_names[col->field]),
+					 errhint("Types accepted for \"%s\": %s.",
+							 symbl_field_names[col->field], accepted)));
+
+		getTypeInputInfo(col->typid, &infunc, &col->ioparam);
+		fmgr_info(infunc, &col->input);
+		columns = lappend(columns, col);
+	}
+	return columns;
+}
+
+double
+symbl_table_rows_estimate(Oid foreigntableid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ListCell   *lc;
+	double		rows = DEFAULT_ROWS_ESTIMATE;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "rows") == 0)
+			(void) parse_real(defGetString(def), &rows, 0, NULL);
+	}
+	return rows;
+}

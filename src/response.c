@@ -1,0 +1,440 @@
+/*-------------------------------------------------------------------------
+ *
+ * response.c
+ *		  Turn a page of GET /v1/conversations (JSON, parsed by json-c) into
+ *		  column values.
+ *
+ * The json-c tree of a page is owned by the memory context the page is
+ * parsed in: a reset callback frees it, so an error half-way through a page
+ * (a bad timestamp, a wrong type, a cancel) leaks nothing.  Every value is
+ * built once, straight from the parsed JSON: text and jsonb directly,
+ * timestamps through the column type's own input function.
+ *
+ * This file includes json-c, so it must not include utils/builtins.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+#include <limits.h>
+
+#include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "symbl_fdw.h"
+
+#include <json-c/json.h>
+
+#define MAX_API_MESSAGE_LEN 500
+
+typedef struct JsonRoot
+{
+	json_object *root;
+	MemoryContextCallback cleanup;
+} JsonRoot;
+
+/* Where in the answer a value came from, for error context */
+typedef struct ValuePosition
+{
+	const char *where;
+	int			row;
+	const char *field;
+} ValuePosition;
+
+static FmgrInfo numeric_input;
+static bool numeric_input_ready = false;
+
+static void
+free_json_root(void *arg)
+{
+	JsonRoot   *holder = arg;
+
+	if (holder->root != NULL)
+		json_object_put(holder->root);
+	holder->root = NULL;
+}
+
+static void
+value_position_context(void *arg)
+{
+	ValuePosition *pos = arg;
+
+	if (pos->field != NULL)
+		errcontext("field \"%s\" of conversation %d in %s",
+				   pos->field, pos->row + 1, pos->where);
+	else
+		errcontext("%s", pos->where);
+}
+
+static const char *
+json_kind(json_object *value)
+{
+	return json_type_to_name(json_object_get_type(value));
+}
+
+/*
+ * Parse the whole body.  json-c is strict here (no comments, no single
+ * quotes, valid UTF-8), and anything after the top-level value other than
+ * white space is an error too: a truncated or concatenated body must never
+ * turn into a silently short page.
+ */
+static JsonRoot *
+parse_body(const char *body, size_t len, const char *where)
+{
+	JsonRoot   *holder = palloc0(sizeof(JsonRoot));
+	json_tokener *tok = json_tokener_new();
+	enum json_tokener_error err;
+	size_t		consumed;
+
+	if (tok == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	holder->root = json_tokener_parse_ex(tok, body, (int) Min(len, (size_t) INT_MAX));
+	err = json_tokener_get_error(tok);
+	consumed = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+
+	holder->cleanup.func = free_json_root;
+	holder->cleanup.arg = holder;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &holder->cleanup);
+
+	if (len > INT_MAX)
+		err = json_tokener_error_size;
+	if (holder->root == NULL || err != json_tokener_success)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("Symbl API returned malformed JSON"),
+				 errdetail("%s at byte %zu of %zu in %s.",
+						   err == json_tokener_continue ?
+						   "the body ends before the JSON value does" :
+						   json_tokener_error_desc(err),
+						   consumed, len, where)));
+
+	while (consumed < len && strchr(" \t\r\n", body[consumed]) != NULL)
+		consumed++;
+	if (consumed < len)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("Symbl API returned malformed JSON"),
+				 errdetail("unexpected data after the JSON value at byte %zu of %zu in %s.",
+						   consumed, len, where)));
+	return holder;
+}
+
+/*
+ * A JSON string as a server-encoded, verified C string.  NUL bytes and
+ * invalid sequences are rejected by pg_any_to_server; the error context
+ * names the field.
+ */
+static char *
+server_string(json_object *value, int *len)
+{
+	const char *utf8 = json_object_get_string(value);
+	int			n = json_object_get_string_len(value);
+	char	   *converted = pg_any_to_server(utf8, n, PG_UTF8);
+
+	if (converted == utf8)
+		converted = pnstrdup(utf8, n);
+	*len = strlen(converted);
+	return converted;
+}
+
+static Datum
+text_datum(json_object *value)
+{
+	int			len;
+	char	   *str = server_string(value, &len);
+	text	   *result = (text *) palloc(len + VARHDRSZ);
+
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), str, len);
+	pfree(str);
+	return PointerGetDatum(result);
+}
+
+static Datum
+input_datum(const SymblColumn *col, json_object *value)
+{
+	int			len;
+	char	   *str = server_string(value, &len);
+
+	/* PostgreSQL also reads 'now', 'epoch' and 'infinity' as timestamps */
+	if ((col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID) &&
+		!isdigit((unsigned char) str[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
+				 errmsg("Symbl API returned \"%s\" where an ISO 8601 timestamp was expected", str)));
+	return InputFunctionCall((FmgrInfo *) &col->input, str, col->ioparam,
+							 col->typmod);
+}
+
+static JsonbValue *push_jsonb_value(JsonbParseState **state,
+									json_object *value,
+									JsonbIteratorToken token);
+
+static void
+jsonb_scalar(json_object *value, JsonbValue *scalar)
+{
+	switch (json_object_get_type(value))
+	{
+		case json_type_null:
+			scalar->type = jbvNull;
+			break;
+		case json_type_boolean:
+			scalar->type = jbvBool;
+			scalar->val.boolean = json_object_get_boolean(value);
+			break;
+		case json_type_int:
+		case json_type_double:
+			/* the number's own text, so that no digit is lost to a double */
+			if (!numeric_input_ready)
+			{
+				fmgr_info(F_NUMERIC_IN, &numeric_input);
+				numeric_input_ready = true;
+			}
+			scalar->type = jbvNumeric;
+			scalar->val.numeric = DatumGetNumeric(
+				InputFunctionCall(&numeric_input,
+								  (char *) json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN),
+								  InvalidOid, -1));
+			break;
+		case json_type_string:
+			scalar->type = jbvString;
+			scalar->val.string.val = server_string(value, &scalar->val.string.len);
+			break;
+		default:
+			elog(ERROR, "unexpected json-c type %d", (int) json_object_get_type(value));
+	}
+}
+
+/*
+ * Push one JSON value; returns what pushJsonbValue returned for its last
+ * token, which for a top-level container is the finished value.
+ */
+static JsonbValue *
+push_jsonb_value(JsonbParseState **state, json_object *value,
+				 JsonbIteratorToken token)
+{
+	check_stack_depth();
+
+	if (json_object_is_type(value, json_type_array))
+	{
+		size_t		n = json_object_array_length(value);
+		size_t		i;
+
+		pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+		for (i = 0; i < n; i++)
+			push_jsonb_value(state, json_object_array_get_idx(value, i), WJB_ELEM);
+		return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+	}
+	else if (json_object_is_type(value, json_type_object))
+	{
+		struct json_object_iterator it = json_object_iter_begin(value);
+		struct json_object_iterator end = json_object_iter_end(value);
+
+		pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+		{
+			const char *key = json_object_iter_peek_name(&it);
+			JsonbValue	k;
+
+			k.type = jbvString;
+			k.val.string.val = pg_any_to_server(key, strlen(key), PG_UTF8);
+			k.val.string.len = strlen(k.val.string.val);
+			pushJsonbValue(state, WJB_KEY, &k);
+			push_jsonb_value(state, json_object_iter_peek_value(&it), WJB_VALUE);
+		}
+		return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+	}
+	else
+	{
+		JsonbValue	scalar;
+
+		jsonb_scalar(value, &scalar);
+		return pushJsonbValue(state, token, &scalar);
+	}
+}
+
+static Datum
+jsonb_datum(json_object *value)
+{
+	JsonbParseState *state = NULL;
+
+	/* members and metadata are always containers (checked by the caller) */
+	return PointerGetDatum(JsonbValueToJsonb(push_jsonb_value(&state, value,
+															  WJB_ELEM)));
+}
+
+static Datum
+json_input_datum(const SymblColumn *col, json_object *value)
+{
+	const char *serialised = json_object_to_json_string_ext(value,
+															JSON_C_TO_STRING_PLAIN |
+															JSON_C_TO_STRING_NOSLASHESCAPE);
+	char	   *converted = pg_any_to_server(serialised, strlen(serialised), PG_UTF8);
+
+	return InputFunctionCall((FmgrInfo *) &col->input, converted, col->ioparam,
+							 col->typmod);
+}
+
+static json_type
+expected_json_type(SymblField field)
+{
+	switch (field)
+	{
+		case SYMBL_FIELD_MEMBERS:
+			return json_type_array;
+		case SYMBL_FIELD_METADATA:
+			return json_type_object;
+		default:
+			return json_type_string;
+	}
+}
+
+static Datum
+column_value(const SymblColumn *col, json_object *value)
+{
+	json_type	expected = expected_json_type(col->field);
+
+	if (!json_object_is_type(value, expected))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Symbl API returned a JSON %s where a JSON %s was expected",
+						json_kind(value), json_type_to_name(expected))));
+
+	switch (col->kind)
+	{
+		case SYMBL_VALUE_TEXT:
+			return text_datum(value);
+		case SYMBL_VALUE_INPUT:
+			return input_datum(col, value);
+		case SYMBL_VALUE_JSONB:
+			return jsonb_datum(value);
+		case SYMBL_VALUE_JSON_INPUT:
+			return json_input_datum(col, value);
+	}
+	pg_unreachable();
+}
+
+static void
+convert_row(json_object *row, const SymblColumn *columns, int ncolumns,
+			Datum *values, bool *nulls, ValuePosition *pos)
+{
+	int			i;
+
+	if (!json_object_is_type(row, json_type_object))
+	{
+		pos->field = NULL;
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Symbl API returned a JSON %s as conversation %d, where an object was expected",
+						json_kind(row), pos->row + 1)));
+	}
+
+	for (i = 0; i < ncolumns; i++)
+	{
+		const SymblColumn *col = &columns[i];
+		int			att = col->attnum - 1;
+		json_object *value = NULL;
+
+		pos->field = symbl_field_names[col->field];
+		if (!json_object_object_get_ex(row, pos->field, &value) ||
+			json_object_is_type(value, json_type_null))
+		{
+			values[att] = (Datum) 0;
+			nulls[att] = true;
+			continue;
+		}
+		values[att] = column_value(col, value);
+		nulls[att] = false;
+	}
+}
+
+/*
+ * Parse one page into page->values/nulls (natts slots per row, already
+ * NULL for attributes no column feeds), allocated in the current memory
+ * context.  `where` names the page in error messages.
+ */
+void
+symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
+				 int ncolumns, int natts, const char *where, SymblPage *page)
+{
+	JsonRoot   *holder = parse_body(body, len, where);
+	json_object *conversations = NULL;
+	ErrorContextCallback errcallback;
+	ValuePosition pos = {where, 0, NULL};
+	size_t		nrows;
+	int			i;
+
+	if (!json_object_is_type(holder->root, json_type_object) ||
+		!json_object_object_get_ex(holder->root, "conversations", &conversations) ||
+		!json_object_is_type(conversations, json_type_array))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+				 errmsg("Symbl API answer has no \"conversations\" array"),
+				 errdetail("The answer is a JSON %s%s in %s.",
+						   json_kind(holder->root),
+						   conversations == NULL ? " without \"conversations\"" :
+						   psprintf(" whose \"conversations\" is a JSON %s", json_kind(conversations)),
+						   where)));
+
+	nrows = json_object_array_length(conversations);
+	page->nrows = (int) nrows;
+	page->natts = natts;
+	page->values = palloc(sizeof(Datum) * (nrows * natts + 1));
+	page->nulls = palloc(sizeof(bool) * (nrows * natts + 1));
+	memset(page->nulls, true, sizeof(bool) * (nrows * natts + 1));
+
+	errcallback.callback = value_position_context;
+	errcallback.arg = &pos;
+	errcallback.previous = error_context_stack;
+	error_context_stack = &errcallback;
+
+	for (i = 0; i < (int) nrows; i++)
+	{
+		pos.row = i;
+		convert_row(json_object_array_get_idx(conversations, i), columns,
+					ncolumns, page->values + (size_t) i * natts,
+					page->nulls + (size_t) i * natts, &pos);
+	}
+
+	error_context_stack = errcallback.previous;
+
+	/* the values are copies; the tree can go now */
+	free_json_root(holder);
+}
+
+/*
+ * The "message" of an API error body, if it has one we can show.
+ */
+char *
+symbl_api_error_message(const char *body)
+{
+	json_object *root = json_tokener_parse(body);
+	json_object *message;
+	char	   *result = NULL;
+
+	if (root != NULL && json_object_is_type(root, json_type_object) &&
+		json_object_object_get_ex(root, "message", &message) &&
+		json_object_is_type(message, json_type_string))
+	{
+		const char *text = json_object_get_string(message);
+		int			n = Min(json_object_get_string_len(message), MAX_API_MESSAGE_LEN);
+
+		n = pg_encoding_mbcliplen(PG_UTF8, text, n, n);
+		if (pg_verify_mbstr(PG_UTF8, text, n, true) &&
+			memchr(text, '\0', n) == NULL)
+		{
+			result = pg_any_to_server(text, n, PG_UTF8);
+			if (result == text)
+				result = pnstrdup(text, n);
+		}
+	}
+	json_object_put(root);
+	return result;
+}

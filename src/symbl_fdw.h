@@ -1,0 +1,156 @@
+/*-------------------------------------------------------------------------
+ *
+ * symbl_fdw.h
+ *		  Shared structures of the Symbl.ai foreign data wrapper.
+ *
+ * This header must stay free of utils/builtins.h (and so of fmgrprotos.h):
+ * it is included next to json-c, whose json_object type collides with the
+ * SQL function of the same name declared there.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SYMBL_FDW_H
+#define SYMBL_FDW_H
+
+#include "postgres.h"
+
+#include "access/attnum.h"
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "nodes/pg_list.h"
+#include "utils/palloc.h"
+
+#define SYMBL_API_PATH "/v1/conversations"
+#define SYMBL_TOKEN_PATH "/oauth2/token:generate"
+
+/*
+ * The earliest startTime the FDW ever sends.  Without an explicit startTime
+ * the API silently answers for the last seven days only.
+ */
+#define SYMBL_EPOCH_START_TIME "1970-01-01T00:00:00.000Z"
+
+/* Fields of a conversation in the API's answer */
+typedef enum SymblField
+{
+	SYMBL_FIELD_ID,
+	SYMBL_FIELD_TYPE,
+	SYMBL_FIELD_NAME,
+	SYMBL_FIELD_START_TIME,
+	SYMBL_FIELD_END_TIME,
+	SYMBL_FIELD_MEMBERS,
+	SYMBL_FIELD_METADATA,
+	SYMBL_NUM_FIELDS
+} SymblField;
+
+/* How a response field becomes a column value */
+typedef enum SymblValueKind
+{
+	SYMBL_VALUE_TEXT,			/* JSON string stored as text */
+	SYMBL_VALUE_INPUT,			/* JSON string through the type's input function */
+	SYMBL_VALUE_JSONB,			/* JSON value built into jsonb directly */
+	SYMBL_VALUE_JSON_INPUT		/* JSON value serialised, then the input function */
+} SymblValueKind;
+
+typedef struct SymblColumn
+{
+	AttrNumber	attnum;			/* 1-based attribute number */
+	char	   *attname;
+	SymblField	field;
+	SymblValueKind kind;
+	Oid			typid;
+	int32		typmod;
+	FmgrInfo	input;			/* for the *_INPUT kinds */
+	Oid			ioparam;
+} SymblColumn;
+
+/* Server options, with defaults applied */
+typedef struct SymblServerOptions
+{
+	char	   *base_url;		/* without trailing slash */
+	int			page_size;
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	int			max_retries;
+	int			max_response_mb;
+} SymblServerOptions;
+
+/* User mapping options */
+typedef struct SymblCredentials
+{
+	char	   *app_id;
+	char	   *app_secret;
+	char	   *access_token;
+} SymblCredentials;
+
+/* Everything needed to talk to the API as one user of one server */
+typedef struct SymblConnection
+{
+	Oid			serverid;
+	Oid			userid;
+	char	   *server_name;
+	SymblServerOptions opts;
+	SymblCredentials creds;
+} SymblConnection;
+
+/* Counters shown by EXPLAIN ANALYZE */
+typedef struct SymblScanStats
+{
+	int64		requests;
+	int64		retries;
+	int64		rows_received;
+	int64		bytes_received;
+} SymblScanStats;
+
+/* The query parameters of one list request, before limit and offset */
+typedef struct SymblRequest
+{
+	char	   *start_time;		/* ISO 8601, never NULL */
+	char	   *end_time;		/* ISO 8601 or NULL */
+	char	   *filter;			/* RSQL or NULL */
+	char	   *sort;			/* comma-separated API fields */
+	bool		descending;
+} SymblRequest;
+
+/* option.c */
+extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
+extern SymblServerOptions *symbl_server_options(Oid serverid);
+extern SymblConnection *symbl_get_connection(Oid foreigntableid, Oid userid);
+extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
+extern double symbl_table_rows_estimate(Oid foreigntableid);
+
+/* deparse.c */
+extern void symbl_default_request(SymblRequest *request);
+extern char *symbl_request_query(const SymblRequest *request,
+								 int64 limit, int64 offset);
+
+/* connection.c */
+extern char *symbl_api_list(SymblConnection *conn, const char *query,
+							MemoryContext cxt, size_t *len,
+							SymblScanStats *stats);
+extern char *symbl_http_post_json(SymblConnection *conn, const char *path,
+								  const char *json_body, long *status,
+								  MemoryContext cxt, size_t *len);
+extern char *symbl_url_escape(const char *text);
+extern bool symbl_base_url_parts(const char *url, char **scheme,
+								 char **host, char **reason);
+
+/* auth.c */
+extern const char *symbl_auth_token(SymblConnection *conn, bool renew);
+extern bool symbl_auth_can_renew(SymblConnection *conn);
+
+/* response.c */
+typedef struct SymblPage
+{
+	int			nrows;
+	int			natts;
+	Datum	   *values;			/* nrows * natts */
+	bool	   *nulls;
+} SymblPage;
+
+extern void symbl_parse_page(const char *body, size_t len,
+							 const SymblColumn *columns, int ncolumns,
+							 int natts, const char *where,
+							 SymblPage *page);
+extern char *symbl_api_error_message(const char *body);
+
+#endif							/* SYMBL_FDW_H */
