@@ -31,7 +31,7 @@ PG_FUNCTION_INFO_V1(symbl_fdw_validator);
 #define DEFAULT_REQUEST_TIMEOUT_MS 60000
 #define DEFAULT_MAX_RETRIES 3
 #define DEFAULT_MAX_RESPONSE_MB 64
-#define DEFAULT_ROWS_ESTIMATE 1000
+#define DEFAULT_ROWS_ESTIMATE 10000
 
 const char *const symbl_field_names[SYMBL_NUM_FIELDS] = {
 	"id", "type", "name", "startTime", "endTime", "members", "metadata"

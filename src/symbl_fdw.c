@@ -18,6 +18,10 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/paths.h"
+#include "executor/executor.h"
+#include "nodes/nodeFuncs.h"
+#include "utils/lsyscache.h"
 #include "optimizer/pathnode.h"
 #include "optimizer/planmain.h"
 #include "optimizer/restrictinfo.h"
@@ -32,66 +36,181 @@ PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(symbl_fdw_handler);
 
-/* Cost model: one round trip per page, plus transfer and parse per row */
-#define REQUEST_COST 100.0
-#define ROW_COST 0.05
+/*
+ * Cost model: a round trip per page dominates (tens of milliseconds against
+ * the hosted API), then transfer and parsing per row.
+ */
+#define REQUEST_COST 1000.0
+#define ROW_COST 0.1
 
 /* Indexes into a ForeignScan's fdw_private */
 enum FdwPrivateIndex
 {
-	FdwPrivateStartTime,
-	FdwPrivateEndTime,
-	FdwPrivateFilter,
-	FdwPrivateSort,
-	FdwPrivateDescending
+	FdwPrivateConds,			/* serialized SymblConds */
+	FdwPrivateSort,				/* String: the sort parameter */
+	FdwPrivateDescending,		/* Boolean */
+	FdwPrivateSortAttnums,		/* Integer list: pushed sort columns */
+	FdwPrivateLimitIndex,		/* Integer: fdw_exprs index or -1 */
+	FdwPrivateOffsetIndex		/* Integer: fdw_exprs index or -1 */
 };
 
-/* What planning learns about the relation, in baserel->fdw_private */
+/* What planning learns about the foreign relation, in baserel->fdw_private */
 typedef struct SymblRelInfo
 {
 	SymblServerOptions *opts;
+	List	   *columns;		/* SymblColumn */
+	SymblPushdown pushdown;		/* of baserestrictinfo */
 } SymblRelInfo;
 
 typedef struct SymblScanState
 {
-	SymblConnection *conn;		/* NULL for EXPLAIN without ANALYZE */
+	SymblConnection *conn;
+	char	   *table_name;		/* qualified, for EXPLAIN */
+	List	   *conds;			/* SymblCond */
+	List	   *value_states;	/* ExprState per fdw_exprs entry */
+	int			limit_index;
+	int			offset_index;
+	List	   *sort_attnums;
 	SymblRequest request;
+	bool		request_built;	/* values known (not EXPLAIN placeholders) */
+	bool		no_rows;		/* the quals exclude every conversation */
+	int64		first_offset;	/* pushed OFFSET */
+	int64		max_rows;		/* pushed LIMIT, -1 for none */
 	int			page_size;
+
 	SymblColumn *columns;
 	int			ncolumns;
-	int			natts;
+	int			natts;			/* of the foreign table */
+	AttrNumber *slot_attnums;	/* per scan-slot column, its table attnum */
+	int			slot_natts;
 
-	MemoryContext page_cxt;		/* holds the current page; reset per page */
+	MemoryContext request_cxt;	/* the request; rebuilt per rescan */
+	MemoryContext page_cxt;		/* the current page; reset per page */
 	SymblPage	page;
 	int			next_row;
-	int64		next_offset;
+	int64		rows_fetched;
 	int			pages_fetched;
 	bool		exhausted;
 
 	SymblScanStats stats;
 } SymblScanState;
 
+static bool symbl_is_our_rel(RelOptInfo *rel);
+
 static void
 symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 						   Oid foreigntableid)
 {
 	Relation	rel = table_open(foreigntableid, NoLock);
-	double		tuples = symbl_table_rows_estimate(foreigntableid);
 	SymblRelInfo *info = palloc0(sizeof(SymblRelInfo));
 
+	/* refuse columns we cannot fill at plan time, naming them */
+	info->columns = symbl_table_columns(foreigntableid, RelationGetDescr(rel));
+	table_close(rel, NoLock);
 	info->opts = symbl_server_options(GetForeignTable(foreigntableid)->serverid);
+	symbl_classify_quals(baserel, info->columns, baserel->baserestrictinfo,
+						 &info->pushdown);
 	baserel->fdw_private = info;
 
-	/* refuse columns we cannot fill at plan time, naming them */
-	(void) symbl_table_columns(foreigntableid, RelationGetDescr(rel));
-	table_close(rel, NoLock);
-
-	baserel->tuples = tuples;
-	baserel->rows = clamp_row_est(tuples *
+	baserel->tuples = symbl_table_rows_estimate(foreigntableid);
+	baserel->rows = clamp_row_est(baserel->tuples *
 								  clauselist_selectivity(root,
 														 baserel->baserestrictinfo,
 														 baserel->relid,
 														 JOIN_INNER, NULL));
+}
+
+/*
+ * The API sends what the pushed quals select (estimated as the remote
+ * quals' selectivity); every page is a round trip.
+ */
+static void
+estimate_costs(PlannerInfo *root, RelOptInfo *baserel, SymblRelInfo *info,
+			   double rows_out, double fetched, Cost *startup, Cost *total)
+{
+	double		pages = floor(fetched / info->opts->page_size) + 1;
+
+	/* the first row arrives once the whole first page is in and parsed */
+	*startup = REQUEST_COST + Min(fetched, info->opts->page_size) * ROW_COST;
+	*total = pages * REQUEST_COST + fetched * ROW_COST +
+		fetched * cpu_tuple_cost +
+		(fetched - rows_out) * cpu_operator_cost;
+}
+
+static double
+rows_fetched_estimate(PlannerInfo *root, RelOptInfo *baserel,
+					  SymblRelInfo *info)
+{
+	List	   *remote = info->pushdown.remote_quals;
+
+	return clamp_row_est(baserel->tuples *
+						 clauselist_selectivity(root, remote, baserel->relid,
+												JOIN_INNER, NULL));
+}
+
+static bool
+ec_member_is_sendable(PlannerInfo *root, RelOptInfo *rel,
+					  EquivalenceClass *ec, EquivalenceMember *em, void *arg)
+{
+	SymblRelInfo *info = arg;
+
+	return symbl_text_selector(em->em_expr, rel, info->columns) != NULL;
+}
+
+/*
+ * Parameterized paths: for a join on a sendable column (most usefully
+ * metadata->>'customerId' = crm.customer_id), one request per outer row
+ * asks only for that row's conversations.
+ */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
+						SymblRelInfo *info)
+{
+	List	   *clauses = NIL;
+	ListCell   *lc;
+
+	foreach(lc, baserel->joininfo)
+		clauses = lappend(clauses, lfirst(lc));
+	if (baserel->has_eclass_joins)
+		clauses = list_concat(clauses,
+							  generate_implied_equalities_for_column(root, baserel,
+																	 ec_member_is_sendable,
+																	 info,
+																	 baserel->lateral_referencers));
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+		Relids		required_outer;
+		SymblPushdown pushdown;
+		ParamPathInfo *ppi;
+		double		fetched;
+		Cost		startup;
+		Cost		total;
+
+		if (!join_clause_is_movable_to(rinfo, baserel))
+			continue;
+		symbl_classify_quals(baserel, info->columns,
+							 list_concat(list_make1(rinfo),
+										 baserel->baserestrictinfo),
+							 &pushdown);
+		if (!list_member_ptr(pushdown.remote_quals, rinfo))
+			continue;
+		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+		required_outer = bms_del_members(required_outer, baserel->relids);
+		if (bms_is_empty(required_outer))
+			continue;
+
+		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
+		fetched = clamp_row_est(baserel->tuples *
+								clauselist_selectivity(root, pushdown.remote_quals,
+													   baserel->relid, JOIN_INNER, NULL));
+		estimate_costs(root, baserel, info, ppi->ppi_rows, fetched, &startup, &total);
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
+										 startup, total, NIL, required_outer,
+										 NULL, NIL));
+	}
 }
 
 static void
@@ -99,105 +218,407 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 						Oid foreigntableid)
 {
 	SymblRelInfo *info = baserel->fdw_private;
-	double		pages;
-	Cost		startup_cost = REQUEST_COST;
-	Cost		total_cost;
+	double		fetched = rows_fetched_estimate(root, baserel, info);
+	Cost		startup;
+	Cost		total;
+	char	   *sort;
+	bool		descending;
+	int			nsorted;
 
-	/* every row is fetched, so the cost follows the table, not the quals */
-	pages = floor(baserel->tuples / info->opts->page_size) + 1;
-	total_cost = startup_cost + pages * REQUEST_COST +
-		baserel->tuples * (ROW_COST + cpu_tuple_cost);
-
+	estimate_costs(root, baserel, info, baserel->rows, fetched, &startup, &total);
 	add_path(baserel, (Path *)
 			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
-									 startup_cost, total_cost,
-									 NIL, NULL, NULL, NIL));
+									 startup, total, NIL, NULL, NULL, NIL));
+
+	/*
+	 * The API sorts: offer the longest prefix of the query's order it can
+	 * produce, and let an Incremental Sort finish the rest.
+	 */
+	nsorted = symbl_sortable_prefix(baserel, info->columns, root->query_pathkeys,
+									&sort, &descending);
+	if (nsorted > 0)
+		add_path(baserel, (Path *)
+				 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+										 startup, total * 1.001,
+										 list_copy_head(root->query_pathkeys, nsorted),
+										 NULL, NULL, NIL));
+
+	add_parameterized_paths(root, baserel, info);
+}
+
+static List *
+sort_attnums(RelOptInfo *baserel, SymblRelInfo *info, List *pathkeys)
+{
+	List	   *attnums = NIL;
+	ListCell   *lc;
+
+	foreach(lc, pathkeys)
+	{
+		PathKey    *pk = lfirst(lc);
+		ListCell   *lm;
+
+		foreach(lm, pk->pk_eclass->ec_members)
+		{
+			EquivalenceMember *em = lfirst(lm);
+			Expr	   *expr = em->em_expr;
+
+			while (IsA(expr, RelabelType))
+				expr = ((RelabelType *) expr)->arg;
+			if (IsA(expr, Var) && ((Var *) expr)->varno == (int) baserel->relid)
+			{
+				attnums = lappend_int(attnums, ((Var *) expr)->varattno);
+				break;
+			}
+		}
+	}
+	return attnums;
+}
+
+static List *
+make_fdw_private(List *conds, List **fdw_exprs, RelOptInfo *baserel,
+				 SymblRelInfo *info, List *pathkeys, Expr *limit, Expr *offset)
+{
+	char	   *sort;
+	bool		descending;
+	int			limit_index = -1;
+	int			offset_index = -1;
+	List	   *serialized = symbl_serialize_conds(conds, fdw_exprs);
+	List	   *private;
+
+	(void) symbl_sortable_prefix(baserel, info->columns, pathkeys, &sort,
+								 &descending);
+	if (pathkeys == NIL)
+		sort = "conversation.startTime,conversation.id";
+	if (limit != NULL)
+	{
+		*fdw_exprs = lappend(*fdw_exprs, limit);
+		limit_index = list_length(*fdw_exprs) - 1;
+	}
+	if (offset != NULL)
+	{
+		*fdw_exprs = lappend(*fdw_exprs, offset);
+		offset_index = list_length(*fdw_exprs) - 1;
+	}
+	/* in the order of enum FdwPrivateIndex */
+	private = list_make5(serialized, makeString(sort), makeBoolean(descending),
+						 sort_attnums(baserel, info, pathkeys),
+						 makeInteger(limit_index));
+	return lappend(private, makeInteger(offset_index));
+}
+
+static RelOptInfo *
+single_base_rel(PlannerInfo *root)
+{
+	int			relid;
+
+	if (!bms_get_singleton_member(root->all_baserels, &relid))
+		return NULL;
+	return root->simple_rel_array[relid];
 }
 
 static ForeignScan *
-symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *baserel,
+symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 					   Oid foreigntableid, ForeignPath *best_path,
 					   List *tlist, List *scan_clauses, Plan *outer_plan)
 {
-	SymblRequest request;
+	List	   *fdw_exprs = NIL;
 	List	   *fdw_private;
 
-	symbl_default_request(&request);
-	fdw_private = list_make5(makeString(pstrdup(request.start_time)),
-							 makeString(request.end_time ? pstrdup(request.end_time) : ""),
-							 makeString(request.filter ? pstrdup(request.filter) : ""),
-							 makeString(pstrdup(request.sort)),
-							 makeBoolean(request.descending));
+	if (IS_UPPER_REL(foreignrel))
+	{
+		/* LIMIT/OFFSET pushed: every qual of the base relation is exact */
+		RelOptInfo *baserel = single_base_rel(root);
+		SymblRelInfo *info = baserel->fdw_private;
+		List	   *scan_tlist = NIL;
+		ListCell   *lc;
+		List	   *limit = best_path->fdw_private;
 
-	/* nothing is pushed down yet: PostgreSQL checks every qual */
-	scan_clauses = extract_actual_clauses(scan_clauses, false);
+		fdw_private = make_fdw_private(info->pushdown.conds, &fdw_exprs, baserel,
+									   info, best_path->path.pathkeys,
+									   linitial(limit), lsecond(limit));
+		foreach(lc, info->columns)
+		{
+			SymblColumn *col = lfirst(lc);
 
-	return make_foreignscan(tlist, scan_clauses, baserel->relid, NIL,
-							fdw_private, NIL, NIL, outer_plan);
+			scan_tlist = lappend(scan_tlist,
+								 makeTargetEntry((Expr *) makeVar(baserel->relid, col->attnum,
+																  col->typid, col->typmod,
+																  get_typcollation(col->typid), 0),
+												 list_length(scan_tlist) + 1, NULL, false));
+		}
+		return make_foreignscan(tlist, NIL, 0, fdw_exprs, fdw_private,
+								scan_tlist, NIL, outer_plan);
+	}
+	else
+	{
+		SymblRelInfo *info = foreignrel->fdw_private;
+		SymblPushdown pushdown;
+		List	   *local_exprs;
+
+		/* scan_clauses include the join clauses of a parameterized path */
+		symbl_classify_quals(foreignrel, info->columns, scan_clauses, &pushdown);
+		local_exprs = extract_actual_clauses(pushdown.local_quals, false);
+		fdw_private = make_fdw_private(pushdown.conds, &fdw_exprs, foreignrel,
+									   info, best_path->path.pathkeys, NULL, NULL);
+		return make_foreignscan(tlist, local_exprs, foreignrel->relid, fdw_exprs,
+								fdw_private, NIL, NIL, outer_plan);
+	}
 }
 
-static char *
-private_string(List *fdw_private, int index)
+/*
+ * LIMIT and OFFSET become the API's limit and offset, but only when the API
+ * applies every qual exactly and produces the whole ORDER BY: otherwise the
+ * API would count rows that PostgreSQL then throws away.
+ */
+static void
+add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
+			   FinalPathExtraData *extra)
 {
-	char	   *value = strVal(list_nth(fdw_private, index));
+	Query	   *parse = root->parse;
+	RelOptInfo *baserel = single_base_rel(root);
+	SymblRelInfo *info;
+	List	   *pathkeys = NIL;
+	double		rows;
+	Cost		startup;
+	Cost		total;
+	char	   *sort;
+	bool		descending;
 
-	return value[0] != '\0' ? value : NULL;
+	if (parse->commandType != CMD_SELECT || parse->rowMarks ||
+		parse->hasTargetSRFs || !extra->limit_needed ||
+		parse->limitOption == LIMIT_OPTION_WITH_TIES ||
+		baserel == NULL || !symbl_is_our_rel(baserel))
+		return;
+	info = baserel->fdw_private;
+	if (info->pushdown.local_quals != NIL)
+		return;
+	if (parse->limitCount && !IsA(parse->limitCount, Const) &&
+		!IsA(parse->limitCount, Param))
+		return;
+	if (parse->limitOffset && !IsA(parse->limitOffset, Const) &&
+		!IsA(parse->limitOffset, Param))
+		return;
+
+	if (input_rel == baserel)
+	{
+		if (root->sort_pathkeys != NIL)
+			return;
+	}
+	else if (input_rel->reloptkind == RELOPT_UPPER_REL &&
+			 root->upper_rels[UPPERREL_ORDERED] != NIL &&
+			 input_rel == fetch_upper_rel(root, UPPERREL_ORDERED, NULL))
+	{
+		if (symbl_sortable_prefix(baserel, info->columns, root->sort_pathkeys,
+								  &sort, &descending) != list_length(root->sort_pathkeys))
+			return;
+		pathkeys = root->sort_pathkeys;
+	}
+	else
+		return;
+
+	rows = extra->count_est > 0 ? Min(extra->count_est, baserel->rows) : baserel->rows;
+	estimate_costs(root, baserel, info, rows, rows, &startup, &total);
+	add_path(final_rel, (Path *)
+			 create_foreign_upper_path(root, final_rel,
+									   root->upper_targets[UPPERREL_FINAL],
+									   rows, startup, total, pathkeys, NULL,
+									   list_make2(parse->limitCount,
+												  parse->limitOffset)));
+}
+
+static void
+symbl_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
+							  RelOptInfo *input_rel, RelOptInfo *output_rel,
+							  void *extra)
+{
+	if (stage == UPPERREL_FINAL && output_rel->fdw_private == NULL)
+	{
+		output_rel->fdw_private = (void *) 1;	/* once per query level */
+		add_final_path(root, input_rel, output_rel, (FinalPathExtraData *) extra);
+	}
 }
 
 static Oid
-scan_user(ForeignScanState *node)
+scan_user(ForeignScanState *node, Index rtindex)
 {
-	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
-	EState	   *estate = node->ss.ps.state;
-	Index		rtindex = fsplan->scan.scanrelid;
-	RangeTblEntry *rte = exec_rt_fetch(rtindex, estate);
+	RangeTblEntry *rte = exec_rt_fetch(rtindex, node->ss.ps.state);
 
 	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+}
+
+static bool
+contains_exec_param_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+		return true;
+	return expression_tree_walker(node, contains_exec_param_walker, context);
+}
+
+static int64
+limit_value(ForeignScanState *node, SymblScanState *state, int index,
+			int64 if_null, const char *clause)
+{
+	ExprState  *es = list_nth(state->value_states, index);
+	bool		isnull;
+	Datum		value = ExecEvalExpr(es, node->ss.ps.ps_ExprContext, &isnull);
+	int64		n;
+
+	if (isnull)
+		return if_null;
+	n = DatumGetInt64(value);
+	if (n < 0)
+		ereport(ERROR,
+				(errcode(strcmp(clause, "LIMIT") == 0 ?
+						 ERRCODE_INVALID_ROW_COUNT_IN_LIMIT_CLAUSE :
+						 ERRCODE_INVALID_ROW_COUNT_IN_RESULT_OFFSET_CLAUSE),
+				 errmsg("%s must not be negative", clause)));
+	return n;
+}
+
+/*
+ * Evaluate the values of the pushed conditions (constants, now(), $1, the
+ * current outer row) and build the request from them.
+ */
+static void
+build_request(ForeignScanState *node, SymblScanState *state)
+{
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
+	int			n = list_length(state->value_states);
+	Datum	   *values = palloc0(sizeof(Datum) * (n + 1));
+	bool	   *nulls = palloc0(sizeof(bool) * (n + 1));
+	ListCell   *lc;
+	int			i = 0;
+	char	   *sort = state->request.sort;
+	bool		descending = state->request.descending;
+	MemoryContext oldcxt;
+
+	MemoryContextReset(state->request_cxt);
+	oldcxt = MemoryContextSwitchTo(state->request_cxt);
+	foreach(lc, state->value_states)
+	{
+		values[i] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &nulls[i]);
+		i++;
+	}
+
+	state->no_rows = !symbl_build_request(&state->request, state->conds,
+										  values, nulls);
+	state->request.sort = sort;
+	state->request.descending = descending;
+	state->first_offset = state->offset_index >= 0 ?
+		limit_value(node, state, state->offset_index, 0, "OFFSET") : 0;
+	state->max_rows = state->limit_index >= 0 ?
+		limit_value(node, state, state->limit_index, -1, "LIMIT") : -1;
+	if (state->max_rows == 0)
+		state->no_rows = true;
+	state->request_built = true;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+static void
+init_scan_columns(SymblScanState *state, Relation rel, ForeignScan *fsplan,
+				  TupleDesc slot_desc)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	List	   *columns = symbl_table_columns(RelationGetRelid(rel), tupdesc);
+	ListCell   *lc;
+	int			i = 0;
+
+	state->ncolumns = list_length(columns);
+	state->columns = palloc(sizeof(SymblColumn) * Max(state->ncolumns, 1));
+	foreach(lc, columns)
+		state->columns[i++] = *(SymblColumn *) lfirst(lc);
+	state->natts = tupdesc->natts;
+
+	/* a scan of the table itself, or one over fdw_scan_tlist (LIMIT) */
+	state->slot_natts = slot_desc->natts;
+	state->slot_attnums = palloc(sizeof(AttrNumber) * Max(state->slot_natts, 1));
+	if (fsplan->scan.scanrelid > 0)
+		for (i = 0; i < state->slot_natts; i++)
+			state->slot_attnums[i] = i + 1;
+	else
+	{
+		i = 0;
+		foreach(lc, fsplan->fdw_scan_tlist)
+			state->slot_attnums[i++] = ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno;
+	}
 }
 
 static void
 symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
-	Relation	rel = node->ss.ss_currentRelation;
+	EState	   *estate = node->ss.ps.state;
+	List	   *priv = fsplan->fdw_private;
+	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
+	Index		rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
+		(Index) bms_next_member(fsplan->fs_relids, -1);
+	Relation	rel = ExecGetRangeTableRelation(estate, rtindex);
 	SymblScanState *state = palloc0(sizeof(SymblScanState));
-	List	   *columns;
-	ListCell   *lc;
-	int			i = 0;
 
 	node->fdw_state = state;
-	state->request.start_time = private_string(fsplan->fdw_private, FdwPrivateStartTime);
-	state->request.end_time = private_string(fsplan->fdw_private, FdwPrivateEndTime);
-	state->request.filter = private_string(fsplan->fdw_private, FdwPrivateFilter);
-	state->request.sort = private_string(fsplan->fdw_private, FdwPrivateSort);
-	state->request.descending = boolVal(list_nth(fsplan->fdw_private, FdwPrivateDescending));
-
-	state->conn = symbl_get_connection(RelationGetRelid(rel), scan_user(node));
+	state->conds = symbl_deserialize_conds(list_nth(priv, FdwPrivateConds));
+	state->request.sort = strVal(list_nth(priv, FdwPrivateSort));
+	state->request.descending = boolVal(list_nth(priv, FdwPrivateDescending));
+	state->sort_attnums = list_nth(priv, FdwPrivateSortAttnums);
+	state->limit_index = intVal(list_nth(priv, FdwPrivateLimitIndex));
+	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
+	state->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	state->conn = symbl_get_connection(RelationGetRelid(rel),
+									   scan_user(node, rtindex));
 	state->page_size = state->conn->opts.page_size;
-
-	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
-		return;
-
-	columns = symbl_table_columns(RelationGetRelid(rel), RelationGetDescr(rel));
-	state->ncolumns = list_length(columns);
-	state->columns = palloc(sizeof(SymblColumn) * Max(state->ncolumns, 1));
-	foreach(lc, columns)
-		state->columns[i++] = *(SymblColumn *) lfirst(lc);
-	state->natts = RelationGetDescr(rel)->natts;
-
-	state->page_cxt = AllocSetContextCreate(node->ss.ps.state->es_query_cxt,
+	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel));
+	state->request_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											   "symbl_fdw request",
+											   ALLOCSET_SMALL_SIZES);
+	state->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											"symbl_fdw page",
 											ALLOCSET_DEFAULT_SIZES);
+	init_scan_columns(state, rel, fsplan,
+					  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+
+	/*
+	 * Values of outer-row parameters are not known before the first row is
+	 * asked for; the request is built then.  EXPLAIN shows what it can know
+	 * now, and $n for the rest.
+	 */
+	if (contains_exec_param_walker((Node *) fsplan->fdw_exprs, NULL))
+		symbl_describe_request(&state->request, state->conds);
+	else
+		build_request(node, state);
+}
+
+static void
+check_sort_fields_present(SymblScanState *state, const char *where)
+{
+	ListCell   *lc;
+	int			row;
+
+	foreach(lc, state->sort_attnums)
+	{
+		int			att = lfirst_int(lc) - 1;
+
+		for (row = 0; row < state->page.nrows; row++)
+			if (state->page.nulls[(size_t) row * state->natts + att])
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("Symbl API returned a conversation without the field it was asked to sort by"),
+						 errdetail("Conversation %d in %s has no value for column %d.",
+								   row + 1, where, att + 1)));
+	}
 }
 
 /*
  * Fetch the next page into page_cxt, dropping the previous one.  A page
- * shorter than the limit is the last.
+ * shorter than what was asked for is the last.
  */
 static void
 fetch_next_page(SymblScanState *state)
 {
 	MemoryContext oldcxt;
+	int64		limit = state->page_size;
 	char	   *query;
 	char	   *where;
 	char	   *body;
@@ -206,10 +627,17 @@ fetch_next_page(SymblScanState *state)
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
+	if (state->max_rows >= 0)
+		limit = Min(limit, state->max_rows - state->rows_fetched);
+	if (limit <= 0)
+	{
+		state->exhausted = true;
+		return;
+	}
 
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
-	query = symbl_request_query(&state->request, state->page_size,
-								state->next_offset);
+	query = symbl_request_query(&state->request, limit,
+								state->first_offset + state->rows_fetched);
 	where = psprintf("page %d (GET %s?%s)", state->pages_fetched + 1,
 					 SYMBL_API_PATH, query);
 	body = symbl_api_list(state->conn, query, state->page_cxt, &len,
@@ -219,17 +647,18 @@ fetch_next_page(SymblScanState *state)
 	pfree(body);
 	MemoryContextSwitchTo(oldcxt);
 
-	if (state->page.nrows > state->page_size)
+	if (state->page.nrows > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Symbl API returned %d conversations for limit %d",
-						state->page.nrows, state->page_size),
+				 errmsg("Symbl API returned %d conversations for limit " INT64_FORMAT,
+						state->page.nrows, limit),
 				 errdetail("in %s", where)));
+	check_sort_fields_present(state, where);
 
 	state->pages_fetched++;
 	state->stats.rows_received += state->page.nrows;
-	state->next_offset += state->page.nrows;
-	if (state->page.nrows < state->page_size)
+	state->rows_fetched += state->page.nrows;
+	if (state->page.nrows < limit)
 		state->exhausted = true;
 }
 
@@ -239,8 +668,13 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 	SymblScanState *state = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	size_t		base;
+	int			i;
 
 	ExecClearTuple(slot);
+	if (!state->request_built)
+		build_request(node, state);
+	if (state->no_rows)
+		return slot;
 	while (state->next_row >= state->page.nrows)
 	{
 		if (state->exhausted)
@@ -249,10 +683,13 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 	}
 
 	base = (size_t) state->next_row * state->natts;
-	memcpy(slot->tts_values, state->page.values + base,
-		   sizeof(Datum) * state->natts);
-	memcpy(slot->tts_isnull, state->page.nulls + base,
-		   sizeof(bool) * state->natts);
+	for (i = 0; i < state->slot_natts; i++)
+	{
+		int			att = state->slot_attnums[i] - 1;
+
+		slot->tts_values[i] = state->page.values[base + att];
+		slot->tts_isnull[i] = state->page.nulls[base + att];
+	}
 	state->next_row++;
 	return ExecStoreVirtualTuple(slot);
 }
@@ -262,10 +699,13 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
+	/* outer-row parameters may have changed: build the request anew */
+	if (node->ss.ps.chgParam != NULL)
+		state->request_built = false;
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
-	state->next_offset = 0;
+	state->rows_fetched = 0;
 	state->pages_fetched = 0;
 	state->exhausted = false;
 }
@@ -284,12 +724,19 @@ symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 {
 	SymblScanState *state = node->fdw_state;
 
+	if (es->verbose && ((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+		ExplainPropertyText("Symbl Table", state->table_name, es);
 	if (es->verbose)
 	{
-		char	   *query = symbl_request_query(&state->request,
-												state->page_size, 0);
+		int64		limit = state->page_size;
+		char	   *query;
 
+		if (state->request_built && state->max_rows >= 0)
+			limit = Min(limit, state->max_rows);
+		query = symbl_request_query(&state->request, limit, state->first_offset);
 		ExplainPropertyText("Symbl Request",
+							state->no_rows && state->request_built ?
+							"none (no conversation can match)" :
 							psprintf("GET %s?%s", SYMBL_API_PATH, query), es);
 	}
 	if (es->analyze)
@@ -319,6 +766,13 @@ symbl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 							   quote_identifier(server->servername)));
 }
 
+static bool
+symbl_is_our_rel(RelOptInfo *rel)
+{
+	return rel->reloptkind == RELOPT_BASEREL && rel->fdwroutine != NULL &&
+		rel->fdwroutine->GetForeignPlan == symbl_get_foreign_plan;
+}
+
 Datum
 symbl_fdw_handler(PG_FUNCTION_ARGS)
 {
@@ -333,6 +787,7 @@ symbl_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = symbl_end_foreign_scan;
 	routine->ExplainForeignScan = symbl_explain_foreign_scan;
 	routine->ImportForeignSchema = symbl_import_foreign_schema;
+	routine->GetForeignUpperPaths = symbl_get_foreign_upper_paths;
 
 	PG_RETURN_POINTER(routine);
 }

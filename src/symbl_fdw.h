@@ -17,6 +17,7 @@
 #include "access/attnum.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
 #include "utils/palloc.h"
 
@@ -111,6 +112,44 @@ typedef struct SymblRequest
 	bool		descending;
 } SymblRequest;
 
+typedef enum SymblOp
+{
+	SYMBL_OP_EQ,
+	SYMBL_OP_NE,
+	SYMBL_OP_LT,
+	SYMBL_OP_LE,
+	SYMBL_OP_GT,
+	SYMBL_OP_GE,
+	SYMBL_OP_IN,
+	SYMBL_OP_OUT
+} SymblOp;
+
+/* What a condition sent to the API drives */
+typedef enum SymblCondTarget
+{
+	SYMBL_TARGET_FILTER,		/* one comparison in the RSQL filter */
+	SYMBL_TARGET_START_TIME,	/* the startTime window parameter */
+	SYMBL_TARGET_END_TIME		/* the endTime window parameter */
+} SymblCondTarget;
+
+typedef struct SymblCond
+{
+	SymblCondTarget target;
+	SymblOp		op;
+	char	   *selector;		/* RSQL selector, for filter conditions */
+	bool		is_time;		/* the value is timestamptz, else text */
+	Expr	   *value;			/* at plan time: the value expression */
+	int			value_index;	/* at execution: its index in fdw_exprs */
+} SymblCond;
+
+/* The split of a relation's quals */
+typedef struct SymblPushdown
+{
+	List	   *conds;			/* SymblCond: what is sent */
+	List	   *remote_quals;	/* RestrictInfo the API applies exactly */
+	List	   *local_quals;	/* RestrictInfo PostgreSQL checks */
+} SymblPushdown;
+
 /* option.c */
 extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
 extern SymblServerOptions *symbl_server_options(Oid serverid);
@@ -119,7 +158,18 @@ extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
 extern double symbl_table_rows_estimate(Oid foreigntableid);
 
 /* deparse.c */
-extern void symbl_default_request(SymblRequest *request);
+extern void symbl_classify_quals(RelOptInfo *baserel, List *columns,
+								 List *quals, SymblPushdown *out);
+extern char *symbl_text_selector(Expr *expr, RelOptInfo *baserel,
+								 List *columns);
+extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
+								  List *pathkeys, char **sort,
+								  bool *descending);
+extern List *symbl_serialize_conds(List *conds, List **fdw_exprs);
+extern List *symbl_deserialize_conds(List *serialized);
+extern bool symbl_build_request(SymblRequest *request, List *conds,
+								const Datum *values, const bool *nulls);
+extern void symbl_describe_request(SymblRequest *request, List *conds);
 extern char *symbl_request_query(const SymblRequest *request,
 								 int64 limit, int64 offset);
 
