@@ -1,0 +1,1752 @@
+#!/usr/bin/env python3
+"""Strict emulator of Symbl.ai's GET /v1/conversations (and the token endpoint).
+
+Test fixture for symbl_fdw.  Python 3 standard library only.  See README.md in
+this directory for the command line, the fault-injection prefix (/_x/<spec>),
+the control endpoints (/_control/...) and the request-log format.
+
+The emulator is deliberately AS STRICT as the published contract
+(/work/shared/symbl-api): every point the contract leaves open is resolved the
+way that is hardest on the client (7-day default window also under a filter,
+exclusive window bounds, tie order that changes from page to page, no OR,
+at most two distinct selectors, strict query-string decoding, ...).
+"""
+
+import argparse
+import array
+import bisect
+import collections
+import gzip
+import json
+import math
+import os
+import re
+import secrets
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from email.utils import formatdate
+from fractions import Fraction
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote
+
+VERSION = "1.0"
+MS_PER_MIN = 60_000
+MS_PER_DAY = 86_400_000
+SEVEN_DAYS_MS = 7 * MS_PER_DAY
+DEFAULT_ANCHOR = "2026-01-15T12:00:00Z"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+MASK64 = (1 << 64) - 1
+
+SORT_FIELDS = ("conversation.id", "conversation.type", "conversation.name",
+               "conversation.startTime", "conversation.endTime")
+API_PARAMS = ("limit", "offset", "order", "sort", "startTime", "endTime", "filter")
+LIMIT_MAX = 65536
+OFFSET_MAX = 2**31 - 1
+MSG_TOKEN = "Token validation failed for provided token."
+ADVERSARIAL_ID_BASE = 9990000000000000
+
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def jdump(obj):
+    return _JSON.encode(obj)
+
+
+def jbytes(obj):
+    return _JSON.encode(obj).encode("utf-8")
+
+
+# --------------------------------------------------------------------------
+# Time helpers
+# --------------------------------------------------------------------------
+
+_ISO_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})\Z", re.ASCII)
+
+
+def parse_iso_ms(s):
+    """Strict ISO 8601 -> exact milliseconds since the epoch (a Fraction).
+
+    Accepted: YYYY-MM-DDTHH:MM:SS[.f+](Z|+HH:MM|-HH:MM). Raises ValueError."""
+    m = _ISO_RE.match(s)
+    if not m:
+        raise ValueError("not YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM)")
+    y, mo, d, h, mi, se = (int(m.group(i)) for i in range(1, 7))
+    dt = datetime(y, mo, d, h, mi, se, tzinfo=timezone.utc)  # validates ranges
+    tz = m.group(8)
+    off = 0
+    if tz != "Z":
+        oh, om = int(tz[1:3]), int(tz[4:6])
+        if oh > 23 or om > 59:
+            raise ValueError("bad UTC offset")
+        off = (oh * 60 + om) * MS_PER_MIN * (1 if tz[0] == "+" else -1)
+    base = (dt - EPOCH) // timedelta(milliseconds=1) - off
+    frac = m.group(7)
+    val = Fraction(base)
+    if frac:
+        val += Fraction(int(frac) * 1000, 10 ** len(frac))
+    return val
+
+
+def fmt_ms(ms):
+    """Integer epoch milliseconds -> YYYY-MM-DDTHH:MM:SS.mmmZ."""
+    s, r = divmod(int(ms), 1000)
+    t = time.gmtime(s)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (
+        t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, r)
+
+
+def real_now_ms():
+    return Fraction(time.time_ns(), 1_000_000)
+
+
+def _splitmix(x):
+    x = (x + 0x9E3779B97F4A7C15) & MASK64
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & MASK64
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & MASK64
+    return x ^ (x >> 31)
+
+
+# --------------------------------------------------------------------------
+# Dataset
+# --------------------------------------------------------------------------
+
+_TOPICS = ["Weekly sync", "Quarterly business review", "Sales call", "Standup",
+           "Design review", "Customer onboarding", "Support escalation",
+           "Interview", "Sprint retro", "Planning", "Product demo", "1:1",
+           "Kickoff", "Renewal discussion", "Incident postmortem",
+           "Product webinar", "Support chat", "Brainstorming", "Catch up"]
+_COMPANIES = ["Acme Corp", "Globex", "Initech", "Umbrella", "Hooli",
+              "Stark Industries", "Wayne Enterprises", "Soylent", "Vandelay",
+              "Tyrell", "Cyberdyne", "Wonka"]
+_PEOPLE = [("John", "john@example.com"), ("Mary", "mary@example.com"),
+           ("José Álvarez", "jose@example.es"), ("Zoë Ng", None),
+           ("李雷", "li.lei@example.cn"), ("Ahmed Khan", "ahmed@example.org"),
+           ("Olga Petrova", "olga@example.ru"), ("Sam O'Neil", "sam.oneil@example.com"),
+           ("Priya", None), ("Kwame Mensah", "kwame@example.gh"),
+           ("Ana-Maria Pop", "ana-maria@example.ro"), ("Bob", "bob@example.com")]
+_REGIONS = ["us-east-1", "us-west-2", "eu-central-1", "ap-southeast-2", "sa-east-1"]
+_WEIRD_META = [("x.dotted.key", "dotted"), ("x-dash-key", "dashed"),
+               ("ünïcode-kéy", "✓ yes"), ("key with space", "spaced"),
+               ("x.dotted.key", "a;b=c,d")]
+_CUSTOMERS = ["cust-%03d" % i for i in range(1, 51)]
+_AGENTS = ["agent-%02d" % i for i in range(1, 41)] + ["johndoe", "janedoe"]
+
+MISSING = object()  # marker for "field absent" in adversarial specs
+
+
+def adversarial_specs(anchor):
+    """The fixed adversarial conversations, in their fixed positions.
+
+    Every endTime (here and in the generated rows) is < anchor, so with
+    --now equal to the anchor an explicit early startTime reaches all rows.
+
+    Position k gets id str(9990000000000001 + k). Every entry: dict of
+    overrides; 'start' and 'dur' in ms.  A value MISSING drops the key."""
+    base = anchor - 3 * MS_PER_DAY
+    long_name = ("0123456789abcdef-" * 300)[:4999] + "Z"
+    specs = [
+        dict(name="O'Brien \"Q3\" review"),
+        dict(name="C:\\temp\\new folder\\ \\\\server\\share \\"),
+        dict(name="a==b;c=in=(x,y),d!=e"),
+        dict(name="=gt="),
+        dict(name="*"),
+        dict(name="and"),
+        dict(name="or"),
+        dict(name="Sales and Marketing or Ops"),
+        dict(name="R&D #1: 100% + tax? a=b&c=d"),
+        dict(name="Café 会议 🎉"),
+        dict(name="Cafe\u0301 combining A\u030a"),
+        dict(name="line1\nline2\tcol\r\nend"),
+        dict(name=""),
+        dict(name=long_name),
+        dict(name=MISSING),
+        dict(name="Metadata missing", metadata=MISSING),
+        dict(name="Members missing", members=MISSING),
+        dict(name=None),
+        dict(name="Metadata quoting",
+             metadata={"customerId": "cust-007",
+                       "note": "it's \"quoted\"; a=b,c (x) ~!",
+                       "ünï": "naïve 日本 🎉"}),
+        dict(name="Metadata dotted and dashed keys",
+             metadata={"customerId": "cust-001", "x.dotted.key": "dotted",
+                       "x-dash-key": "dashed"}),
+        dict(name="Metadata 128-char value",
+             metadata={"customerId": "cust-002", "long": ("v" * 127) + "Ω"}),
+        dict(name="%20 literal %2B and +plus+ %zz %"),
+        dict(name="NULL"),
+        dict(name="\\N"),
+        dict(name="(x) ~ !y <z> >= 'q'"),
+        dict(name="  padded  "),
+        dict(name="line\u2028sep\u2029para"),
+        dict(name="csv, \"quoted\", field"),
+        dict(name="\\."),
+        dict(name=" "),
+        dict(name="Members edge cases",
+             members=[{"name": "Only Name"},
+                      {"id": "00000000-0000-0000-0000-000000000000",
+                       "name": "Zoë \"Z\" O'Hara", "email": "zoë@exämple.com"},
+                      {"name": "", "email": "empty-name@example.com"}],
+             metadata={}),
+        # window boundary rows (relative to now == anchor)
+        dict(name="Boundary: starts exactly 7 days before anchor",
+             start=anchor - SEVEN_DAYS_MS, dur=30 * MS_PER_MIN),
+        dict(name="Boundary: ends exactly 30 days before anchor",
+             start=anchor - 30 * MS_PER_DAY - 45 * MS_PER_MIN, dur=45 * MS_PER_MIN),
+        dict(name="Boundary: starts 1 ms after 7 days before anchor",
+             start=anchor - SEVEN_DAYS_MS + 1, dur=30 * MS_PER_MIN),
+        dict(name="Boundary: ends 1 ms before anchor",
+             start=anchor - 60 * MS_PER_MIN - 1, dur=60 * MS_PER_MIN),
+        dict(name="Old adversarial: O'Brien \"Q3\" review",
+             start=anchor - 400 * MS_PER_DAY + 5, dur=20 * MS_PER_MIN,
+             type="call"),
+        dict(name="Old adversarial: =in=(a,b);x==y",
+             start=anchor - 90 * MS_PER_DAY + 999, dur=90 * MS_PER_MIN,
+             type="webinar",
+             metadata={"customerId": "cust-050", "agentId": "agent-01",
+                       "region": "eu-central-1"}),
+    ]
+    out = []
+    for k, s in enumerate(specs):
+        start = s.get("start", base + k * 17 * MS_PER_MIN + k * 7)
+        dur = s.get("dur", (5 + k) * MS_PER_MIN + 123)
+        row = {
+            "id": str(ADVERSARIAL_ID_BASE + 1 + k),
+            "type": s.get("type", "meeting"),
+            "name": s.get("name", "Adversarial %d" % k),
+            "startTime": fmt_ms(start),
+            "endTime": fmt_ms(start + dur),
+            "members": s.get("members", [{"name": "John", "email": "john@example.com"}]
+                             if k % 2 else []),
+            "metadata": s.get("metadata", {"agentId": "agent-%02d" % (k % 40 + 1),
+                                           "customerId": _CUSTOMERS[k % 50]}),
+        }
+        for key in list(row):
+            if row[key] is MISSING:
+                del row[key]
+        out.append((row, start, start + dur))
+    return out
+
+
+class Dataset:
+    """Columnar, pre-serialised conversation store."""
+
+    def __init__(self, n, seed, anchor_ms):
+        self.n = n
+        self.seed = seed
+        self.anchor = anchor_ms
+        self.rows = []                  # pre-serialised JSON (bytes)
+        self.ids = []
+        self.types = []
+        self.names = []                 # str, or None when null / absent
+        self.start = array.array("q")
+        self.end = array.array("q")
+        self.metas = []                 # dict, or None when absent
+        self._rank_lock = threading.Lock()
+        self._name_rank = None
+        self._generate()
+
+    def _add(self, row, start, end):
+        self.rows.append(jbytes(row))
+        self.ids.append(row["id"])
+        self.types.append(row["type"])
+        self.names.append(row.get("name"))
+        self.start.append(start)
+        self.end.append(end)
+        self.metas.append(row.get("metadata"))
+
+    def _generate(self):
+        import random
+        n, anchor = self.n, self.anchor
+        adv = adversarial_specs(anchor)[:n]
+        for row, s, e in adv:
+            self._add(row, s, e)
+        ngen = n - len(adv)
+        rng = random.Random(self.seed)
+        rnd = rng.random
+        getbits = rng.getrandbits
+        # id bijection: 1e15 + (g*P + Q) mod M, M = 8.99e15 (never >= 9.99e15)
+        M = 8_990_000_000_000_000
+        P = 6_364_136_223_846_793
+        while math.gcd(P, M) != 1:
+            P += 2
+        Q = _splitmix(self.seed & MASK64) % M
+        names_pool = {}
+        meta_pool = {}
+        span = 730 * MS_PER_DAY
+        window = SEVEN_DAYS_MS
+        tie_left = 0
+        tie_start = 0
+        rows_append = self.rows.append
+        ids_append = self.ids.append
+        types_append = self.types.append
+        names_append = self.names.append
+        start_append = self.start.append
+        end_append = self.end.append
+        metas_append = self.metas.append
+        ntop, ncomp, npeople = len(_TOPICS), len(_COMPANIES), len(_PEOPLE)
+        ncust, nagent, nreg, nweird = len(_CUSTOMERS), len(_AGENTS), len(_REGIONS), len(_WEIRD_META)
+        encode = _JSON.encode
+        for g in range(ngen):
+            cid = str(1_000_000_000_000_000 + (g * P + Q) % M)
+            r = rnd()
+            ctype = ("meeting" if r < 0.85 else "call" if r < 0.93
+                     else "chat" if r < 0.97 else "webinar")
+            dur = MS_PER_MIN + int(rnd() * (119 * MS_PER_MIN + 1))
+            if tie_left > 0:
+                start = tie_start
+                tie_left -= 1
+            elif g == 200:
+                # one big tie group (25 rows) inside the default window
+                start = tie_start = anchor - 2 * MS_PER_DAY + 123
+                tie_left = 24
+            elif g % 41 == 7:
+                grp = g // 41
+                tie_left = 1 + grp % 4          # group of 2..5 rows
+                reserve = 120 * MS_PER_MIN
+                if grp % 3 == 0:
+                    start = anchor - window + 1 + int(rnd() * (window - reserve - 1))
+                else:
+                    start = anchor - span + int(rnd() * (span - reserve))
+                tie_start = start
+            elif rnd() < 0.06:
+                lo = anchor - window + 1
+                start = lo + int(rnd() * (anchor - 1 - dur - lo + 1))
+            else:
+                start = anchor - span + int(rnd() * (span - dur))
+            end = start + dur
+            # name
+            t = _TOPICS[int(rnd() * ntop)]
+            c = _COMPANIES[int(rnd() * ncomp)]
+            r = rnd()
+            if r < 0.1:
+                nm = "%s - %s #%d" % (t, c, 1 + int(rnd() * 99))
+            elif r < 0.2:
+                nm = t
+            else:
+                nm = "%s / %s" % (c, t)
+            nm = names_pool.setdefault(nm, nm)
+            # members
+            r = rnd()
+            if r < 0.45:
+                members = []
+            else:
+                members = []
+                for _ in range(1 + int(rnd() * 4)):
+                    pname, pmail = _PEOPLE[int(rnd() * npeople)]
+                    mem = {}
+                    if rnd() < 0.7:
+                        h = "%032x" % getbits(128)
+                        mem["id"] = "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+                    mem["name"] = pname
+                    if pmail is not None and rnd() < 0.8:
+                        mem["email"] = pmail
+                    members.append(mem)
+            # metadata
+            items = []
+            if rnd() < 0.8:
+                items.append(("agentId", _AGENTS[int(rnd() * nagent)]))
+            if rnd() < 0.7:
+                items.append(("customerId", _CUSTOMERS[int(rnd() * ncust)]))
+            if rnd() < 0.6:
+                items.append(("region", _REGIONS[int(rnd() * nreg)]))
+            if rnd() < 0.03:
+                items.append(_WEIRD_META[int(rnd() * nweird)])
+            items = tuple(items)
+            meta = meta_pool.get(items)
+            if meta is None:
+                meta = meta_pool[items] = dict(items)
+            row = {"id": cid, "type": ctype, "name": nm,
+                   "startTime": fmt_ms(start), "endTime": fmt_ms(end),
+                   "members": members, "metadata": meta}
+            rows_append(encode(row).encode("utf-8"))
+            ids_append(cid)
+            types_append(ctype)
+            names_append(nm)
+            start_append(start)
+            end_append(end)
+            metas_append(meta)
+
+    # ---- sort keys -------------------------------------------------------
+    def name_rank(self):
+        with self._rank_lock:
+            if self._name_rank is None:
+                distinct = sorted({x for x in self.names if x is not None})
+                rank = {v: i for i, v in enumerate(distinct)}
+                self._name_rank = array.array(
+                    "l", (-1 if x is None else rank[x] for x in self.names))
+            return self._name_rank
+
+    def key_getter(self, field):
+        if field == "conversation.startTime":
+            return self.start.__getitem__
+        if field == "conversation.endTime":
+            return self.end.__getitem__
+        if field == "conversation.id":
+            return self.ids.__getitem__
+        if field == "conversation.type":
+            return self.types.__getitem__
+        if field == "conversation.name":
+            return self.name_rank().__getitem__
+        raise KeyError(field)
+
+    # ---- dumps -------------------------------------------------------------
+    def jsonl_bytes(self):
+        return b"".join(r + b"\n" for r in self.rows)
+
+    def csv_lines(self):
+        """Header-less CSV for COPY ... FROM STDIN WITH (FORMAT csv)."""
+        def q(s):
+            return '"' + s.replace('"', '""') + '"'
+        for raw in self.rows:
+            o = json.loads(raw)
+            name = o.get("name")
+            mem = o.get("members", MISSING)
+            meta = o.get("metadata", MISSING)
+            yield ",".join((
+                q(o["id"]), q(o["type"]),
+                "" if name is None else q(name),
+                q(o["startTime"]), q(o["endTime"]),
+                "" if mem is MISSING or mem is None else q(jdump(mem)),
+                "" if meta is MISSING or meta is None else q(jdump(meta)),
+            )) + "\n"
+
+    def csv_bytes(self):
+        return "".join(self.csv_lines()).encode("utf-8")
+
+
+# --------------------------------------------------------------------------
+# RSQL (grammar of jirutka/rsql-parser 2.x)
+# --------------------------------------------------------------------------
+
+class FilterError(ValueError):
+    pass
+
+
+_RESERVED = set("\"'();,=<>!~")
+_ALPHA = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+OPERATORS = {"==": "eq", "!=": "ne", "=lt=": "lt", "<": "lt", "=le=": "le",
+             "<=": "le", "=gt=": "gt", ">": "gt", "=ge=": "ge", ">=": "ge",
+             "=in=": "in", "=out=": "out"}
+
+
+def rsql_tokenize(s):
+    toks = []   # (kind, value, pos); kinds: STR, QSTR, AND, OR, LP, RP, OP
+    i, n = 0, len(s)
+    while i < n:
+        c = s[i]
+        if c == " ":
+            if s.startswith(" and ", i):
+                toks.append(("AND", " and ", i))
+                i += 5
+                continue
+            if s.startswith(" or ", i):
+                toks.append(("OR", " or ", i))
+                i += 4
+                continue
+            i += 1
+            continue
+        if c == "\t":
+            i += 1
+            continue
+        if c in "'\"":
+            j = i + 1
+            buf = []
+            while True:
+                if j >= n:
+                    raise FilterError("unterminated quoted value starting at position %d" % i)
+                d = s[j]
+                if d == "\\":
+                    if j + 1 >= n:
+                        raise FilterError("unterminated quoted value starting at position %d" % i)
+                    buf.append(s[j + 1])
+                    j += 2
+                    continue
+                if d == c:
+                    break
+                buf.append(d)
+                j += 1
+            toks.append(("QSTR", "".join(buf), i))
+            i = j + 1
+            continue
+        if c == ";":
+            toks.append(("AND", ";", i)); i += 1; continue
+        if c == ",":
+            toks.append(("OR", ",", i)); i += 1; continue
+        if c == "(":
+            toks.append(("LP", "(", i)); i += 1; continue
+        if c == ")":
+            toks.append(("RP", ")", i)); i += 1; continue
+        if c == "=":
+            j = i + 1
+            while j < n and s[j] in _ALPHA:
+                j += 1
+            if j < n and s[j] == "=":
+                toks.append(("OP", s[i:j + 1], i))
+                i = j + 1
+                continue
+            raise FilterError("invalid operator at position %d" % i)
+        if c == "!":
+            if s.startswith("!=", i):
+                toks.append(("OP", "!=", i)); i += 2; continue
+            raise FilterError("unexpected '!' at position %d" % i)
+        if c in "<>":
+            if i + 1 < n and s[i + 1] == "=":
+                toks.append(("OP", c + "=", i)); i += 2; continue
+            toks.append(("OP", c, i)); i += 1; continue
+        if c == "~":
+            raise FilterError("unexpected '~' at position %d" % i)
+        if c.isspace():
+            raise FilterError("unexpected whitespace character %r at position %d "
+                              "(quote the value)" % (c, i))
+        j = i
+        while j < n and s[j] not in _RESERVED and not s[j].isspace():
+            j += 1
+        toks.append(("STR", s[i:j], i))
+        i = j
+    return toks
+
+
+class _Parser:
+    def __init__(self, src):
+        self.src = src
+        self.toks = rsql_tokenize(src)
+        self.p = 0
+
+    def peek(self):
+        return self.toks[self.p] if self.p < len(self.toks) else ("EOF", "", len(self.src))
+
+    def take(self, kind, what):
+        t = self.peek()
+        if t[0] != kind:
+            if t[0] == "EOF":
+                raise FilterError("expected %s but the filter ended" % what)
+            raise FilterError("expected %s at position %d, found %r" % (what, t[2], t[1]))
+        self.p += 1
+        return t
+
+    def parse(self):
+        node = self.or_()
+        t = self.peek()
+        if t[0] != "EOF":
+            raise FilterError("unexpected %r at position %d" % (t[1], t[2]))
+        return node
+
+    def or_(self):
+        nodes = [self.and_()]
+        while self.peek()[0] == "OR":
+            self.p += 1
+            nodes.append(self.and_())
+        return nodes[0] if len(nodes) == 1 else ("or", nodes)
+
+    def and_(self):
+        nodes = [self.constraint()]
+        while self.peek()[0] == "AND":
+            self.p += 1
+            nodes.append(self.constraint())
+        return nodes[0] if len(nodes) == 1 else ("and", nodes)
+
+    def constraint(self):
+        if self.peek()[0] == "LP":
+            self.p += 1
+            node = self.or_()
+            self.take("RP", "')'")
+            return node
+        sel = self.take("STR", "a selector")
+        op = self.take("OP", "a comparison operator")
+        if self.peek()[0] == "LP":
+            self.p += 1
+            args = [self.argument()]
+            while self.peek()[0] == "OR":
+                self.p += 1
+                args.append(self.argument())
+            self.take("RP", "')'")
+        else:
+            args = [self.argument()]
+        return ("cmp", sel[1], op[1], args, sel[2])
+
+    def argument(self):
+        t = self.peek()
+        if t[0] in ("STR", "QSTR"):
+            self.p += 1
+            return t[1]
+        if t[0] == "EOF":
+            raise FilterError("expected a value but the filter ended")
+        raise FilterError("expected a value at position %d, found %r" % (t[2], t[1]))
+
+
+def _has_or(node):
+    if node[0] == "or":
+        return True
+    if node[0] == "and":
+        return any(_has_or(x) for x in node[1])
+    return False
+
+
+def _flatten(node, out):
+    if node[0] == "and":
+        for x in node[1]:
+            _flatten(x, out)
+    else:
+        out.append(node)
+    return out
+
+
+STRING_SELECTORS = {"conversation.id": "ids", "conversation.type": "types",
+                    "conversation.name": "names"}
+TIME_SELECTORS = {"conversation.startTime": "start", "conversation.endTime": "end"}
+META_PREFIX = "conversation.metadata."
+
+
+def compile_filter(src, ds):
+    """Parse and validate an RSQL filter; return a predicate over row indices."""
+    node = _Parser(src).parse()
+    if _has_or(node):
+        raise FilterError("OR is not supported in filter (',' and ' or ' between comparisons)")
+    cmps = _flatten(node, [])
+    selectors = []
+    for _, sel, op, args, pos in cmps:
+        if not (sel in STRING_SELECTORS or sel in TIME_SELECTORS or
+                (sel.startswith(META_PREFIX) and len(sel) > len(META_PREFIX))):
+            raise FilterError("unknown selector '%s'" % sel)
+        if sel not in selectors:
+            selectors.append(sel)
+    if len(selectors) > 2:
+        raise FilterError("filter can not have more than 2 parameters (distinct selectors), got %d: %s"
+                          % (len(selectors), ", ".join(selectors)))
+    preds = []
+    for _, sel, op, args, pos in cmps:
+        kind = OPERATORS.get(op)
+        if kind is None:
+            raise FilterError("unknown operator '%s' at position %d" % (op, pos))
+        if kind not in ("in", "out") and len(args) != 1:
+            raise FilterError("operator '%s' expects a single value" % op)
+        if sel in TIME_SELECTORS:
+            vals = []
+            for a in args:
+                try:
+                    vals.append(parse_iso_ms(a))
+                except ValueError:
+                    raise FilterError("invalid ISO 8601 value '%s' for %s" % (a, sel))
+            preds.append(_time_pred(getattr(ds, TIME_SELECTORS[sel]), kind, vals))
+        elif sel in STRING_SELECTORS:
+            preds.append(_col_pred(getattr(ds, STRING_SELECTORS[sel]), kind, args))
+        else:
+            preds.append(_meta_pred(ds.metas, sel[len(META_PREFIX):], kind, args))
+    if len(preds) == 1:
+        return preds[0]
+    return lambda i, preds=tuple(preds): all(p(i) for p in preds)
+
+
+def _time_pred(col, kind, vals):
+    v = vals[0]
+    fl, ce = math.floor(v), math.ceil(v)
+    if kind == "eq":
+        if fl != ce:
+            return lambda i: False
+        return lambda i: col[i] == fl
+    if kind == "ne":
+        if fl != ce:
+            return lambda i: True
+        return lambda i: col[i] != fl
+    if kind == "gt":
+        return lambda i: col[i] > fl
+    if kind == "ge":
+        return lambda i: col[i] >= ce
+    if kind == "lt":
+        return lambda i: col[i] < ce
+    if kind == "le":
+        return lambda i: col[i] <= fl
+    s = frozenset(int(x) for x in vals if x.denominator == 1)
+    if kind == "in":
+        return lambda i: col[i] in s
+    return lambda i: col[i] not in s
+
+
+def _cmp_value_pred(kind, args):
+    a = args[0]
+    if kind == "eq":
+        return lambda v: v is not None and v == a
+    if kind == "ne":
+        return lambda v: v is None or v != a
+    if kind == "lt":
+        return lambda v: v is not None and v < a
+    if kind == "le":
+        return lambda v: v is not None and v <= a
+    if kind == "gt":
+        return lambda v: v is not None and v > a
+    if kind == "ge":
+        return lambda v: v is not None and v >= a
+    s = frozenset(args)
+    if kind == "in":
+        return lambda v: v is not None and v in s
+    return lambda v: v is None or v not in s
+
+
+def _col_pred(col, kind, args):
+    f = _cmp_value_pred(kind, args)
+    return lambda i: f(col[i])
+
+
+def _meta_pred(metas, key, kind, args):
+    f = _cmp_value_pred(kind, args)
+
+    def pred(i):
+        m = metas[i]
+        return f(None if m is None else m.get(key))
+    return pred
+
+
+# --------------------------------------------------------------------------
+# Query engine: window + filter + sort, cached; pages are slices
+# --------------------------------------------------------------------------
+
+class Result:
+    __slots__ = ("idx", "gstarts", "gends")
+
+    def __init__(self, idx, gstarts, gends):
+        self.idx = idx
+        self.gstarts = gstarts
+        self.gends = gends
+
+
+class Engine:
+    def __init__(self, ds, inclusive=False, cache_size=48):
+        self.ds = ds
+        self.inclusive = inclusive
+        order = sorted(range(ds.n), key=ds.start.__getitem__)
+        self.start_order = array.array("l", order)
+        self.start_sorted = array.array("q", (ds.start[i] for i in order))
+        self.cache = collections.OrderedDict()
+        self.cache_size = cache_size
+        self.lock = threading.Lock()
+
+    def window_bounds(self, ws, we):
+        """Fraction window -> (min start ms, max end ms), both inclusive ints."""
+        if self.inclusive:
+            return math.ceil(ws), math.floor(we)
+        return math.floor(ws) + 1, math.ceil(we) - 1
+
+    def query(self, ws, we, filter_src, sort_fields, desc):
+        smin, emax = self.window_bounds(ws, we)
+        key = (smin, emax, filter_src, sort_fields, desc)
+        with self.lock:
+            res = self.cache.get(key)
+            if res is not None:
+                self.cache.move_to_end(key)
+                return res
+        res = self._compute(smin, emax, filter_src, sort_fields, desc)
+        with self.lock:
+            self.cache[key] = res
+            self.cache.move_to_end(key)
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+        return res
+
+    def _compute(self, smin, emax, filter_src, sort_fields, desc):
+        ds = self.ds
+        p0 = bisect.bisect_left(self.start_sorted, smin)
+        p1 = bisect.bisect_right(self.start_sorted, emax)
+        end = ds.end
+        cand = [i for i in self.start_order[p0:p1] if end[i] <= emax]
+        if filter_src is not None:
+            pred = compile_filter(filter_src, ds)
+            cand = [i for i in cand if pred(i)]
+        getters = [ds.key_getter(f) for f in sort_fields]
+        if len(getters) == 1:
+            keys = list(map(getters[0], cand))
+        else:
+            keys = [tuple(g(i) for g in getters) for i in cand]
+        perm = sorted(range(len(cand)), key=keys.__getitem__, reverse=desc)
+        idx = [cand[j] for j in perm]
+        skeys = [keys[j] for j in perm]
+        gstarts, gends = [], []
+        m = len(skeys)
+        p = 0
+        while p < m:
+            q = p + 1
+            k = skeys[p]
+            while q < m and skeys[q] == k:
+                q += 1
+            if q - p > 1:
+                gstarts.append(p)
+                gends.append(q)
+            p = q
+        return Result(idx, gstarts, gends)
+
+    @staticmethod
+    def page(res, offset, limit):
+        """Rows [offset, offset+limit) where every group of rows whose sort keys
+        tie is permuted by a pseudo-random permutation seeded by
+        (offset, limit, group position): tie order differs between pages."""
+        lst = res.idx
+        lo = offset
+        hi = min(len(lst), offset + limit)
+        if lo >= hi:
+            return []
+        out = lst[lo:hi]
+        gs, ge = res.gstarts, res.gends
+        k = max(0, bisect.bisect_right(gs, lo) - 1)
+        ng = len(gs)
+        while k < ng and gs[k] < hi:
+            s, e = gs[k], ge[k]
+            if e > lo:
+                n = e - s
+                h = _splitmix(_splitmix(_splitmix(offset) ^ limit) ^ s)
+                a = 1 + (h % n)
+                while math.gcd(a, n) != 1:
+                    a += 1
+                b = (h >> 32) % n
+                for p in range(max(s, lo), min(e, hi)):
+                    out[p - lo] = lst[s + (a * (p - s) + b) % n]
+            k += 1
+        return out
+
+
+# --------------------------------------------------------------------------
+# Fault specs
+# --------------------------------------------------------------------------
+
+BODY_KINDS = ("not_json", "truncated_json", "wrongtype_name", "wrongtype_start",
+              "bad_timestamp", "no_conversations", "null_conversations",
+              "conversations_object", "invalid_utf8", "nul_in_string", "huge",
+              "empty", "row_not_object")
+_INT_KEYS = ("count", "after", "token_ttl", "expire_token_after", "latency_ms",
+             "slow_bps", "truncate")
+FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
+              "token_ttl", "expire_token_after", "latency_ms", "slow_bps", "hang",
+              "truncate", "reset", "body", "redirect", "on")
+
+
+class SpecError(ValueError):
+    pass
+
+
+_PCT_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def strict_unquote(s):
+    if _PCT_BAD.search(s):
+        raise ValueError("malformed percent-escape in %r" % s)
+    return unquote(s, encoding="utf-8", errors="strict")
+
+
+def parse_fault_spec(seg):
+    if not seg:
+        raise SpecError("empty fault spec after /_x/")
+    spec = {}
+    for item in seg.split(","):
+        k, sep, v = item.partition("=")
+        try:
+            k, v = strict_unquote(k), strict_unquote(v)
+        except (ValueError, UnicodeDecodeError) as e:
+            raise SpecError("fault spec: %s" % e)
+        if not sep or not v:
+            raise SpecError("fault spec item %r needs key=value" % item)
+        if k not in FAULT_KEYS:
+            raise SpecError("unknown fault spec key %r (known: %s)" % (k, ", ".join(FAULT_KEYS)))
+        if k in spec:
+            raise SpecError("fault spec key %r given twice" % k)
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in v):
+            raise SpecError("fault spec value for %r contains control characters" % k)
+        if k in ("status", "token_status"):
+            if not v.isdigit() or not 200 <= int(v) <= 599:
+                raise SpecError("%s must be an HTTP status 200..599" % k)
+            v = int(v)
+        elif k in _INT_KEYS:
+            if not (v.isascii() and v.isdigit()):
+                raise SpecError("%s must be a non-negative integer" % k)
+            v = int(v)
+            if k == "slow_bps" and v == 0:
+                raise SpecError("slow_bps must be > 0")
+        elif k in ("hang", "reset"):
+            if v not in ("0", "1"):
+                raise SpecError("%s must be 0 or 1" % k)
+            v = v == "1"
+        elif k == "body":
+            if v not in BODY_KINDS:
+                raise SpecError("unknown body kind %r (known: %s)" % (v, ", ".join(BODY_KINDS)))
+        elif k == "on":
+            if v not in ("api", "token", "all"):
+                raise SpecError("on must be api, token or all")
+        spec[k] = v
+    spec.setdefault("tag", "default")
+    spec.setdefault("on", "api")
+    return spec
+
+
+# --------------------------------------------------------------------------
+# Shared server state: tokens, per-tag counters, request log
+# --------------------------------------------------------------------------
+
+class Token:
+    __slots__ = ("value", "app_id", "tag", "expires_at", "ttl", "forced")
+
+    def __init__(self, value, app_id, tag, ttl):
+        self.value = value
+        self.app_id = app_id
+        self.tag = tag
+        self.ttl = ttl
+        self.expires_at = time.monotonic() + ttl
+        self.forced = False
+
+    def expired(self):
+        return self.forced or time.monotonic() >= self.expires_at
+
+
+class TagState:
+    def __init__(self):
+        self.log = collections.deque(maxlen=200_000)
+        self.seq = 0
+        self.api_n = 0
+        self.token_n = 0
+        self.api_ok = 0
+        self.expire_fired = False
+
+
+class State:
+    def __init__(self, args, ds, engine):
+        self.args = args
+        self.ds = ds
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.tags = {}
+        self.tokens = {}        # value -> Token
+        self.current = {}       # (tag, app_id, ttl) -> Token
+        self.gseq = 0
+        self.logfile = open(args.log, "a", encoding="utf-8") if args.log else None
+        self.logfile_lock = threading.Lock()
+        self.fixed_now = parse_iso_ms(args.now) if args.now else None
+
+    def now_ms(self):
+        return self.fixed_now if self.fixed_now is not None else real_now_ms()
+
+    def tag(self, name):
+        t = self.tags.get(name)
+        if t is None:
+            t = self.tags[name] = TagState()
+        return t
+
+    def new_record(self, tag, method, path, raw_query, params, accept_encoding):
+        with self.lock:
+            ts = self.tag(tag)
+            ts.seq += 1
+            self.gseq += 1
+            rec = {"seq": ts.seq, "tag": tag, "method": method, "path": path,
+                   "raw_query": raw_query, "params": params, "status": None,
+                   "rows": None, "auth": None, "accept_encoding": accept_encoding,
+                   "fault": None, "app_id": None, "_g": self.gseq, "_done": False}
+            ts.log.append(rec)
+        return rec
+
+    def finish_record(self, rec):
+        rec["_done"] = True
+        if self.logfile is not None:
+            line = json.dumps(public_record(rec), ensure_ascii=False) + "\n"
+            with self.logfile_lock:
+                self.logfile.write(line)
+                self.logfile.flush()
+
+    def reset(self, tag=None):
+        with self.lock:
+            if tag is None:
+                self.tags.clear()
+                self.tokens.clear()
+                self.current.clear()
+                return
+            self.tags.pop(tag, None)
+            for v in [v for v, t in self.tokens.items() if t.tag == tag]:
+                del self.tokens[v]
+            for k in [k for k in self.current if k[0] == tag]:
+                del self.current[k]
+
+    def issue_token(self, tag, app_id, ttl):
+        with self.lock:
+            key = (tag, app_id, ttl)
+            t = self.current.get(key)
+            if t is not None and not t.expired() and t.value in self.tokens:
+                return t, max(0, int(t.expires_at - time.monotonic()))
+            t = Token(secrets.token_urlsafe(32), app_id, tag, ttl)
+            self.tokens[t.value] = t
+            self.current[key] = t
+            return t, ttl
+
+    def log_records(self, tag=None):
+        with self.lock:
+            if tag is not None:
+                ts = self.tags.get(tag)
+                return list(ts.log) if ts else []
+            recs = [r for ts in self.tags.values() for r in ts.log]
+        recs.sort(key=lambda r: r["_g"])
+        return recs
+
+
+def public_record(rec):
+    return {k: v for k, v in rec.items() if not k.startswith("_")}
+
+
+_CTRL_ESC = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _esc_text(s):
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in _CTRL_ESC:
+            out.append(_CTRL_ESC[ch])
+        elif o < 32 or o == 127 or 0x80 <= o < 0xA0 or o in (0x2028, 0x2029):
+            out.append("\\u%04x" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def text_record(rec):
+    q = ""
+    if rec["params"]:
+        q = "?" + "&".join("%s=%s" % (k, v) for k, v in rec["params"])
+    elif rec["params"] is None and rec["raw_query"]:
+        q = "?" + rec["raw_query"]
+    if not rec["_done"]:
+        st = "pending"
+    elif rec["status"] is None:
+        st = "none"
+    else:
+        st = str(rec["status"])
+    line = "%s %s%s -> %s" % (rec["method"], rec["path"], q, st)
+    if rec["rows"] is not None:
+        line += " rows=%d" % rec["rows"]
+    if rec["fault"]:
+        line += " fault=%s" % rec["fault"]
+    return _esc_text(line)
+
+
+# --------------------------------------------------------------------------
+# Canned broken bodies
+# --------------------------------------------------------------------------
+
+def _canned_row(**over):
+    row = {"id": "4866329603473408", "type": "meeting", "name": "Canned",
+           "startTime": "2021-02-27T15:53:05.594Z", "endTime": "2021-02-27T16:18:05.048Z",
+           "members": [], "metadata": {"agentId": "johndoe"}}
+    row.update(over)
+    return row
+
+
+def canned_body(kind):
+    """-> bytes, or (length, chunk iterator) for the streamed 'huge' body."""
+    good = jbytes(_canned_row())
+    if kind == "not_json":
+        return b"<html><head><title>502 Bad Gateway</title></head><body>Bad Gateway</body></html>\n"
+    if kind == "truncated_json":
+        full = b'{"conversations":[' + good + b"," + good + b"]}"
+        return full[:len(full) // 2 + 7]
+    if kind == "wrongtype_name":
+        return b'{"conversations":[' + good + b"," + jbytes(_canned_row(id="4866329603473409", name=12345)) + b"]}"
+    if kind == "wrongtype_start":
+        return b'{"conversations":[' + jbytes(_canned_row(startTime={"seconds": 1614441185})) + b"]}"
+    if kind == "bad_timestamp":
+        return b'{"conversations":[' + jbytes(_canned_row(startTime="2021-13-45T99:00:00Z")) + b"]}"
+    if kind == "no_conversations":
+        return b"{}"
+    if kind == "null_conversations":
+        return b'{"conversations":null}'
+    if kind == "conversations_object":
+        return b'{"conversations":{}}'
+    if kind == "invalid_utf8":
+        return b'{"conversations":[' + jbytes(_canned_row(name="bad \x00")).replace(b"\\u0000", b"\xff") + b"]}"
+    if kind == "nul_in_string":
+        return b'{"conversations":[' + jbytes(_canned_row(name="nul\x00here")) + b"]}"
+    if kind == "empty":
+        return b""
+    if kind == "row_not_object":
+        return b'{"conversations":[' + good + b',"not an object"]}'
+    if kind == "huge":
+        return huge_body()
+    raise ValueError(kind)
+
+
+HUGE_ROWS = 100_000
+
+
+def huge_body():
+    pad = "x" * 880
+    tmpl = _canned_row(id="%016d", name="Huge body row " + pad)
+    tmpl_s = jdump(tmpl)
+    one = (tmpl_s % 0).encode()
+    rowlen = len(one)
+    prefix, suffix = b'{"conversations":[', b"]}"
+    length = len(prefix) + HUGE_ROWS * rowlen + (HUGE_ROWS - 1) + len(suffix)
+
+    def gen():
+        yield prefix
+        per = 1000
+        for base in range(0, HUGE_ROWS, per):
+            parts = [(tmpl_s % (8000000000000000 + k)).encode()
+                     for k in range(base, min(HUGE_ROWS, base + per))]
+            chunk = b",".join(parts)
+            if base + per < HUGE_ROWS:
+                chunk += b","
+            yield chunk
+        yield suffix
+    return (length, gen())
+
+
+# --------------------------------------------------------------------------
+# HTTP
+# --------------------------------------------------------------------------
+
+# RFC 3986 query characters (after the '?'): unreserved / pct-encoded /
+# sub-delims / ':' / '@' / '/' / '?'.
+_QUERY_OK = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*\Z")
+
+
+class QueryError(ValueError):
+    pass
+
+
+def parse_query(raw):
+    """Strictly decode a raw query string -> list of (name, value) pairs.
+
+    '+' is a literal plus (no form decoding), spaces must be %20."""
+    if raw is None or raw == "":
+        return []
+    if not _QUERY_OK.match(raw):
+        bad = next(ch for ch in raw if not _QUERY_OK.match(ch))
+        raise QueryError("query string contains %r, which must be percent-encoded" % bad)
+    out = []
+    for piece in raw.split("&"):
+        if piece == "":
+            raise QueryError("empty query parameter (stray '&')")
+        name, _, value = piece.partition("=")
+        try:
+            out.append((strict_unquote(name), strict_unquote(value)))
+        except ValueError as e:  # includes UnicodeDecodeError
+            raise QueryError("query parameter %r is not validly percent-encoded UTF-8 (%s)"
+                             % (name, e.__class__.__name__ if isinstance(e, UnicodeDecodeError) else e))
+    return out
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # clients that go away (reset, timeout) are normal here: stay quiet
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
+            return
+        super().handle_error(request, client_address)
+
+    def server_bind(self):
+        # skip HTTPServer.server_bind's reverse DNS lookup (getfqdn)
+        import socketserver
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = host
+        self.server_port = port
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "SymblEmulator/" + VERSION
+    sys_version = ""
+    timeout = 300
+
+    def log_message(self, fmt, *args):  # quiet
+        pass
+
+    def setup(self):
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+    # every method goes through _dispatch
+    def do_GET(self): self._dispatch()
+    def do_POST(self): self._dispatch()
+    def do_PUT(self): self._dispatch()
+    def do_DELETE(self): self._dispatch()
+    def do_PATCH(self): self._dispatch()
+    def do_OPTIONS(self): self._dispatch()
+    def do_HEAD(self): self._dispatch()
+
+    @property
+    def st(self):
+        return self.server.state
+
+    # ---- low level output ------------------------------------------------
+    def _accepts_gzip(self):
+        ae = self.headers.get("Accept-Encoding")
+        if not ae or not self.server.gzip_enabled:
+            return False
+        for part in ae.split(","):
+            bits = [b.strip() for b in part.split(";")]
+            if bits[0].lower() not in ("gzip", "x-gzip"):
+                continue
+            q = 1.0
+            for b in bits[1:]:
+                if b.lower().startswith("q="):
+                    try:
+                        q = float(b[2:])
+                    except ValueError:
+                        q = 0.0
+            return q > 0
+        return False
+
+    def _send(self, status, body=b"", ctype="application/json; charset=utf-8",
+              headers=(), fault=None, gzip_ok=True):
+        """Write one full response. body: bytes or (length, iterator)."""
+        fault = fault or {}
+        stream = None
+        hdrs = []
+        if isinstance(body, tuple):
+            length, stream = body
+        else:
+            if gzip_ok and body and self._accepts_gzip():
+                body = gzip.compress(body, compresslevel=self.server.gzip_level, mtime=0)
+                hdrs.append(("Content-Encoding", "gzip"))
+            length = len(body)
+        delay = self.server.latency_ms + fault.get("latency_ms", 0)
+        if delay:
+            time.sleep(delay / 1000.0)
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Status"
+        head = ["HTTP/1.1 %d %s" % (status, reason),
+                "Server: " + self.server_version,
+                "Date: " + formatdate(usegmt=True)]
+        if ctype:
+            head.append("Content-Type: " + ctype)
+        head.append("Content-Length: %d" % length)
+        if self.server.gzip_enabled:
+            head.append("Vary: Accept-Encoding")
+        for k, v in list(hdrs) + list(headers):
+            head.append("%s: %s" % (k, v))
+        truncate = fault.get("truncate")
+        if truncate is not None or self.close_connection:
+            self.close_connection = True
+            head.append("Connection: close")
+        head_b = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1")
+        if self.command == "HEAD":
+            body, stream, length = b"", None, 0
+        slow = fault.get("slow_bps")
+        try:
+            if stream is None and truncate is None and not slow:
+                self.wfile.write(head_b + body)
+                return
+            self.wfile.write(head_b)
+            chunks = stream if stream is not None else iter((body,))
+            budget = truncate if truncate is not None else None
+            for chunk in chunks:
+                if budget is not None:
+                    if budget <= 0:
+                        break
+                    chunk = chunk[:budget]
+                    budget -= len(chunk)
+                if slow:
+                    step = max(1, slow // 10)
+                    for p in range(0, len(chunk), step):
+                        part = chunk[p:p + step]
+                        time.sleep(len(part) / slow)
+                        self.wfile.write(part)
+                else:
+                    self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError, socket.timeout, OSError):
+            self.close_connection = True
+
+    def _json(self, status, obj, **kw):
+        self._send(status, jbytes(obj), **kw)
+
+    def _msg(self, status, message, **kw):
+        self._json(status, {"message": message}, **kw)
+
+    def _read_body(self):
+        te = self.headers.get("Transfer-Encoding")
+        if te:
+            if te.strip().lower() != "chunked":
+                raise QueryError("unsupported Transfer-Encoding %r" % te)
+            data = bytearray()
+            while True:
+                line = self.rfile.readline(1024)
+                if not line:
+                    raise QueryError("truncated chunked body")
+                size = int(line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(data)
+                data += self.rfile.read(size)
+                self.rfile.readline(8)
+                if len(data) > 1 << 20:
+                    raise QueryError("request body too large")
+        cl = self.headers.get("Content-Length")
+        if cl is None:
+            return b""
+        cl = cl.strip()
+        if not cl.isdigit():
+            raise QueryError("invalid Content-Length")
+        n = int(cl)
+        if n > 1 << 20:
+            raise QueryError("request body too large")
+        return self.rfile.read(n) if n else b""
+
+    # ---- dispatch ----------------------------------------------------------
+    def _dispatch(self):
+        try:
+            self._dispatch_inner()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except Exception as e:  # never die silently on a bug: answer 500
+            import traceback
+            traceback.print_exc(file=sys.stderr)
+            try:
+                self._msg(500, "emulator internal error: %s" % e)
+            except Exception:
+                pass
+            self.close_connection = True
+
+    def _dispatch_inner(self):
+        raw = self.path
+        try:
+            self.body = self._read_body()
+        except (QueryError, ValueError) as e:
+            self.close_connection = True
+            self._msg(400, str(e))
+            return
+        path, qmark, raw_query = raw.partition("?")
+        if not qmark:
+            raw_query = None
+        if path.startswith("/_control/") or path == "/_control":
+            return self._control(path, raw_query)
+        spec = {"tag": "default", "on": "api"}
+        if path.startswith("/_x/"):
+            seg, slash, rest = path[4:].partition("/")
+            try:
+                spec = parse_fault_spec(seg)
+            except SpecError as e:
+                self._msg(400, str(e))
+                return
+            path = "/" + rest
+        ae = self.headers.get("Accept-Encoding")
+        try:
+            params = parse_query(raw_query)
+            qerr = None
+        except QueryError as e:
+            params, qerr = None, str(e)
+        rec = self.st.new_record(spec["tag"], self.command, path, raw_query, params, ae)
+        try:
+            try:
+                dpath = strict_unquote(path)
+            except ValueError:
+                dpath = None
+            if dpath == "/v1/conversations":
+                if self.command != "GET":
+                    rec["status"] = 405
+                    self._msg(405, "Method %s not allowed on /v1/conversations" % self.command,
+                              headers=[("Allow", "GET")])
+                    return
+                self._api(spec, rec, params, qerr)
+            elif dpath == "/oauth2/token:generate":
+                if self.command != "POST":
+                    rec["status"] = 405
+                    self._msg(405, "Method %s not allowed on /oauth2/token:generate" % self.command,
+                              headers=[("Allow", "POST")])
+                    return
+                self._token(spec, rec)
+            else:
+                rec["status"] = 404
+                self._msg(404, "No such endpoint: %s %s" % (self.command, path))
+        finally:
+            self.st.finish_record(rec)
+
+    # ---- faults --------------------------------------------------------------
+    def _active(self, spec, kind):
+        """Advance the tag's counter for this kind; is the fault window open?"""
+        st = self.st
+        with st.lock:
+            ts = st.tag(spec["tag"])
+            if kind == "api":
+                seq = ts.api_n
+                ts.api_n += 1
+            else:
+                seq = ts.token_n
+                ts.token_n += 1
+        after = spec.get("after", 0)
+        count = spec.get("count")
+        return seq >= after and (count is None or seq < after + count)
+
+    def _transport_faults(self, spec, kind, active, rec):
+        """Apply hang/reset/redirect; return (handled, fault dict for _send)."""
+        f = {}
+        if not active or spec["on"] not in (kind, "all"):
+            return False, f
+        for k in ("latency_ms", "slow_bps", "truncate"):
+            if k in spec:
+                f[k] = spec[k]
+                rec["fault"] = k if rec["fault"] is None else rec["fault"]
+        if spec.get("reset"):
+            rec["fault"] = "reset"
+            if spec.get("latency_ms"):
+                time.sleep(spec["latency_ms"] / 1000.0)
+            self._do_reset()
+            return True, f
+        if spec.get("hang"):
+            rec["fault"] = "hang"
+            self._do_hang()
+            return True, f
+        if "redirect" in spec:
+            rec["fault"] = "redirect"
+            rec["status"] = 302
+            self._msg(302, "Found", headers=[("Location", spec["redirect"])], fault=f)
+            return True, f
+        return False, f
+
+    def _do_reset(self):
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def _do_hang(self):
+        self.close_connection = True
+        sock = self.connection
+        deadline = time.monotonic() + 120
+        try:
+            while time.monotonic() < deadline:
+                r, _, _ = select.select([sock], [], [], 0.2)
+                if r:
+                    try:
+                        data = sock.recv(65536, socket.MSG_PEEK)
+                    except OSError:
+                        break
+                    if not data:
+                        break
+                    time.sleep(0.2)
+        except (OSError, ValueError):
+            pass
+
+    # ---- token endpoint -------------------------------------------------------
+    def _token(self, spec, rec):
+        active = self._active(spec, "token")
+        handled, f = self._transport_faults(spec, "token", active, rec)
+        if handled:
+            return
+        if active and "token_status" in spec:
+            code = spec["token_status"]
+            rec["status"] = code
+            rec["fault"] = "token_status"
+            hdrs = [("Retry-After", spec["retry_after"])] if "retry_after" in spec else []
+            self._msg(code, "Injected %d" % code, headers=hdrs, fault=f)
+            return
+        ct = self.headers.get("Content-Type", "")
+        if ct.split(";")[0].strip().lower() != "application/json":
+            rec["status"] = 400
+            self._msg(400, "Content-Type must be application/json", fault=f)
+            return
+        try:
+            text = self.body.decode("utf-8")
+
+            def no_dups(pairs):
+                keys = [k for k, _ in pairs]
+                if len(set(keys)) != len(keys):
+                    raise ValueError("duplicate key")
+                return dict(pairs)
+            obj = json.loads(text, object_pairs_hook=no_dups)
+        except ValueError:
+            rec["status"] = 400
+            self._msg(400, "Request body must be a JSON object {\"type\":\"application\",\"appId\":...,\"appSecret\":...}", fault=f)
+            return
+        err = None
+        if not isinstance(obj, dict):
+            err = "Request body must be a JSON object"
+        elif set(obj) - {"type", "appId", "appSecret"}:
+            err = "Unknown field(s) in request body: %s" % ", ".join(sorted(set(obj) - {"type", "appId", "appSecret"}))
+        elif obj.get("type") != "application":
+            err = "\"type\" must be \"application\""
+        elif not isinstance(obj.get("appId"), str) or not obj.get("appId"):
+            err = "\"appId\" is required and must be a non-empty string"
+        elif not isinstance(obj.get("appSecret"), str) or not obj.get("appSecret"):
+            err = "\"appSecret\" is required and must be a non-empty string"
+        if err:
+            rec["status"] = 400
+            self._msg(400, err, fault=f)
+            return
+        rec["app_id"] = obj["appId"]
+        args = self.st.args
+        if not (secrets.compare_digest(obj["appId"].encode(), args.app_id.encode()) and
+                secrets.compare_digest(obj["appSecret"].encode(), args.app_secret.encode())):
+            rec["status"] = 401
+            self._msg(401, "Invalid appId or appSecret.", fault=f)
+            return
+        ttl = spec.get("token_ttl", args.token_ttl)
+        tok, remaining = self.st.issue_token(spec["tag"], obj["appId"], ttl)
+        rec["status"] = 200
+        self._json(200, {"accessToken": tok.value, "expiresIn": remaining}, fault=f)
+
+    # ---- API ----------------------------------------------------------------
+    def _classify_auth(self):
+        vals = self.headers.get_all("Authorization") or []
+        if not vals:
+            return "missing", None
+        if len(vals) > 1:
+            return "invalid", None
+        scheme, sp, tok = vals[0].partition(" ")
+        if scheme.lower() != "bearer" or not tok:
+            return "invalid", None
+        with self.st.lock:
+            t = self.st.tokens.get(tok)
+        if t is None:
+            return "invalid", None
+        if t.expired():
+            return "expired", t
+        return "ok", t
+
+    def _api(self, spec, rec, params, qerr):
+        st = self.st
+        active = self._active(spec, "api")
+        auth, tok = self._classify_auth()
+        rec["auth"] = auth
+        handled, f = self._transport_faults(spec, "api", active, rec)
+        if handled:
+            return
+        if active and "status" in spec:
+            code = spec["status"]
+            rec["status"] = code
+            rec["fault"] = "status"
+            hdrs = [("Retry-After", spec["retry_after"])] if "retry_after" in spec else []
+            self._msg(code, "Injected %d" % code, headers=hdrs, fault=f)
+            return
+        if active and "body" in spec:
+            rec["status"] = 200
+            rec["fault"] = "body:" + spec["body"]
+            self._send(200, canned_body(spec["body"]), fault=f)
+            return
+        if auth == "ok" and "expire_token_after" in spec:
+            with st.lock:
+                ts = st.tag(spec["tag"])
+                if not ts.expire_fired and ts.api_ok >= spec["expire_token_after"]:
+                    ts.expire_fired = True
+                    tok.forced = True
+                    auth = rec["auth"] = "expired"
+                    rec["fault"] = "expire_token"
+        if auth != "ok":
+            rec["status"] = 401
+            self._msg(401, MSG_TOKEN, fault=f)
+            return
+        try:
+            q = self._validate(params, qerr)
+            res = st.engine.query(q["ws"], q["we"], q.get("filter"), q["sort"], q["order"] == "desc")
+        except (QueryError, FilterError) as e:
+            rec["status"] = 400
+            msg = str(e)
+            if isinstance(e, FilterError):
+                msg = "Invalid filter: " + msg
+            self._msg(400, msg, fault=f)
+            return
+        page = Engine.page(res, q["offset"], q["limit"])
+        rows = st.ds.rows
+        body = b'{"conversations":[' + b",".join([rows[i] for i in page]) + b"]}"
+        rec["status"] = 200
+        rec["rows"] = len(page)
+        with st.lock:
+            st.tag(spec["tag"]).api_ok += 1
+        self._send(200, body, fault=f)
+
+    def _validate(self, params, qerr):
+        if qerr is not None:
+            raise QueryError("Malformed query string: " + qerr)
+        seen = {}
+        for name, value in params:
+            if name not in API_PARAMS:
+                raise QueryError("Unknown query parameter '%s' (allowed: %s)" % (name, ", ".join(API_PARAMS)))
+            if name in seen:
+                raise QueryError("Query parameter '%s' given more than once" % name)
+            if value == "":
+                raise QueryError("Query parameter '%s' has an empty value" % name)
+            seen[name] = value
+        q = {}
+        v = seen.get("limit", "20")
+        if not (v.isascii() and v.isdigit()) or int(v) > LIMIT_MAX:
+            raise QueryError("Invalid limit '%s': must be an integer between 0 and %d" % (v, LIMIT_MAX))
+        q["limit"] = int(v)
+        v = seen.get("offset", "0")
+        if not (v.isascii() and v.isdigit()) or int(v) > OFFSET_MAX:
+            raise QueryError("Invalid offset '%s': must be a non-negative integer" % v)
+        q["offset"] = int(v)
+        v = seen.get("order", "asc")
+        if v not in ("asc", "desc"):
+            raise QueryError("Invalid order '%s': must be asc or desc" % v)
+        q["order"] = v
+        v = seen.get("sort", "conversation.startTime")
+        fields = v.split(",")
+        for fld in fields:
+            if fld not in SORT_FIELDS:
+                raise QueryError("Invalid sort field '%s' (allowed: %s)" % (fld, ", ".join(SORT_FIELDS)))
+        if len(set(fields)) != len(fields):
+            raise QueryError("Invalid sort '%s': a field is repeated" % v)
+        q["sort"] = tuple(fields)
+        now = self.st.now_ms()
+        times = {}
+        for name in ("startTime", "endTime"):
+            if name in seen:
+                try:
+                    t = parse_iso_ms(seen[name])
+                except ValueError:
+                    raise QueryError("Invalid %s '%s': must be an ISO 8601 date-time "
+                                     "(YYYY-MM-DDTHH:MM:SS[.fff] followed by Z or +HH:MM)" % (name, seen[name]))
+                if not t < now:
+                    raise QueryError("Invalid %s '%s': must be less than the current time %s"
+                                     % (name, seen[name], fmt_ms(math.floor(now))))
+                times[name] = t
+        if "startTime" in times and "endTime" in times:
+            if not times["startTime"] < times["endTime"]:
+                raise QueryError("Invalid time range: startTime must be less than endTime")
+        we = times.get("endTime", now)
+        ws = times.get("startTime", we - SEVEN_DAYS_MS)
+        q["ws"], q["we"] = ws, we
+        if "filter" in seen:
+            # validate eagerly (also when the result is cached)
+            compile_filter(seen["filter"], self.st.ds)
+            q["filter"] = seen["filter"]
+        return q
+
+    # ---- control endpoints ------------------------------------------------------
+    def _control(self, path, raw_query):
+        try:
+            params = dict(parse_query(raw_query))
+        except QueryError as e:
+            self._msg(400, str(e))
+            return
+        st = self.st
+        if path == "/_control/reset":
+            if self.command != "POST":
+                self._msg(405, "use POST", headers=[("Allow", "POST")])
+                return
+            st.reset(params.get("tag"))
+            self._json(200, {})
+            return
+        if self.command != "GET" and path in ("/_control/log", "/_control/health", "/_control/dataset"):
+            self._msg(405, "use GET", headers=[("Allow", "GET")])
+            return
+        if path == "/_control/health":
+            self._json(200, {"ok": True, "conversations": st.ds.n})
+        elif path == "/_control/log":
+            fmt = params.get("format", "text")
+            recs = st.log_records(params.get("tag"))
+            if fmt == "text":
+                body = "".join(text_record(r) + "\n" for r in recs).encode("utf-8")
+                self._send(200, body, ctype="text/plain; charset=utf-8")
+            elif fmt == "jsonl":
+                body = "".join(json.dumps(public_record(r), ensure_ascii=False) + "\n"
+                               for r in recs).encode("utf-8")
+                self._send(200, body, ctype="application/x-ndjson; charset=utf-8")
+            else:
+                self._msg(400, "format must be text or jsonl")
+        elif path == "/_control/dataset":
+            fmt = params.get("format", "jsonl")
+            if fmt == "csv":
+                self._send(200, st.ds.csv_bytes(), ctype="text/csv; charset=utf-8")
+            elif fmt == "jsonl":
+                self._send(200, st.ds.jsonl_bytes(), ctype="application/x-ndjson; charset=utf-8")
+            else:
+                self._msg(400, "format must be csv or jsonl")
+        else:
+            self._msg(404, "No such control endpoint: %s" % path)
+
+
+# --------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------
+
+def build_arg_parser():
+    p = argparse.ArgumentParser(description="Strict Symbl.ai /v1/conversations emulator")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8099, help="0 = pick a free port")
+    p.add_argument("--conversations", type=int, default=1000, metavar="N")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--anchor", default=DEFAULT_ANCHOR, help="ISO 8601 or 'now'")
+    p.add_argument("--now", default=None, help="fixed server clock (ISO 8601); default: real UTC clock")
+    p.add_argument("--latency-ms", type=int, default=0)
+    p.add_argument("--app-id", default="demo-app-id")
+    p.add_argument("--app-secret", default="demo-app-secret")
+    p.add_argument("--token-ttl", type=int, default=86400)
+    p.add_argument("--log", default=None, metavar="FILE", help="also append JSON-lines log records here")
+    p.add_argument("--window-bounds", choices=("exclusive", "inclusive"), default="exclusive")
+    p.add_argument("--dump-dataset", choices=("csv", "jsonl"), default=None)
+    p.add_argument("--ready-file", default=None, metavar="PATH")
+    p.add_argument("--no-gzip", action="store_true")
+    p.add_argument("--gzip-level", type=int, default=1, choices=range(1, 10), metavar="1..9")
+    return p
+
+
+def resolve_anchor(s):
+    if s == "now":
+        return (time.time_ns() // 1_000_000) // MS_PER_MIN * MS_PER_MIN
+    return math.floor(parse_iso_ms(s))
+
+
+def main(argv=None):
+    args = build_arg_parser().parse_args(argv)
+    if args.conversations < 0:
+        sys.exit("--conversations must be >= 0")
+    try:
+        anchor = resolve_anchor(args.anchor)
+        if args.now:
+            parse_iso_ms(args.now)
+    except ValueError as e:
+        sys.exit("bad --anchor/--now: %s" % e)
+    ds = Dataset(args.conversations, args.seed, anchor)
+    if args.dump_dataset:
+        out = sys.stdout.buffer
+        if args.dump_dataset == "jsonl":
+            for r in ds.rows:
+                out.write(r + b"\n")
+        else:
+            for line in ds.csv_lines():
+                out.write(line.encode("utf-8"))
+        out.flush()
+        return 0
+    engine = Engine(ds, inclusive=(args.window_bounds == "inclusive"))
+    state = State(args, ds, engine)
+    httpd = Server((args.host, args.port), Handler)
+    httpd.state = state
+    httpd.latency_ms = args.latency_ms
+    httpd.gzip_enabled = not args.no_gzip
+    httpd.gzip_level = args.gzip_level
+    port = httpd.server_address[1]
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as fh:
+            fh.write("%d\n" % port)
+        os.replace(tmp, args.ready_file)
+    print("symbl_emulator listening on http://%s:%d (%d conversations, anchor %s)"
+          % (args.host, port, ds.n, fmt_ms(anchor)), flush=True)
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
