@@ -18,6 +18,7 @@
 #include "nodes/makefuncs.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "access/sysattr.h"
 #include "optimizer/paths.h"
 #include "executor/executor.h"
 #include "nodes/nodeFuncs.h"
@@ -51,7 +52,8 @@ enum FdwPrivateIndex
 	FdwPrivateDescending,		/* Boolean */
 	FdwPrivateSortAttnums,		/* Integer list: pushed sort columns */
 	FdwPrivateLimitIndex,		/* Integer: fdw_exprs index or -1 */
-	FdwPrivateOffsetIndex		/* Integer: fdw_exprs index or -1 */
+	FdwPrivateOffsetIndex,		/* Integer: fdw_exprs index or -1 */
+	FdwPrivateRetrieved			/* Integer list: attnums to convert */
 };
 
 /* What planning learns about the foreign relation, in baserel->fdw_private */
@@ -276,7 +278,8 @@ sort_attnums(RelOptInfo *baserel, SymblRelInfo *info, List *pathkeys)
 
 static List *
 make_fdw_private(List *conds, List **fdw_exprs, RelOptInfo *baserel,
-				 SymblRelInfo *info, List *pathkeys, Expr *limit, Expr *offset)
+				 SymblRelInfo *info, List *pathkeys, Expr *limit, Expr *offset,
+				 List *retrieved)
 {
 	char	   *sort;
 	bool		descending;
@@ -303,7 +306,35 @@ make_fdw_private(List *conds, List **fdw_exprs, RelOptInfo *baserel,
 	private = list_make5(serialized, makeString(sort), makeBoolean(descending),
 						 sort_attnums(baserel, info, pathkeys),
 						 makeInteger(limit_index));
-	return lappend(private, makeInteger(offset_index));
+	private = lappend(private, makeInteger(offset_index));
+	return lappend(private, retrieved);
+}
+
+/*
+ * The columns a scan must convert: those the plan reads, and the pushed
+ * sort columns (checked for presence).  Converting a jsonb column nobody
+ * reads would be wasted work on the per-row path.
+ */
+static List *
+retrieved_attnums(RelOptInfo *baserel, SymblRelInfo *info, Node *used,
+				  List *pathkeys)
+{
+	Bitmapset  *attrs = NULL;
+	List	   *result = NIL;
+	ListCell   *lc;
+	bool		whole_row;
+
+	pull_varattnos(used, baserel->relid, &attrs);
+	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+	foreach(lc, info->columns)
+	{
+		SymblColumn *col = lfirst(lc);
+
+		if (whole_row ||
+			bms_is_member(col->attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+			result = lappend_int(result, col->attnum);
+	}
+	return list_union_int(result, sort_attnums(baserel, info, pathkeys));
 }
 
 static RelOptInfo *
@@ -335,7 +366,9 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 
 		fdw_private = make_fdw_private(info->pushdown.conds, &fdw_exprs, baserel,
 									   info, best_path->path.pathkeys,
-									   linitial(limit), lsecond(limit));
+									   linitial(limit), lsecond(limit),
+									   retrieved_attnums(baserel, info, (Node *) tlist,
+														 best_path->path.pathkeys));
 		foreach(lc, info->columns)
 		{
 			SymblColumn *col = lfirst(lc);
@@ -359,7 +392,11 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		symbl_classify_quals(foreignrel, info->columns, scan_clauses, &pushdown);
 		local_exprs = extract_actual_clauses(pushdown.local_quals, false);
 		fdw_private = make_fdw_private(pushdown.conds, &fdw_exprs, foreignrel,
-									   info, best_path->path.pathkeys, NULL, NULL);
+									   info, best_path->path.pathkeys, NULL, NULL,
+									   retrieved_attnums(foreignrel, info,
+														 (Node *) list_make2(foreignrel->reltarget->exprs,
+																			 local_exprs),
+														 best_path->path.pathkeys));
 		return make_foreignscan(tlist, local_exprs, foreignrel->relid, fdw_exprs,
 								fdw_private, NIL, NIL, outer_plan);
 	}
@@ -522,13 +559,19 @@ init_scan_columns(SymblScanState *state, Relation rel, ForeignScan *fsplan,
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	List	   *columns = symbl_table_columns(RelationGetRelid(rel), tupdesc);
+	List	   *retrieved = list_nth(fsplan->fdw_private, FdwPrivateRetrieved);
 	ListCell   *lc;
 	int			i = 0;
 
-	state->ncolumns = list_length(columns);
-	state->columns = palloc(sizeof(SymblColumn) * Max(state->ncolumns, 1));
+	state->columns = palloc(sizeof(SymblColumn) * Max(list_length(columns), 1));
 	foreach(lc, columns)
-		state->columns[i++] = *(SymblColumn *) lfirst(lc);
+	{
+		SymblColumn *col = lfirst(lc);
+
+		if (list_member_int(retrieved, col->attnum))
+			state->columns[i++] = *col;
+	}
+	state->ncolumns = i;
 	state->natts = tupdesc->natts;
 
 	/* a scan of the table itself, or one over fdw_scan_tlist (LIMIT) */
