@@ -493,8 +493,52 @@ compare_rank(const void *a, const void *b)
  * MAX_FILTER_SELECTORS of them.  Ties keep the order the quals came in, so
  * the choice is stable.
  */
+/*
+ * The distinct selectors of a raw RSQL filter: the name before each
+ * comparison's operator.  A rough reading is enough, as it only reserves
+ * room in the API's two-selector budget.
+ */
 static List *
-choose_selectors(List *quals)
+raw_filter_selectors(const char *raw)
+{
+	List	   *selectors = NIL;
+	const char *p = raw;
+
+	while (p != NULL && *p)
+	{
+		const char *start;
+
+		while (*p == ' ' || *p == ';' || *p == '(')
+			p++;
+		start = p;
+		while (*p && (isalnum((unsigned char) *p) || *p == '.' || *p == '_' || *p == '-'))
+			p++;
+		if (p > start)
+		{
+			char	   *sel = pnstrdup(start, p - start);
+
+			if (!list_member(selectors, makeString(sel)))
+				selectors = lappend(selectors, makeString(sel));
+		}
+		/* skip to the next top-level ';', passing over quoted values */
+		while (*p && *p != ';')
+		{
+			if (*p == '"' || *p == '\'')
+			{
+				char		quote = *p++;
+
+				while (*p && *p != quote)
+					p += (*p == '\\' && p[1]) ? 2 : 1;
+			}
+			if (*p)
+				p++;
+		}
+	}
+	return selectors;
+}
+
+static List *
+choose_selectors(List *quals, int budget)
 {
 	SelectorRank *ranks = NULL;
 	int			nranks = 0;
@@ -532,7 +576,7 @@ choose_selectors(List *quals)
 	}
 	if (nranks > 1)
 		qsort(ranks, nranks, sizeof(SelectorRank), compare_rank);
-	for (i = 0; i < Min(nranks, MAX_FILTER_SELECTORS); i++)
+	for (i = 0; i < Min(nranks, budget); i++)
 		chosen = lappend(chosen, (void *) ranks[i].selector);
 	return chosen;
 }
@@ -553,9 +597,11 @@ selector_chosen(List *chosen, const char *selector)
  * the local list only if every part of it is sent and applied exactly.
  */
 void
-symbl_classify_quals(RelOptInfo *baserel, List *columns, List *quals,
-					 SymblPushdown *out)
+symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
+					 List *quals, SymblPushdown *out)
 {
+	int			budget = MAX_FILTER_SELECTORS -
+		list_length(raw_filter_selectors(raw_filter));
 	List	   *with_candidates = NIL;
 	List	   *chosen;
 	ListCell   *lc;
@@ -572,7 +618,7 @@ symbl_classify_quals(RelOptInfo *baserel, List *columns, List *quals,
 		with_candidates = lappend(with_candidates, qc);
 	}
 
-	chosen = choose_selectors(with_candidates);
+	chosen = choose_selectors(with_candidates, Max(budget, 0));
 
 	foreach(lc, with_candidates)
 	{
@@ -922,8 +968,8 @@ append_filter_condition(RequestBuilder *rb, const SymblCond *cond,
  * a lower bound in the future), so that no request needs to be made.
  */
 bool
-symbl_build_request(SymblRequest *request, List *conds, const Datum *values,
-					const bool *nulls)
+symbl_build_request(SymblRequest *request, List *conds, const char *raw_filter,
+					const Datum *values, const bool *nulls)
 {
 	RequestBuilder rb = {0};
 	ListCell   *lc;
@@ -931,6 +977,8 @@ symbl_build_request(SymblRequest *request, List *conds, const Datum *values,
 	char		iso[64];
 
 	initStringInfo(&rb.filter);
+	if (raw_filter != NULL)
+		appendStringInfoString(&rb.filter, raw_filter);
 	foreach(lc, conds)
 	{
 		SymblCond  *cond = lfirst(lc);
@@ -979,12 +1027,15 @@ symbl_build_request(SymblRequest *request, List *conds, const Datum *values,
  * The request for EXPLAIN when values are not known yet: $n placeholders.
  */
 void
-symbl_describe_request(SymblRequest *request, List *conds)
+symbl_describe_request(SymblRequest *request, List *conds,
+					   const char *raw_filter)
 {
 	StringInfoData filter;
 	ListCell   *lc;
 
 	initStringInfo(&filter);
+	if (raw_filter != NULL)
+		appendStringInfoString(&filter, raw_filter);
 	request->start_time = SYMBL_EPOCH_START_TIME;
 	request->end_time = NULL;
 	foreach(lc, conds)

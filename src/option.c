@@ -69,6 +69,7 @@ static const SymblOption symbl_options[] = {
 	{"app_secret", UserMappingRelationId, OPT_SECRET, 0, 0},
 	{"access_token", UserMappingRelationId, OPT_SECRET, 0, 0},
 	{"rows", ForeignTableRelationId, OPT_REAL, 0, 0},
+	{"filter", ForeignTableRelationId, OPT_STRING, 0, 0},
 	{"field", AttributeRelationId, OPT_FIELD, 0, 0},
 	{NULL, InvalidOid, OPT_STRING, 0, 0}
 };
@@ -505,6 +506,26 @@ symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc)
 		columns = lappend(columns, col);
 	}
 	return columns;
+}
+
+/*
+ * The table option filter: raw RSQL that every request of the table carries,
+ * for what the planner cannot push (a power user's escape hatch).
+ */
+char *
+symbl_table_filter(Oid foreigntableid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ListCell   *lc;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "filter") == 0)
+			return defGetString(def);
+	}
+	return NULL;
 }
 
 double

@@ -60,6 +60,7 @@ enum FdwPrivateIndex
 typedef struct SymblRelInfo
 {
 	SymblServerOptions *opts;
+	char	   *raw_filter;		/* table option filter, or NULL */
 	List	   *columns;		/* SymblColumn */
 	SymblPushdown pushdown;		/* of baserestrictinfo */
 } SymblRelInfo;
@@ -68,6 +69,7 @@ typedef struct SymblScanState
 {
 	SymblConnection *conn;
 	char	   *table_name;		/* qualified, for EXPLAIN */
+	char	   *raw_filter;		/* table option filter, or NULL */
 	List	   *conds;			/* SymblCond */
 	List	   *value_states;	/* ExprState per fdw_exprs entry */
 	int			limit_index;
@@ -110,8 +112,9 @@ symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	info->columns = symbl_table_columns(foreigntableid, RelationGetDescr(rel));
 	table_close(rel, NoLock);
 	info->opts = symbl_server_options(GetForeignTable(foreigntableid)->serverid);
-	symbl_classify_quals(baserel, info->columns, baserel->baserestrictinfo,
-						 &info->pushdown);
+	info->raw_filter = symbl_table_filter(foreigntableid);
+	symbl_classify_quals(baserel, info->columns, info->raw_filter,
+						 baserel->baserestrictinfo, &info->pushdown);
 	baserel->fdw_private = info;
 
 	baserel->tuples = symbl_table_rows_estimate(foreigntableid);
@@ -192,7 +195,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 
 		if (!join_clause_is_movable_to(rinfo, baserel))
 			continue;
-		symbl_classify_quals(baserel, info->columns,
+		symbl_classify_quals(baserel, info->columns, info->raw_filter,
 							 list_concat(list_make1(rinfo),
 										 baserel->baserestrictinfo),
 							 &pushdown);
@@ -389,7 +392,8 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		List	   *local_exprs;
 
 		/* scan_clauses include the join clauses of a parameterized path */
-		symbl_classify_quals(foreignrel, info->columns, scan_clauses, &pushdown);
+		symbl_classify_quals(foreignrel, info->columns, info->raw_filter,
+							 scan_clauses, &pushdown);
 		local_exprs = extract_actual_clauses(pushdown.local_quals, false);
 		fdw_private = make_fdw_private(pushdown.conds, &fdw_exprs, foreignrel,
 									   info, best_path->path.pathkeys, NULL, NULL,
@@ -540,7 +544,7 @@ build_request(ForeignScanState *node, SymblScanState *state)
 	}
 
 	state->no_rows = !symbl_build_request(&state->request, state->conds,
-										  values, nulls);
+										  state->raw_filter, values, nulls);
 	state->request.sort = sort;
 	state->request.descending = descending;
 	state->first_offset = state->offset_index >= 0 ?
@@ -611,6 +615,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->conn = symbl_get_connection(RelationGetRelid(rel),
 									   scan_user(node, rtindex));
 	state->page_size = state->conn->opts.page_size;
+	state->raw_filter = symbl_table_filter(RelationGetRelid(rel));
 	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												   RelationGetRelationName(rel));
 	state->request_cxt = AllocSetContextCreate(estate->es_query_cxt,
@@ -628,7 +633,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	 * now, and $n for the rest.
 	 */
 	if (contains_exec_param_walker((Node *) fsplan->fdw_exprs, NULL))
-		symbl_describe_request(&state->request, state->conds);
+		symbl_describe_request(&state->request, state->conds, state->raw_filter);
 	else
 		build_request(node, state);
 }

@@ -156,10 +156,12 @@ extern SymblServerOptions *symbl_server_options(Oid serverid);
 extern SymblConnection *symbl_get_connection(Oid foreigntableid, Oid userid);
 extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
 extern double symbl_table_rows_estimate(Oid foreigntableid);
+extern char *symbl_table_filter(Oid foreigntableid);
 
 /* deparse.c */
 extern void symbl_classify_quals(RelOptInfo *baserel, List *columns,
-								 List *quals, SymblPushdown *out);
+								 const char *raw_filter, List *quals,
+								 SymblPushdown *out);
 extern char *symbl_text_selector(Expr *expr, RelOptInfo *baserel,
 								 List *columns);
 extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
@@ -168,8 +170,10 @@ extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
 extern List *symbl_serialize_conds(List *conds, List **fdw_exprs);
 extern List *symbl_deserialize_conds(List *serialized);
 extern bool symbl_build_request(SymblRequest *request, List *conds,
+								const char *raw_filter,
 								const Datum *values, const bool *nulls);
-extern void symbl_describe_request(SymblRequest *request, List *conds);
+extern void symbl_describe_request(SymblRequest *request, List *conds,
+								   const char *raw_filter);
 extern char *symbl_request_query(const SymblRequest *request,
 								 int64 limit, int64 offset);
 

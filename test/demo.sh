@@ -8,7 +8,7 @@ cd "$SYMBL_ROOT"
 symbl_base_packages
 symbl_build_and_install
 
-pg_virtualenv -v "$SYMBL_PG_VERSION" bash -c '
+pg_virtualenv -t -v "$SYMBL_PG_VERSION" bash -c '
 	source test/lib.sh
 	trap symbl_stop_emulator EXIT
 	symbl_start_emulator --conversations 2000 --anchor now

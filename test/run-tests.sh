@@ -25,7 +25,7 @@ fi
 
 echo "== pg_regress against the emulator"
 rm -rf results regression.diffs regression.out
-if pg_virtualenv -v "$SYMBL_PG_VERSION" bash test/regress.sh; then
+if pg_virtualenv -t -v "$SYMBL_PG_VERSION" bash test/regress.sh; then
 	passed=$((passed + 1))
 else
 	failed=$((failed + 1))
