@@ -425,8 +425,12 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 	char	   *sort;
 	bool		descending;
 
+	/* the scan must be the whole query below the LIMIT */
 	if (parse->commandType != CMD_SELECT || parse->rowMarks ||
-		parse->hasTargetSRFs || !extra->limit_needed ||
+		parse->hasTargetSRFs || parse->hasAggs || parse->hasWindowFuncs ||
+		parse->groupClause != NIL || parse->groupingSets != NIL ||
+		parse->havingQual != NULL || parse->distinctClause != NIL ||
+		parse->setOperations != NULL || !extra->limit_needed ||
 		parse->limitOption == LIMIT_OPTION_WITH_TIES ||
 		baserel == NULL || !symbl_is_our_rel(baserel))
 		return;
