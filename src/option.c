@@ -16,6 +16,7 @@
 #include "catalog/pg_user_mapping.h"
 #include "commands/defrem.h"
 #include "foreign/foreign.h"
+#include "miscadmin.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -255,6 +256,18 @@ symbl_fdw_validator(PG_FUNCTION_ARGS)
 					 errhint("Valid options in this context are: %s", valid) :
 					 errhint("There are no valid options in this context.")));
 		}
+
+		/*
+		 * Where a server sends requests, and whether in clear text, is a
+		 * superuser's decision: otherwise any user with USAGE on the wrapper
+		 * could make the database server call arbitrary addresses.
+		 */
+		if ((opt->kind == OPT_URL || opt->kind == OPT_BOOL) && !superuser())
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("only a superuser can set option \"%s\" of a symbl_fdw server",
+							def->defname),
+					 errhint("Other users can create servers that use the default base_url, https://api.symbl.ai.")));
 
 		switch (opt->kind)
 		{
