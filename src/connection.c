@@ -217,7 +217,7 @@ copy_body(const SymblHttpResponse *response, MemoryContext cxt)
  * secret.
  */
 static Exchange
-exchange(const SymblConnection *conn, const SymblHttpRequest *request,
+exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 		 const char *what, MemoryContext cxt, SymblScanStats *stats)
 {
 	Exchange	result = {0};
@@ -225,9 +225,20 @@ exchange(const SymblConnection *conn, const SymblHttpRequest *request,
 
 	for (attempt = 0;; attempt++)
 	{
-		CallGuard  *guard = start_call(request);
-		const SymblHttpResponse *response = wait_call(guard);
+		CallGuard  *guard;
+		const SymblHttpResponse *response;
 		long		delay = -1;
+
+		if (attempt == 0 && started != NULL)
+			guard = started;
+		else
+		{
+			/* the token may have been renewed since the first attempt */
+			if (request->bearer_token != NULL)
+				request->bearer_token = symbl_auth_token(conn, false);
+			guard = start_call(request);
+		}
+		response = wait_call(guard);
 
 		if (stats != NULL)
 			stats->requests++;
@@ -329,43 +340,99 @@ report_api_error(const SymblConnection *conn, const Exchange *ex,
 }
 
 /*
- * GET one page of /v1/conversations.  A 401 renews the token once (it may
- * have expired or been revoked since it was cached) and asks again.  The
- * body is returned in cxt.
+ * A page request of /v1/conversations that may be in flight while the scan
+ * works on earlier pages.  Everything it holds lives in its own small memory
+ * context: deleting that context (when the page has been taken, when the
+ * scan ends or is rescanned, or when the query fails) aborts the transfer if
+ * it is still running.
+ */
+struct SymblListCall
+{
+	MemoryContext cxt;
+	SymblConnection *conn;
+	char	   *url;
+	char	   *what;
+	SymblHttpRequest request;
+	CallGuard  *guard;			/* the first attempt */
+};
+
+SymblListCall *
+symbl_api_list_start(SymblConnection *conn, const char *query,
+					 MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "symbl_fdw request",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	SymblListCall *call = palloc0(sizeof(SymblListCall));
+
+	call->cxt = cxt;
+	call->conn = conn;
+	call->url = psprintf("%s%s?%s", conn->opts.base_url, SYMBL_API_PATH, query);
+	call->what = psprintf("GET %s?%s", SYMBL_API_PATH, query);
+	call->request = make_request(conn, "GET", call->url);
+	call->request.bearer_token = symbl_auth_token(conn, false);
+	call->guard = start_call(&call->request);
+	MemoryContextSwitchTo(oldcxt);
+	return call;
+}
+
+void
+symbl_api_list_cancel(SymblListCall *call)
+{
+	MemoryContextDelete(call->cxt);
+}
+
+/*
+ * Wait for a page (driving every other transfer in flight meanwhile), with
+ * retries and one token renewal on 401.  The body is returned in cxt, and
+ * the call is gone afterwards.
+ */
+char *
+symbl_api_list_finish(SymblListCall *call, MemoryContext cxt, size_t *len,
+					  SymblScanStats *stats)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
+	SymblConnection *conn = call->conn;
+	CallGuard  *started = call->guard;
+	bool		renewed = false;
+	char	   *body;
+
+	for (;;)
+	{
+		Exchange	ex = exchange(conn, &call->request, started, call->what,
+								  cxt, stats);
+
+		started = NULL;
+		if (stats != NULL)
+			stats->bytes_received += ex.wire_bytes;
+		if (ex.status == 401 && !renewed && symbl_auth_can_renew(conn))
+		{
+			pfree(ex.body);
+			call->request.bearer_token = symbl_auth_token(conn, true);
+			renewed = true;
+			continue;
+		}
+		if (ex.status != 200)
+			report_api_error(conn, &ex, call->what);
+		*len = ex.len;
+		body = ex.body;
+		break;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(call->cxt);
+	return body;
+}
+
+/*
+ * GET one page of /v1/conversations and wait for it.
  */
 char *
 symbl_api_list(SymblConnection *conn, const char *query, MemoryContext cxt,
 			   size_t *len, SymblScanStats *stats)
 {
-	char	   *url = psprintf("%s%s?%s", conn->opts.base_url, SYMBL_API_PATH, query);
-	char	   *what = psprintf("GET %s?%s", SYMBL_API_PATH, query);
-	bool		renewed = false;
-
-	for (;;)
-	{
-		SymblHttpRequest request = make_request(conn, "GET", url);
-		Exchange	ex;
-
-		request.bearer_token = symbl_auth_token(conn, false);
-		ex = exchange(conn, &request, what, cxt, stats);
-		if (stats != NULL)
-			stats->bytes_received += ex.wire_bytes;
-
-		if (ex.status == 401 && !renewed && symbl_auth_can_renew(conn))
-		{
-			pfree(ex.body);
-			(void) symbl_auth_token(conn, true);
-			renewed = true;
-			continue;
-		}
-		if (ex.status != 200)
-			report_api_error(conn, &ex, what);
-
-		pfree(url);
-		pfree(what);
-		*len = ex.len;
-		return ex.body;
-	}
+	return symbl_api_list_finish(symbl_api_list_start(conn, query,
+													  CurrentMemoryContext),
+								 cxt, len, stats);
 }
 
 /*
@@ -383,7 +450,7 @@ symbl_http_post_json(SymblConnection *conn, const char *path,
 	Exchange	ex;
 
 	request.json_body = json_body;
-	ex = exchange(conn, &request, what, cxt, NULL);
+	ex = exchange(conn, &request, NULL, what, cxt, NULL);
 	if (ex.status != 200 && ex.status != 401 && ex.status != 403)
 		report_api_error(conn, &ex, what);
 

@@ -32,6 +32,7 @@ PG_FUNCTION_INFO_V1(symbl_fdw_validator);
 #define DEFAULT_REQUEST_TIMEOUT_MS 60000
 #define DEFAULT_MAX_RETRIES 3
 #define DEFAULT_MAX_RESPONSE_MB 64
+#define DEFAULT_MAX_CONCURRENT_REQUESTS 4
 #define DEFAULT_ROWS_ESTIMATE 10000
 
 const char *const symbl_field_names[SYMBL_NUM_FIELDS] = {
@@ -65,6 +66,7 @@ static const SymblOption symbl_options[] = {
 	{"request_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 86400000},
 	{"max_retries", ForeignServerRelationId, OPT_INT, 0, 20},
 	{"max_response_mb", ForeignServerRelationId, OPT_INT, 1, 1024},
+	{"max_concurrent_requests", ForeignServerRelationId, OPT_INT, 1, 16},
 	{"allow_insecure_http", ForeignServerRelationId, OPT_BOOL, 0, 0},
 	{"app_id", UserMappingRelationId, OPT_STRING, 0, 0},
 	{"app_secret", UserMappingRelationId, OPT_SECRET, 0, 0},
@@ -350,6 +352,7 @@ symbl_server_options(Oid serverid)
 	opts->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
 	opts->max_retries = DEFAULT_MAX_RETRIES;
 	opts->max_response_mb = DEFAULT_MAX_RESPONSE_MB;
+	opts->max_concurrent_requests = DEFAULT_MAX_CONCURRENT_REQUESTS;
 
 	foreach(lc, server->options)
 	{
@@ -367,6 +370,8 @@ symbl_server_options(Oid serverid)
 			opts->max_retries = option_int(def, 0, 20);
 		else if (strcmp(def->defname, "max_response_mb") == 0)
 			opts->max_response_mb = option_int(def, 1, 1024);
+		else if (strcmp(def->defname, "max_concurrent_requests") == 0)
+			opts->max_concurrent_requests = option_int(def, 1, 16);
 	}
 	opts->base_url = strip_trailing_slashes(opts->base_url);
 	return opts;

@@ -65,6 +65,16 @@ typedef struct SymblRelInfo
 	SymblPushdown pushdown;		/* of baserestrictinfo */
 } SymblRelInfo;
 
+/* A page requested ahead of need */
+typedef struct PendingPage
+{
+	SymblListCall *call;
+	int64		offset;			/* rows after the pushed OFFSET */
+	int64		limit;
+} PendingPage;
+
+#define SYMBL_MAX_PENDING 16
+
 typedef struct SymblScanState
 {
 	SymblConnection *conn;
@@ -90,6 +100,16 @@ typedef struct SymblScanState
 
 	MemoryContext request_cxt;	/* the request; rebuilt per rescan */
 	MemoryContext page_cxt;		/* the current page; reset per page */
+	MemoryContext calls_cxt;	/* parent of the requests in flight */
+
+	/* pages requested ahead, oldest first (a ring) */
+	PendingPage pending[SYMBL_MAX_PENDING];
+	int			pending_head;
+	int			pending_count;
+	int			concurrency;	/* requests in flight at most */
+	int64		next_launch;	/* rows already asked for */
+	bool		end_known;		/* a short page has shown the end */
+	bool		saw_full_page;	/* so more pages are likely */
 	SymblPage	page;
 	int			next_row;
 	int64		rows_fetched;
@@ -628,6 +648,11 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											"symbl_fdw page",
 											ALLOCSET_DEFAULT_SIZES);
+	state->calls_cxt = AllocSetContextCreate(estate->es_query_cxt,
+											 "symbl_fdw requests",
+											 ALLOCSET_SMALL_SIZES);
+	state->concurrency = Min(state->conn->opts.max_concurrent_requests,
+							 SYMBL_MAX_PENDING);
 	init_scan_columns(state, rel, fsplan,
 					  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 
@@ -663,14 +688,70 @@ check_sort_fields_present(SymblScanState *state, const char *where)
 }
 
 /*
- * Fetch the next page into page_cxt, dropping the previous one.  A page
- * shorter than what was asked for is the last.
+ * Ask for the next page (without waiting).  False when nothing is left to
+ * ask for: the pushed LIMIT is reached or a short page has shown the end.
+ */
+static bool
+launch_page(SymblScanState *state)
+{
+	int64		limit = state->page_size;
+	PendingPage *p;
+	char	   *query;
+
+	if (state->end_known || state->pending_count >= SYMBL_MAX_PENDING)
+		return false;
+	if (state->max_rows >= 0)
+		limit = Min(limit, state->max_rows - state->next_launch);
+	if (limit <= 0)
+		return false;
+
+	query = symbl_request_query(&state->request, limit,
+								state->first_offset + state->next_launch);
+	p = &state->pending[(state->pending_head + state->pending_count) % SYMBL_MAX_PENDING];
+	p->call = symbl_api_list_start(state->conn, query, state->calls_cxt);
+	p->offset = state->next_launch;
+	p->limit = limit;
+	pfree(query);
+	state->pending_count++;
+	state->next_launch += limit;
+	return true;
+}
+
+/*
+ * Keep up to `concurrency` requests in flight, counting the one the scan is
+ * waiting for, so that the round trips of later pages overlap with the
+ * transfer and conversion of this one.  Only after a full page: most scans
+ * fit in one, and speculative requests would be wasted on them.
+ */
+static void
+top_up_pending(SymblScanState *state)
+{
+	while (state->saw_full_page &&
+		   state->pending_count < state->concurrency - 1 &&
+		   launch_page(state))
+		;
+}
+
+static void
+cancel_pending(SymblScanState *state)
+{
+	while (state->pending_count > 0)
+	{
+		symbl_api_list_cancel(state->pending[state->pending_head].call);
+		state->pending_head = (state->pending_head + 1) % SYMBL_MAX_PENDING;
+		state->pending_count--;
+	}
+}
+
+/*
+ * Take the oldest requested page into page_cxt, dropping the previous one.
+ * A page shorter than what was asked for is the last.
  */
 static void
 fetch_next_page(SymblScanState *state)
 {
 	MemoryContext oldcxt;
-	int64		limit = state->page_size;
+	PendingPage p;
 	char	   *query;
 	char	   *where;
 	char	   *body;
@@ -679,39 +760,50 @@ fetch_next_page(SymblScanState *state)
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
-	if (state->max_rows >= 0)
-		limit = Min(limit, state->max_rows - state->rows_fetched);
-	if (limit <= 0)
+	if (state->pending_count == 0 && !launch_page(state))
 	{
 		state->exhausted = true;
 		return;
 	}
+	p = state->pending[state->pending_head];
+	state->pending_head = (state->pending_head + 1) % SYMBL_MAX_PENDING;
+	state->pending_count--;
+	top_up_pending(state);
 
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
-	query = symbl_request_query(&state->request, limit,
-								state->first_offset + state->rows_fetched);
+	query = symbl_request_query(&state->request, p.limit,
+								state->first_offset + p.offset);
 	where = psprintf("page %d (GET %s?%s)", state->pages_fetched + 1,
 					 SYMBL_API_PATH, query);
-	body = symbl_api_list(state->conn, query, state->page_cxt, &len,
-						  &state->stats);
+	body = symbl_api_list_finish(p.call, state->page_cxt, &len, &state->stats);
 	symbl_parse_page(body, len, state->columns, state->ncolumns, state->natts,
 					 where, &state->page);
 	pfree(body);
 	MemoryContextSwitchTo(oldcxt);
 
-	if (state->page.nrows > limit)
+	if (state->page.nrows > p.limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("Symbl API returned %d conversations for limit " INT64_FORMAT,
-						state->page.nrows, limit),
+						state->page.nrows, p.limit),
 				 errdetail("in %s", where)));
 	check_sort_fields_present(state, where);
 
 	state->pages_fetched++;
 	state->stats.rows_received += state->page.nrows;
 	state->rows_fetched += state->page.nrows;
-	if (state->page.nrows < limit)
+	if (state->page.nrows < p.limit)
+	{
+		/* the end: whatever was asked for beyond it is empty */
+		state->end_known = true;
 		state->exhausted = true;
+		cancel_pending(state);
+	}
+	else
+	{
+		state->saw_full_page = true;
+		top_up_pending(state);
+	}
 }
 
 static TupleTableSlot *
@@ -754,6 +846,12 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 	/* outer-row parameters may have changed: build the request anew */
 	if (node->ss.ps.chgParam != NULL)
 		state->request_built = false;
+	cancel_pending(state);
+	MemoryContextReset(state->calls_cxt);
+	state->pending_head = 0;
+	state->next_launch = 0;
+	state->end_known = false;
+	state->saw_full_page = false;
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
@@ -767,8 +865,12 @@ symbl_end_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
+	/* stop whatever is still in flight: the executor wants no more rows */
 	if (state != NULL && state->page_cxt != NULL)
+	{
+		cancel_pending(state);
 		MemoryContextReset(state->page_cxt);
+	}
 }
 
 static void

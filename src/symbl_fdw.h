@@ -73,6 +73,7 @@ typedef struct SymblServerOptions
 	int			request_timeout_ms;
 	int			max_retries;
 	int			max_response_mb;
+	int			max_concurrent_requests;
 } SymblServerOptions;
 
 /* User mapping options */
@@ -178,6 +179,13 @@ extern char *symbl_request_query(const SymblRequest *request,
 								 int64 limit, int64 offset);
 
 /* connection.c */
+typedef struct SymblListCall SymblListCall;
+extern SymblListCall *symbl_api_list_start(SymblConnection *conn,
+										   const char *query,
+										   MemoryContext parent);
+extern char *symbl_api_list_finish(SymblListCall *call, MemoryContext cxt,
+								   size_t *len, SymblScanStats *stats);
+extern void symbl_api_list_cancel(SymblListCall *call);
 extern char *symbl_api_list(SymblConnection *conn, const char *query,
 							MemoryContext cxt, size_t *len,
 							SymblScanStats *stats);
