@@ -190,6 +190,11 @@ report_transport_failure(const SymblHttpResponse *response,
 					 errhint("Lower the server's page_size or raise max_response_mb.")));
 			break;
 		default:
+			if (response->status != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_REPLY_HANDLE),
+						 errmsg("the Symbl API's answer broke off before it was complete"),
+						 errdetail("%s: %s", what, response->error)));
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_UNABLE_TO_ESTABLISH_CONNECTION),
 					 errmsg("could not reach the Symbl API"),
@@ -234,7 +239,7 @@ exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 		else
 		{
 			/* the token may have been renewed since the first attempt */
-			if (request->bearer_token != NULL)
+			if (attempt > 0 && request->bearer_token != NULL)
 				request->bearer_token = symbl_auth_token(conn, false);
 			guard = start_call(request);
 		}
@@ -322,10 +327,10 @@ report_api_error(const SymblConnection *conn, const Exchange *ex,
 		case 429:
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Symbl API rate limit still exceeded after %d retries",
-							conn->opts.max_retries),
+					 errmsg("Symbl API rate limit still exceeded"),
 					 errdetail("%s", detail),
-					 errhint("Retry later, or raise the server's max_retries.")));
+					 errhint("Retry later, or raise the server's max_retries (now %d).",
+							 conn->opts.max_retries)));
 			break;
 		default:
 			ereport(ERROR,
@@ -335,7 +340,7 @@ report_api_error(const SymblConnection *conn, const Exchange *ex,
 							"Symbl API answered with an unexpected status"),
 					 errdetail("%s", detail),
 					 ex->status >= 500 ?
-					 errhint("The request was tried %d times.", conn->opts.max_retries + 1) : 0));
+					 errhint("The server's max_retries is %d.", conn->opts.max_retries) : 0));
 	}
 }
 

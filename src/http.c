@@ -468,18 +468,18 @@ symbl_http_parse_base_url(const char *url, char **scheme, char **host,
 		return false;
 	}
 	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
-		copy_message(errbuf, errlen, "it is not a valid absolute URL");
+		copy_message(errbuf, errlen, "It is not a valid absolute URL.");
 	else if (curl_url_get(u, CURLUPART_USER, &part, 0) == CURLUE_OK)
-		copy_message(errbuf, errlen, "it must not contain a user name or password");
+		copy_message(errbuf, errlen, "It must not contain a user name or password.");
 	else if (curl_url_get(u, CURLUPART_QUERY, &part, 0) == CURLUE_OK)
-		copy_message(errbuf, errlen, "it must not contain a query string");
+		copy_message(errbuf, errlen, "It must not contain a query string.");
 	else if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) == CURLUE_OK)
-		copy_message(errbuf, errlen, "it must not contain a fragment");
+		copy_message(errbuf, errlen, "It must not contain a fragment.");
 	else if (curl_url_get(u, CURLUPART_SCHEME, scheme, 0) != CURLUE_OK ||
 			 (strcmp(*scheme, "http") != 0 && strcmp(*scheme, "https") != 0))
-		copy_message(errbuf, errlen, "its scheme must be http or https");
+		copy_message(errbuf, errlen, "Its scheme must be http or https.");
 	else if (curl_url_get(u, CURLUPART_HOST, host, 0) != CURLUE_OK)
-		copy_message(errbuf, errlen, "it has no host");
+		copy_message(errbuf, errlen, "It has no host.");
 	else
 		ok = true;
 

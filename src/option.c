@@ -8,6 +8,9 @@
  */
 #include "postgres.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "access/reloptions.h"
 #include "catalog/pg_foreign_data_wrapper.h"
 #include "catalog/pg_foreign_server.h"
@@ -153,25 +156,50 @@ static int
 option_int(DefElem *def, int min, int max)
 {
 	char	   *value = defGetString(def);
-	int			result;
+	long		result = -1;
+	char	   *end = value;
 
-	if (!parse_int(value, &result, 0, NULL) || result < min || result > max)
+	/* decimal digits only: '12.5', '1e3' or '0x10' are not a page size */
+	if (*value >= '0' && *value <= '9')
+	{
+		errno = 0;
+		result = strtol(value, &end, 10);
+		if (errno != 0 || *end != '\0')
+			result = -1;
+	}
+	if (result < min || result > max)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid value for option \"%s\": \"%s\"",
 						def->defname, value),
 				 errdetail("\"%s\" must be an integer from %d to %d.",
 						   def->defname, min, max)));
-	return result;
+	return (int) result;
 }
 
+/*
+ * localhost, 127.0.0.0/8 or ::1, by address, not by prefix: 127.example.com
+ * is somebody else's host.
+ */
 static bool
 is_loopback_host(const char *host)
 {
-	return pg_strcasecmp(host, "localhost") == 0 ||
-		strncmp(host, "127.", 4) == 0 ||
-		strcmp(host, "[::1]") == 0 ||
-		strcmp(host, "::1") == 0;
+	struct in_addr v4;
+	struct in6_addr v6;
+	char		bare[INET6_ADDRSTRLEN + 2];
+	size_t		len = strlen(host);
+
+	if (pg_strcasecmp(host, "localhost") == 0)
+		return true;
+	if (inet_pton(AF_INET, host, &v4) == 1)
+		return (ntohl(v4.s_addr) >> 24) == 127;
+	if (len > 2 && len < sizeof(bare) && host[0] == '[' && host[len - 1] == ']')
+	{
+		memcpy(bare, host + 1, len - 2);
+		bare[len - 2] = '\0';
+		host = bare;
+	}
+	return inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 static void
@@ -185,7 +213,7 @@ check_base_url(const char *url, bool allow_insecure_http)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid value for option \"base_url\": \"%s\"", url),
-				 errdetail("The base URL %s.", reason),
+				 errdetail("%s", reason),
 				 errhint("Give the API's root, for example 'https://api.symbl.ai'.")));
 
 	if (strcmp(scheme, "http") == 0 && !is_loopback_host(host) &&
@@ -195,6 +223,26 @@ check_base_url(const char *url, bool allow_insecure_http)
 				 errmsg("plain-http base_url \"%s\" is allowed only for loopback hosts", url),
 				 errdetail("Credentials and bearer tokens would cross the network unencrypted."),
 				 errhint("Use https, or set the server option allow_insecure_http 'true' if you really mean it.")));
+}
+
+/*
+ * Users other than superusers may point a server only at https URLs: a
+ * server that talks plain http (the emulator, a local proxy) is a
+ * superuser's decision.  The validator sees the whole option list, so an
+ * owner's ALTER of another option is judged by the same rule.
+ */
+static void
+check_unprivileged_server(const char *base_url, bool allow_insecure_http)
+{
+	if (allow_insecure_http)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser can create or alter a symbl_fdw server with allow_insecure_http")));
+	if (base_url != NULL && pg_strncasecmp(base_url, "https://", 8) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("only a superuser can create or alter a symbl_fdw server whose base_url is not https"),
+				 errhint("Use an https base_url, or ask a superuser.")));
 }
 
 static void
@@ -259,18 +307,6 @@ symbl_fdw_validator(PG_FUNCTION_ARGS)
 					 errhint("There are no valid options in this context.")));
 		}
 
-		/*
-		 * Where a server sends requests, and whether in clear text, is a
-		 * superuser's decision: otherwise any user with USAGE on the wrapper
-		 * could make the database server call arbitrary addresses.
-		 */
-		if ((opt->kind == OPT_URL || opt->kind == OPT_BOOL) && !superuser())
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("only a superuser can set option \"%s\" of a symbl_fdw server",
-							def->defname),
-					 errhint("Other users can create servers that use the default base_url, https://api.symbl.ai.")));
-
 		switch (opt->kind)
 		{
 			case OPT_URL:
@@ -319,6 +355,8 @@ symbl_fdw_validator(PG_FUNCTION_ARGS)
 
 	if (base_url != NULL)
 		check_base_url(base_url, allow_insecure_http);
+	if (catalog == ForeignServerRelationId && !superuser())
+		check_unprivileged_server(base_url, allow_insecure_http);
 	if (catalog == UserMappingRelationId)
 		check_credentials(options);
 

@@ -366,20 +366,22 @@ symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
 {
 	JsonRoot   *holder = parse_body(body, len, where);
 	json_object *conversations = NULL;
+	bool		has_key;
 	ErrorContextCallback errcallback;
 	ValuePosition pos = {where, 0, NULL};
 	size_t		nrows;
 	int			i;
 
-	if (!json_object_is_type(holder->root, json_type_object) ||
-		!json_object_object_get_ex(holder->root, "conversations", &conversations) ||
-		!json_object_is_type(conversations, json_type_array))
+	/* json-c represents JSON null as NULL: the key tells absent from null */
+	has_key = json_object_is_type(holder->root, json_type_object) &&
+		json_object_object_get_ex(holder->root, "conversations", &conversations);
+	if (!has_key || !json_object_is_type(conversations, json_type_array))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("Symbl API answer has no \"conversations\" array"),
 				 errdetail("The answer is a JSON %s%s in %s.",
 						   json_kind(holder->root),
-						   conversations == NULL ? " without \"conversations\"" :
+						   !has_key ? " without \"conversations\"" :
 						   psprintf(" whose \"conversations\" is a JSON %s", json_kind(conversations)),
 						   where)));
 

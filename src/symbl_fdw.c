@@ -636,8 +636,15 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->limit_index = intVal(list_nth(priv, FdwPrivateLimitIndex));
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
 	state->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
-	state->conn = symbl_get_connection(RelationGetRelid(rel),
-									   scan_user(node, rtindex));
+	/* like postgres_fdw, EXPLAIN alone needs no user mapping */
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	{
+		state->conn = palloc0(sizeof(SymblConnection));
+		state->conn->opts = *symbl_server_options(GetForeignTable(RelationGetRelid(rel))->serverid);
+	}
+	else
+		state->conn = symbl_get_connection(RelationGetRelid(rel),
+										   scan_user(node, rtindex));
 	state->page_size = state->conn->opts.page_size;
 	state->raw_filter = symbl_table_filter(RelationGetRelid(rel));
 	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
