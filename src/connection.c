@@ -381,6 +381,18 @@ symbl_api_list_start(SymblConnection *conn, const char *query,
 	return call;
 }
 
+/*
+ * Move the transfers in flight forward without waiting: requests get sent
+ * and answers read while the scan is busy returning rows.  Failures are
+ * left for the call's finish to report.
+ */
+void
+symbl_api_progress(void)
+{
+	if (backend_http != NULL)
+		(void) symbl_http_drive(backend_http, 0);
+}
+
 void
 symbl_api_list_cancel(SymblListCall *call)
 {

@@ -109,10 +109,9 @@ typedef struct SymblScanState
 	int			concurrency;	/* requests in flight at most */
 	int64		next_launch;	/* rows already asked for */
 	bool		end_known;		/* a short page has shown the end */
-	bool		saw_full_page;	/* so more pages are likely */
+	int			full_pages;		/* seen so far: more pages are likely */
 	SymblPage	page;
 	int			next_row;
-	int64		rows_fetched;
 	int			pages_fetched;
 	bool		exhausted;
 
@@ -725,18 +724,21 @@ launch_page(SymblScanState *state)
 }
 
 /*
- * Keep up to `concurrency` requests in flight, counting the one the scan is
- * waiting for, so that the round trips of later pages overlap with the
- * transfer and conversion of this one.  Only after a full page: most scans
- * fit in one, and speculative requests would be wasted on them.
+ * Keep requests in flight ahead of the page being read, so that later
+ * pages' round trips overlap with the transfer and conversion of this one.
+ * The number ramps up with the full pages seen, up to `concurrency`: most
+ * scans fit in a page or two, and requests beyond the end are wasted.
  */
 static void
 top_up_pending(SymblScanState *state)
 {
-	while (state->saw_full_page &&
-		   state->pending_count < state->concurrency - 1 &&
-		   launch_page(state))
-		;
+	int			target = Min(state->concurrency, state->full_pages);
+	bool		launched = false;
+
+	while (state->pending_count < target && launch_page(state))
+		launched = true;
+	if (launched)
+		symbl_api_progress();
 }
 
 static void
@@ -775,7 +777,6 @@ fetch_next_page(SymblScanState *state)
 	p = state->pending[state->pending_head];
 	state->pending_head = (state->pending_head + 1) % SYMBL_MAX_PENDING;
 	state->pending_count--;
-	top_up_pending(state);
 
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
 	query = symbl_request_query(&state->request, p.limit,
@@ -798,7 +799,6 @@ fetch_next_page(SymblScanState *state)
 
 	state->pages_fetched++;
 	state->stats.rows_received += state->page.nrows;
-	state->rows_fetched += state->page.nrows;
 	if (state->page.nrows < p.limit)
 	{
 		/* the end: whatever was asked for beyond it is empty */
@@ -808,7 +808,7 @@ fetch_next_page(SymblScanState *state)
 	}
 	else
 	{
-		state->saw_full_page = true;
+		state->full_pages++;
 		top_up_pending(state);
 	}
 }
@@ -842,6 +842,9 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 		slot->tts_isnull[i] = state->page.nulls[base + att];
 	}
 	state->next_row++;
+	/* now and then, let the requests ahead make progress */
+	if (state->pending_count > 0 && (state->next_row & 63) == 0)
+		symbl_api_progress();
 	return ExecStoreVirtualTuple(slot);
 }
 
@@ -858,11 +861,10 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 	state->pending_head = 0;
 	state->next_launch = 0;
 	state->end_known = false;
-	state->saw_full_page = false;
+	state->full_pages = 0;
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
-	state->rows_fetched = 0;
 	state->pages_fetched = 0;
 	state->exhausted = false;
 }

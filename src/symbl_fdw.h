@@ -186,6 +186,7 @@ extern SymblListCall *symbl_api_list_start(SymblConnection *conn,
 extern char *symbl_api_list_finish(SymblListCall *call, MemoryContext cxt,
 								   size_t *len, SymblScanStats *stats);
 extern void symbl_api_list_cancel(SymblListCall *call);
+extern void symbl_api_progress(void);
 extern char *symbl_api_list(SymblConnection *conn, const char *query,
 							MemoryContext cxt, size_t *len,
 							SymblScanStats *stats);

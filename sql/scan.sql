@@ -1,0 +1,199 @@
+--
+-- scan: full scans, paging, column mapping and types, exact values
+--
+SET timezone = 'UTC';
+\getenv emu SYMBL_EMULATOR_URL
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scan" > /dev/null
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scan300" > /dev/null
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scan500" > /dev/null
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scancur" > /dev/null
+\set uscan :emu '/_x/tag=scan'
+\set uscan300 :emu '/_x/tag=scan300'
+\set uscan500 :emu '/_x/tag=scan500'
+\set uscancur :emu '/_x/tag=scancur'
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scanpar" > /dev/null
+\set uscanpar :emu '/_x/tag=scanpar'
+CREATE SERVER symbl_scan_srv FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url :'uscan', max_concurrent_requests '1');
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srv
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE symbl_scan_all (
+  id text, type text, name text,
+  start_time timestamptz, end_time timestamptz,
+  members jsonb, metadata jsonb
+) SERVER symbl_scan_srv;
+
+-- ==== a full scan sees every conversation, not the API's default 7 days:
+-- an explicit startTime at the epoch; the default page of 1000 is full, so
+-- one more page is asked for
+SELECT count(*), count(DISTINCT id) FROM symbl_scan_all;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scan&format=text"
+
+-- ==== paging: limit/offset until a short page
+CREATE SERVER symbl_scan_srv300 FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'uscan300', max_concurrent_requests '1', page_size '300');
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srv300
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE symbl_scan_p300 (id text, start_time timestamptz)
+  SERVER symbl_scan_srv300;
+SELECT count(*), count(DISTINCT id) FROM symbl_scan_p300;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scan300&format=text"
+-- rows come in the API's order (startTime, then id) across page boundaries
+SELECT count(*) AS out_of_order FROM (
+  SELECT id, start_time, lag(start_time) OVER () AS prev_start, lag(id) OVER () AS prev_id
+    FROM symbl_scan_p300) s
+ WHERE (prev_start, prev_id) > (start_time, id);
+-- a page size that divides the total: the last full page needs one empty page after it
+CREATE SERVER symbl_scan_srv500 FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'uscan500', max_concurrent_requests '1', page_size '500');
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srv500
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE symbl_scan_p500 (id text) SERVER symbl_scan_srv500;
+SELECT count(*), count(DISTINCT id) FROM symbl_scan_p500;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scan500&format=text"
+-- the default: several pages in flight at once; rows still come once each,
+-- in the API's order, and every page is asked for exactly once
+CREATE SERVER symbl_scan_srvpar FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'uscanpar', page_size '100');
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srvpar
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE symbl_scan_par (id text, start_time timestamptz) SERVER symbl_scan_srvpar;
+SELECT count(*), count(DISTINCT id) FROM symbl_scan_par;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scanpar&format=text" | grep -c 'rows=100$'
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scanpar&format=text" | grep 'rows=100$' | sort -u | wc -l
+SELECT count(*) AS out_of_order FROM (
+  SELECT id, start_time, lag(start_time) OVER () AS prev_start, lag(id) OVER () AS prev_id
+    FROM symbl_scan_par) s
+ WHERE (prev_start, prev_id) > (start_time, id);
+-- a cursor fetches pages only as rows are needed
+CREATE SERVER symbl_scan_srvcur FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'uscancur', max_concurrent_requests '1', page_size '300');
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srvcur
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE symbl_scan_cur_t (id text) SERVER symbl_scan_srvcur;
+BEGIN;
+DECLARE symbl_scan_cur CURSOR FOR SELECT id FROM symbl_scan_cur_t;
+FETCH 2 FROM symbl_scan_cur;
+MOVE 297 IN symbl_scan_cur;
+FETCH 2 FROM symbl_scan_cur;
+CLOSE symbl_scan_cur;
+COMMIT;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scancur&format=text"
+-- a table without columns still counts every row
+CREATE FOREIGN TABLE symbl_scan_nocols () SERVER symbl_scan_srv300;
+SELECT count(*) FROM symbl_scan_nocols;
+
+-- ==== the reference: the emulator's dataset, loaded with COPY
+CREATE TABLE symbl_scan_ref (
+  id text, type text, name text,
+  start_time timestamptz, end_time timestamptz,
+  members jsonb, metadata jsonb
+);
+\copy symbl_scan_ref FROM PROGRAM 'curl -s "$SYMBL_EMULATOR_URL/_control/dataset?format=csv"' WITH (FORMAT csv)
+SELECT count(*) FROM symbl_scan_ref;
+-- the foreign table holds exactly the same rows, byte for byte
+SELECT count(*) AS missing FROM (TABLE symbl_scan_ref EXCEPT ALL TABLE symbl_scan_all) d;
+SELECT count(*) AS extra FROM (TABLE symbl_scan_all EXCEPT ALL TABLE symbl_scan_ref) d;
+
+-- ==== adversarial names, exactly as sent (to_json shows control characters)
+SELECT f.id, CASE WHEN octet_length(f.name) > 60 THEN left(f.name, 20) || '...'
+             ELSE to_json(f.name)::text END AS name,
+       octet_length(f.name) AS bytes, md5(f.name) = md5(r.name) AS same
+  FROM symbl_scan_all f JOIN symbl_scan_ref r USING (id)
+ WHERE f.id LIKE '99900000000000%'
+ ORDER BY f.id;
+SELECT char_length(name), md5(name) FROM symbl_scan_all WHERE id = '9990000000000014';
+-- missing fields and "name": null are NULL
+SELECT id, name IS NULL AS no_name, members IS NULL AS no_members,
+       metadata IS NULL AS no_metadata
+  FROM symbl_scan_all WHERE id BETWEEN '9990000000000015' AND '9990000000000018'
+ ORDER BY id;
+-- members and metadata as jsonb
+SELECT id, members, metadata FROM symbl_scan_all
+ WHERE id IN ('9990000000000019', '9990000000000020', '9990000000000021', '9990000000000031')
+ ORDER BY id;
+SELECT metadata->>'ünï' AS unicode_key, metadata->>'x.dotted.key' AS dotted,
+       length(metadata->>'long') AS long_len, members->1->>'name' AS member
+  FROM symbl_scan_all
+ WHERE id IN ('9990000000000019', '9990000000000020', '9990000000000021', '9990000000000031')
+ ORDER BY id;
+-- timestamps keep their milliseconds
+SELECT id, start_time, end_time FROM symbl_scan_all
+ WHERE id IN ('9990000000000032', '9990000000000034', '9990000000000035', '9990000000000037')
+ ORDER BY id;
+
+-- ==== other column sets, orders and types
+-- a subset in another order, with a mapped column and timestamp without time zone
+CREATE FOREIGN TABLE symbl_scan_rev (
+  metadata jsonb,
+  end_time timestamp,
+  name varchar(5000),
+  conv_id text OPTIONS (field 'id')
+) SERVER symbl_scan_srv300;
+SELECT conv_id, name, end_time, metadata FROM symbl_scan_rev
+ WHERE conv_id IN ('9990000000000001', '9990000000000016') ORDER BY conv_id;
+SELECT count(*) AS differences FROM (
+  SELECT metadata, end_time, name, conv_id FROM symbl_scan_rev
+  EXCEPT ALL
+  SELECT metadata, end_time AT TIME ZONE 'UTC', name, id FROM symbl_scan_ref) d;
+-- timestamp without time zone holds the UTC time; timestamptz follows TimeZone
+CREATE FOREIGN TABLE symbl_scan_times (
+  id text, start_time timestamptz,
+  start_local timestamp OPTIONS (field 'startTime')
+) SERVER symbl_scan_srv300;
+SET timezone = 'America/New_York';
+SELECT id, start_time, start_local FROM symbl_scan_times WHERE id = '9990000000000001';
+SET timezone = 'UTC';
+SELECT id, start_time, start_local FROM symbl_scan_times WHERE id = '9990000000000001';
+-- json and text for members and metadata
+CREATE FOREIGN TABLE symbl_scan_json (
+  id varchar(16), members json, metadata text
+) SERVER symbl_scan_srv300;
+SELECT id, members, metadata FROM symbl_scan_json
+ WHERE id IN ('9990000000000019', '9990000000000031') ORDER BY id;
+SELECT count(*) AS differences FROM symbl_scan_json j JOIN symbl_scan_ref r USING (id)
+ WHERE j.members::jsonb IS DISTINCT FROM r.members
+    OR j.metadata::jsonb IS DISTINCT FROM r.metadata;
+SELECT count(*) FROM symbl_scan_json WHERE members IS NULL OR metadata IS NULL;
+-- a column that is the same field twice
+CREATE FOREIGN TABLE symbl_scan_twice (
+  id text, id2 text OPTIONS (field 'id'), meta_json json OPTIONS (field 'metadata'),
+  meta_jsonb jsonb OPTIONS (field 'metadata')
+) SERVER symbl_scan_srv300;
+SELECT count(*) FROM symbl_scan_twice
+ WHERE id = id2 AND meta_json::jsonb IS NOT DISTINCT FROM meta_jsonb;
+-- varchar(n) enforces its length: a value that does not fit is an error
+-- naming the field, the conversation and the page
+CREATE FOREIGN TABLE symbl_scan_short (id text, name varchar(30)) SERVER symbl_scan_srv300;
+SELECT count(name) FROM symbl_scan_short;
+-- only the columns a query reads are converted
+SELECT count(*), count(id) FROM symbl_scan_short;
+SELECT name FROM symbl_scan_short WHERE id = '9990000000000001';
+
+-- ==== the design card's query: the last three days hold no conversation of
+-- a dataset anchored in the past, and the query runs
+SELECT count(*) FROM symbl_scan_all WHERE start_time > now() - interval '3 days';
+SELECT * FROM symbl_scan_all WHERE start_time > now() - interval '3 days';
+
+-- ==== EXPLAIN
+EXPLAIN (VERBOSE, COSTS OFF) SELECT * FROM symbl_scan_all;
+EXPLAIN (VERBOSE, COSTS OFF) SELECT conv_id, name FROM symbl_scan_rev;
+CREATE FUNCTION symbl_scan_explain(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+  ln text;
+BEGIN
+  FOR ln IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
+  LOOP
+    RETURN NEXT regexp_replace(ln, 'Bytes Received: [1-9][0-9]*', 'Bytes Received: N');
+  END LOOP;
+END
+$$;
+SELECT symbl_scan_explain('SELECT id FROM symbl_scan_p300');
+SELECT symbl_scan_explain('SELECT * FROM symbl_scan_all');
+SELECT symbl_scan_explain('SELECT count(*) FROM symbl_scan_nocols');
+
+SET client_min_messages = warning;
+DROP FUNCTION symbl_scan_explain(text);
+DROP TABLE symbl_scan_ref;
+DROP SERVER symbl_scan_srv, symbl_scan_srv300, symbl_scan_srv500, symbl_scan_srvcur CASCADE;
+RESET client_min_messages;
