@@ -393,6 +393,13 @@ symbl_api_progress(void)
 		(void) symbl_http_drive(backend_http, 0);
 }
 
+/* The request, for messages: valid until the call is finished */
+const char *
+symbl_api_list_what(SymblListCall *call)
+{
+	return call->what;
+}
+
 void
 symbl_api_list_cancel(SymblListCall *call)
 {

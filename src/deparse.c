@@ -45,7 +45,7 @@
 #define MAX_IN_VALUES 100
 
 /* at most this many distinct selectors in one filter (the API's rule) */
-#define MAX_FILTER_SELECTORS 2
+#define MAX_FILTER_SELECTORS SYMBL_MAX_FILTER_SELECTORS
 
 static const char *const op_rsql[] = {
 	[SYMBL_OP_EQ] = "==",
@@ -619,6 +619,8 @@ symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
 	}
 
 	chosen = choose_selectors(with_candidates, Max(budget, 0));
+	out->nselectors = list_length(chosen) + (MAX_FILTER_SELECTORS - budget);
+	out->uses_start_selector = selector_chosen(chosen, "conversation.startTime");
 
 	foreach(lc, with_candidates)
 	{
@@ -814,8 +816,8 @@ ceil_to_ms(TimestampTz ts)
  * ISO 8601 in UTC, milliseconds unless the value has microseconds.  False
  * for values outside what the API can take (before 1970 or after 9999).
  */
-static bool
-format_time(TimestampTz ts, char *buf, size_t len)
+bool
+symbl_format_time(TimestampTz ts, char *buf, size_t len)
 {
 	struct pg_tm tm;
 	fsec_t		fsec;
@@ -913,7 +915,7 @@ append_filter_condition(RequestBuilder *rb, const SymblCond *cond,
 
 		if (time_condition_is_trivial(rb, cond->op, ts))
 			return;
-		if (!format_time(ts, iso, sizeof(iso)))
+		if (!symbl_format_time(ts, iso, sizeof(iso)))
 		{
 			/* beyond the API's range: leave it to PostgreSQL's recheck */
 			return;
@@ -1003,7 +1005,7 @@ symbl_build_request(SymblRequest *request, List *conds, const char *raw_filter,
 		/* conversations have started in the past: none start after now */
 		if (rb.start_lower > now)
 			return false;
-		if (format_time(floor_to_ms(rb.start_lower) - USECS_PER_MSEC, iso, sizeof(iso)))
+		if (symbl_format_time(floor_to_ms(rb.start_lower) - USECS_PER_MSEC, iso, sizeof(iso)))
 			request->start_time = pstrdup(iso);
 	}
 	if (rb.has_end)
@@ -1017,7 +1019,7 @@ symbl_build_request(SymblRequest *request, List *conds, const char *raw_filter,
 		 */
 		if (end_param < now - USECS_PER_SEC &&
 			(!rb.has_start || end_param > start_param) &&
-			format_time(end_param, iso, sizeof(iso)))
+			symbl_format_time(end_param, iso, sizeof(iso)))
 			request->end_time = pstrdup(iso);
 	}
 	return true;

@@ -53,8 +53,16 @@ enum FdwPrivateIndex
 	FdwPrivateSortAttnums,		/* Integer list: pushed sort columns */
 	FdwPrivateLimitIndex,		/* Integer: fdw_exprs index or -1 */
 	FdwPrivateOffsetIndex,		/* Integer: fdw_exprs index or -1 */
-	FdwPrivateRetrieved			/* Integer list: attnums to convert */
+	FdwPrivateRetrieved,		/* Integer list: attnums to convert */
+	FdwPrivateKeysetAttnum		/* Integer: start_time column, 0 for none */
 };
+
+/*
+ * Keyset paging: every this many pages, the scan re-anchors its requests at
+ * the startTime of the last row it returned, so offsets stay small however
+ * deep the scan goes (offset paging costs the server O(offset) a page).
+ */
+#define KEYSET_SPAN_PAGES 16
 
 /* What planning learns about the foreign relation, in baserel->fdw_private */
 typedef struct SymblRelInfo
@@ -69,7 +77,6 @@ typedef struct SymblRelInfo
 typedef struct PendingPage
 {
 	SymblListCall *call;
-	int64		offset;			/* rows after the pushed OFFSET */
 	int64		limit;
 } PendingPage;
 
@@ -107,7 +114,17 @@ typedef struct SymblScanState
 	int			pending_head;
 	int			pending_count;
 	int			concurrency;	/* requests in flight at most */
-	int64		next_launch;	/* rows already asked for */
+	int64		asked_total;	/* rows asked for in all (for a pushed LIMIT) */
+	int64		span_launched;	/* rows asked for since the anchor */
+
+	/* keyset paging (see KEYSET_SPAN_PAGES) */
+	int			keyset_attnum;	/* start_time column, 0 when off */
+	bool		anchored;		/* requests carry the anchor condition */
+	SymblRequest anchored_request;
+	int64		anchor_skip;	/* rows at the anchor's startTime already returned */
+	bool		have_tail;		/* tail_start is known */
+	TimestampTz tail_start;		/* startTime of the last row taken */
+	int64		tail_ties;		/* rows taken with that startTime */
 	bool		end_known;		/* a short page has shown the end */
 	int			full_pages;		/* seen so far: more pages are likely */
 	SymblPage	page;
@@ -298,8 +315,36 @@ sort_attnums(RelOptInfo *baserel, SymblRelInfo *info, List *pathkeys)
 	return attnums;
 }
 
+/*
+ * The start_time column if the scan can page by keyset: rows come in
+ * ascending (startTime, id) order, the table has the column to anchor on,
+ * and the filter has room for a conversation.startTime condition (the same
+ * selector counts once).  Descending order is left to offset paging: how
+ * the API places conversations without a startTime there is not known.
+ */
+static int
+keyset_column(SymblRelInfo *info, SymblPushdown *pushdown, const char *sort,
+			  bool descending)
+{
+	ListCell   *lc;
+
+	if (descending || strcmp(sort, "conversation.startTime,conversation.id") != 0)
+		return 0;
+	if (!pushdown->uses_start_selector &&
+		pushdown->nselectors >= SYMBL_MAX_FILTER_SELECTORS)
+		return 0;
+	foreach(lc, info->columns)
+	{
+		SymblColumn *col = lfirst(lc);
+
+		if (col->field == SYMBL_FIELD_START_TIME && col->typid == TIMESTAMPTZOID)
+			return col->attnum;
+	}
+	return 0;
+}
+
 static List *
-make_fdw_private(List *conds, List **fdw_exprs, RelOptInfo *baserel,
+make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 				 SymblRelInfo *info, List *pathkeys, Expr *limit, Expr *offset,
 				 List *retrieved)
 {
@@ -307,8 +352,9 @@ make_fdw_private(List *conds, List **fdw_exprs, RelOptInfo *baserel,
 	bool		descending;
 	int			limit_index = -1;
 	int			offset_index = -1;
-	List	   *serialized = symbl_serialize_conds(conds, fdw_exprs);
+	List	   *serialized = symbl_serialize_conds(pushdown->conds, fdw_exprs);
 	List	   *private;
+	int			keyset_attnum;
 
 	(void) symbl_sortable_prefix(baserel, info->columns, pathkeys, &sort,
 								 &descending);
@@ -329,7 +375,11 @@ make_fdw_private(List *conds, List **fdw_exprs, RelOptInfo *baserel,
 						 sort_attnums(baserel, info, pathkeys),
 						 makeInteger(limit_index));
 	private = lappend(private, makeInteger(offset_index));
-	return lappend(private, retrieved);
+	keyset_attnum = keyset_column(info, pushdown, sort, descending);
+	if (keyset_attnum > 0)
+		retrieved = list_append_unique_int(retrieved, keyset_attnum);
+	private = lappend(private, retrieved);
+	return lappend(private, makeInteger(keyset_attnum));
 }
 
 /*
@@ -386,7 +436,7 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		ListCell   *lc;
 		List	   *limit = best_path->fdw_private;
 
-		fdw_private = make_fdw_private(info->pushdown.conds, &fdw_exprs, baserel,
+		fdw_private = make_fdw_private(&info->pushdown, &fdw_exprs, baserel,
 									   info, best_path->path.pathkeys,
 									   linitial(limit), lsecond(limit),
 									   retrieved_attnums(baserel, info, (Node *) tlist,
@@ -414,7 +464,7 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		symbl_classify_quals(foreignrel, info->columns, info->raw_filter,
 							 scan_clauses, &pushdown);
 		local_exprs = extract_actual_clauses(pushdown.local_quals, false);
-		fdw_private = make_fdw_private(pushdown.conds, &fdw_exprs, foreignrel,
+		fdw_private = make_fdw_private(&pushdown, &fdw_exprs, foreignrel,
 									   info, best_path->path.pathkeys, NULL, NULL,
 									   retrieved_attnums(foreignrel, info,
 														 (Node *) list_make2(foreignrel->reltarget->exprs,
@@ -634,6 +684,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->sort_attnums = list_nth(priv, FdwPrivateSortAttnums);
 	state->limit_index = intVal(list_nth(priv, FdwPrivateLimitIndex));
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
+	state->keyset_attnum = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
 	state->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	/* like postgres_fdw, EXPLAIN alone needs no user mapping */
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -694,8 +745,9 @@ check_sort_fields_present(SymblScanState *state, const char *where)
 }
 
 /*
- * Ask for the next page (without waiting).  False when nothing is left to
- * ask for: the pushed LIMIT is reached or a short page has shown the end.
+ * Ask for the next page (without waiting).  False when nothing can be asked
+ * for now: the pushed LIMIT is reached, a short page has shown the end, or
+ * the keyset span is used up (the scan must re-anchor first).
  */
 static bool
 launch_page(SymblScanState *state)
@@ -707,20 +759,94 @@ launch_page(SymblScanState *state)
 	if (state->end_known || state->pending_count >= SYMBL_MAX_PENDING)
 		return false;
 	if (state->max_rows >= 0)
-		limit = Min(limit, state->max_rows - state->next_launch);
+		limit = Min(limit, state->max_rows - state->asked_total);
 	if (limit <= 0)
 		return false;
+	if (state->keyset_attnum > 0 &&
+		state->span_launched >= (int64) KEYSET_SPAN_PAGES * state->page_size)
+		return false;
 
-	query = symbl_request_query(&state->request, limit,
-								state->first_offset + state->next_launch);
+	if (state->anchored)
+		query = symbl_request_query(&state->anchored_request, limit,
+									state->anchor_skip + state->span_launched);
+	else
+		query = symbl_request_query(&state->request, limit,
+									state->first_offset + state->span_launched);
 	p = &state->pending[(state->pending_head + state->pending_count) % SYMBL_MAX_PENDING];
 	p->call = symbl_api_list_start(state->conn, query, state->calls_cxt);
-	p->offset = state->next_launch;
 	p->limit = limit;
 	pfree(query);
 	state->pending_count++;
-	state->next_launch += limit;
+	state->span_launched += limit;
+	state->asked_total += limit;
 	return true;
+}
+
+/*
+ * Start a new keyset span at the last row taken: conversations from its
+ * startTime on, skipping those with that startTime already returned (they
+ * are the first ones in (startTime, id) order).
+ */
+static void
+reanchor(SymblScanState *state)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(state->request_cxt);
+	char		iso[64];
+	char	   *cond;
+
+	if (!symbl_format_time(state->tail_start, iso, sizeof(iso)))
+		elog(ERROR, "cannot anchor keyset paging at an out-of-range startTime");
+	cond = psprintf("conversation.startTime=ge=\"%s\"", iso);
+	state->anchored_request = state->request;
+	state->anchored_request.filter = state->request.filter ?
+		psprintf("%s;%s", state->request.filter, cond) : cond;
+	state->anchored = true;
+	state->anchor_skip = state->tail_ties;
+	state->span_launched = 0;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Follow the startTime of the rows taken, for the next anchor, and check
+ * the order the anchors rely on.
+ */
+static void
+track_tail(SymblScanState *state, const char *where)
+{
+	int			att = state->keyset_attnum - 1;
+	int			row;
+
+	for (row = 0; row < state->page.nrows; row++)
+	{
+		size_t		i = (size_t) row * state->natts + att;
+		TimestampTz start;
+
+		if (state->page.nulls[i])
+		{
+			/* without a startTime to anchor on, stay with offsets */
+			if (state->anchored)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("Symbl API returned a conversation without startTime in a keyset-paged scan"),
+						 errdetail("Conversation %d in %s.", row + 1, where)));
+			state->keyset_attnum = 0;
+			return;
+		}
+		start = DatumGetTimestampTz(state->page.values[i]);
+		if (state->have_tail && start == state->tail_start)
+			state->tail_ties++;
+		else if (state->have_tail && start < state->tail_start)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Symbl API returned conversations out of startTime order"),
+					 errdetail("Conversation %d in %s.", row + 1, where)));
+		else
+		{
+			state->tail_start = start;
+			state->tail_ties = 1;
+			state->have_tail = true;
+		}
+	}
 }
 
 /*
@@ -761,7 +887,6 @@ fetch_next_page(SymblScanState *state)
 {
 	MemoryContext oldcxt;
 	PendingPage p;
-	char	   *query;
 	char	   *where;
 	char	   *body;
 	size_t		len;
@@ -769,20 +894,24 @@ fetch_next_page(SymblScanState *state)
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
-	if (state->pending_count == 0 && !launch_page(state))
+	if (state->pending_count == 0)
 	{
-		state->exhausted = true;
-		return;
+		if (state->keyset_attnum > 0 && state->have_tail && !state->end_known &&
+			state->span_launched >= (int64) KEYSET_SPAN_PAGES * state->page_size)
+			reanchor(state);
+		if (!launch_page(state))
+		{
+			state->exhausted = true;
+			return;
+		}
 	}
 	p = state->pending[state->pending_head];
 	state->pending_head = (state->pending_head + 1) % SYMBL_MAX_PENDING;
 	state->pending_count--;
 
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
-	query = symbl_request_query(&state->request, p.limit,
-								state->first_offset + p.offset);
-	where = psprintf("page %d (GET %s?%s)", state->pages_fetched + 1,
-					 SYMBL_API_PATH, query);
+	where = psprintf("page %d (%s)", state->pages_fetched + 1,
+					 symbl_api_list_what(p.call));
 	body = symbl_api_list_finish(p.call, state->page_cxt, &len, &state->stats);
 	symbl_parse_page(body, len, state->columns, state->ncolumns, state->natts,
 					 where, &state->page);
@@ -796,6 +925,8 @@ fetch_next_page(SymblScanState *state)
 						state->page.nrows, p.limit),
 				 errdetail("in %s", where)));
 	check_sort_fields_present(state, where);
+	if (state->keyset_attnum > 0)
+		track_tail(state, where);
 
 	state->pages_fetched++;
 	state->stats.rows_received += state->page.nrows;
@@ -859,7 +990,12 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 	cancel_pending(state);
 	MemoryContextReset(state->calls_cxt);
 	state->pending_head = 0;
-	state->next_launch = 0;
+	state->asked_total = 0;
+	state->span_launched = 0;
+	state->anchored = false;
+	state->have_tail = false;
+	state->keyset_attnum = intVal(list_nth(((ForeignScan *) node->ss.ps.plan)->fdw_private,
+										   FdwPrivateKeysetAttnum));
 	state->end_known = false;
 	state->full_pages = 0;
 	MemoryContextReset(state->page_cxt);

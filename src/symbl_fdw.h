@@ -19,6 +19,7 @@
 #include "fmgr.h"
 #include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
+#include "datatype/timestamp.h"
 #include "utils/palloc.h"
 
 #define SYMBL_API_PATH "/v1/conversations"
@@ -149,7 +150,12 @@ typedef struct SymblPushdown
 	List	   *conds;			/* SymblCond: what is sent */
 	List	   *remote_quals;	/* RestrictInfo the API applies exactly */
 	List	   *local_quals;	/* RestrictInfo PostgreSQL checks */
+	int			nselectors;		/* distinct selectors the filter uses */
+	bool		uses_start_selector;	/* conversation.startTime among them */
 } SymblPushdown;
+
+/* the most distinct selectors the API takes in one filter */
+#define SYMBL_MAX_FILTER_SELECTORS 2
 
 /* option.c */
 extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
@@ -177,6 +183,7 @@ extern void symbl_describe_request(SymblRequest *request, List *conds,
 								   const char *raw_filter);
 extern char *symbl_request_query(const SymblRequest *request,
 								 int64 limit, int64 offset);
+extern bool symbl_format_time(TimestampTz ts, char *buf, size_t len);
 
 /* connection.c */
 typedef struct SymblListCall SymblListCall;
@@ -187,6 +194,7 @@ extern char *symbl_api_list_finish(SymblListCall *call, MemoryContext cxt,
 								   size_t *len, SymblScanStats *stats);
 extern void symbl_api_list_cancel(SymblListCall *call);
 extern void symbl_api_progress(void);
+extern const char *symbl_api_list_what(SymblListCall *call);
 extern char *symbl_api_list(SymblConnection *conn, const char *query,
 							MemoryContext cxt, size_t *len,
 							SymblScanStats *stats);
