@@ -13,6 +13,8 @@ SET timezone = 'UTC';
 \set uscancur :emu '/_x/tag=scancur'
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scanpar" > /dev/null
 \set uscanpar :emu '/_x/tag=scanpar'
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scanks" > /dev/null
+\set uscanks :emu '/_x/tag=scanks'
 CREATE SERVER symbl_scan_srv FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url :'uscan', max_concurrent_requests '1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srv
   OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
@@ -63,6 +65,20 @@ SELECT count(*), count(DISTINCT id) FROM symbl_scan_par;
 SELECT count(*) AS out_of_order FROM (
   SELECT id, start_time, lag(start_time) OVER () AS prev_start, lag(id) OVER () AS prev_id
     FROM symbl_scan_par) s
+ WHERE (prev_start, prev_id) > (start_time, id);
+-- keyset paging: every 16 pages the requests re-anchor at the last row's
+-- startTime, so offsets stay small however deep the scan goes; rows still
+-- come once each and in order, across the group of 25 equal startTimes
+CREATE SERVER symbl_scan_srvks FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'uscanks', max_concurrent_requests '1', page_size '10');
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srvks
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE symbl_scan_ks (id text, start_time timestamptz) SERVER symbl_scan_srvks;
+SELECT count(*), count(DISTINCT id) FROM symbl_scan_ks;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scanks&format=jsonl" | python3 -c 'import sys, json; r = [json.loads(l) for l in sys.stdin if l.strip() and json.loads(l)["path"] == "/v1/conversations"]; p = [dict(x["params"]) for x in r]; print(len(r), "requests,", sum("startTime=ge=" in q.get("filter", "") for q in p), "anchored, largest offset", max(int(q["offset"]) for q in p))'
+SELECT count(*) AS out_of_order FROM (
+  SELECT id, start_time, lag(start_time) OVER () AS prev_start, lag(id) OVER () AS prev_id
+    FROM symbl_scan_ks) s
  WHERE (prev_start, prev_id) > (start_time, id);
 -- a cursor fetches pages only as rows are needed
 CREATE SERVER symbl_scan_srvcur FOREIGN DATA WRAPPER symbl_fdw
