@@ -504,35 +504,44 @@ raw_filter_selectors(const char *raw)
 	List	   *selectors = NIL;
 	const char *p = raw;
 
+	/*
+	 * A selector is a name followed by a comparison operator.  Names right
+	 * after '=' are operator names (=in=, =gt=); quoted values are skipped;
+	 * AND may be written ';' or ' and ', which this reading does not need
+	 * to tell apart.
+	 */
 	while (p != NULL && *p)
 	{
-		const char *start;
-
-		while (*p == ' ' || *p == ';' || *p == '(')
-			p++;
-		start = p;
-		while (*p && (isalnum((unsigned char) *p) || *p == '.' || *p == '_' || *p == '-'))
-			p++;
-		if (p > start)
+		if (*p == '"' || *p == '\'')
 		{
-			char	   *sel = pnstrdup(start, p - start);
+			char		quote = *p++;
 
-			if (!list_member(selectors, makeString(sel)))
-				selectors = lappend(selectors, makeString(sel));
-		}
-		/* skip to the next top-level ';', passing over quoted values */
-		while (*p && *p != ';')
-		{
-			if (*p == '"' || *p == '\'')
-			{
-				char		quote = *p++;
-
-				while (*p && *p != quote)
-					p += (*p == '\\' && p[1]) ? 2 : 1;
-			}
+			while (*p && *p != quote)
+				p += (*p == '\\' && p[1]) ? 2 : 1;
 			if (*p)
 				p++;
 		}
+		else if (isalnum((unsigned char) *p) || *p == '_')
+		{
+			const char *start = p;
+			const char *q;
+
+			while (*p && (isalnum((unsigned char) *p) || *p == '.' ||
+						  *p == '_' || *p == '-'))
+				p++;
+			for (q = p; *q == ' ' || *q == '\t'; q++)
+				;
+			if ((start == raw || start[-1] != '=') &&
+				(*q == '=' || *q == '!' || *q == '<' || *q == '>'))
+			{
+				String	   *sel = makeString(pnstrdup(start, p - start));
+
+				if (!list_member(selectors, sel))
+					selectors = lappend(selectors, sel);
+			}
+		}
+		else
+			p++;
 	}
 	return selectors;
 }
@@ -890,10 +899,20 @@ static bool
 time_condition_is_trivial(RequestBuilder *rb, SymblOp op, TimestampTz value)
 {
 	bool		always;
+	char		iso[64];
+	bool		low;
 
-	if (!TIMESTAMP_NOT_FINITE(value))
+	if (symbl_format_time(value, iso, sizeof(iso)))
 		return false;
-	if (TIMESTAMP_IS_NOBEGIN(value))
+
+	/*
+	 * Before 1970 or after 9999 (or infinite): every conversation the FDW
+	 * can see lies in between, so the comparison is true for all of them or
+	 * for none.
+	 */
+	low = TIMESTAMP_IS_NOBEGIN(value) ||
+		(!TIMESTAMP_IS_NOEND(value) && value < SetEpochTimestamp());
+	if (low)
 		always = (op == SYMBL_OP_GT || op == SYMBL_OP_GE || op == SYMBL_OP_NE);
 	else
 		always = (op == SYMBL_OP_LT || op == SYMBL_OP_LE || op == SYMBL_OP_NE);
@@ -915,11 +934,7 @@ append_filter_condition(RequestBuilder *rb, const SymblCond *cond,
 
 		if (time_condition_is_trivial(rb, cond->op, ts))
 			return;
-		if (!symbl_format_time(ts, iso, sizeof(iso)))
-		{
-			/* beyond the API's range: leave it to PostgreSQL's recheck */
-			return;
-		}
+		(void) symbl_format_time(ts, iso, sizeof(iso));
 		appendStringInfo(buf, "%s%s%s", buf->len > 0 ? ";" : "",
 						 cond->selector, op_rsql[cond->op]);
 		append_rsql_string(buf, iso);
@@ -933,12 +948,11 @@ append_filter_condition(RequestBuilder *rb, const SymblCond *cond,
 		bool	   *elem_nulls;
 		int			nelems;
 		int			i;
-		int			sent = 0;
+		StringInfoData list;
 
 		deconstruct_array(arr, ARR_ELEMTYPE(arr), -1, false, TYPALIGN_INT,
 						  &elems, &elem_nulls, &nelems);
-		appendStringInfo(buf, "%s%s%s(", buf->len > 0 ? ";" : "",
-						 cond->selector, op_rsql[cond->op]);
+		initStringInfo(&list);
 		for (i = 0; i < nelems; i++)
 		{
 			if (elem_nulls[i])
@@ -948,14 +962,19 @@ append_filter_condition(RequestBuilder *rb, const SymblCond *cond,
 					rb->empty = true;
 				continue;
 			}
-			if (sent++ > 0)
-				appendStringInfoChar(buf, ',');
-			append_rsql_string(buf, TextDatumGetCString(elems[i]));
+			if (list.len > 0)
+				appendStringInfoChar(&list, ',');
+			append_rsql_string(&list, TextDatumGetCString(elems[i]));
 		}
-		appendStringInfoChar(buf, ')');
-		/* x IN (NULL) matches nothing */
-		if (sent == 0)
-			rb->empty = true;
+		if (list.len == 0)
+		{
+			/* x = ANY('{}') matches nothing; x <> ALL('{}') everything */
+			if (cond->op == SYMBL_OP_IN)
+				rb->empty = true;
+			return;
+		}
+		appendStringInfo(buf, "%s%s%s(%s)", buf->len > 0 ? ";" : "",
+						 cond->selector, op_rsql[cond->op], list.data);
 		return;
 	}
 

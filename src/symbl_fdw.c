@@ -16,6 +16,7 @@
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/clauses.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "access/sysattr.h"
@@ -94,6 +95,10 @@ typedef struct SymblScanState
 	List	   *sort_attnums;
 	SymblRequest request;
 	bool		request_built;	/* values known (not EXPLAIN placeholders) */
+	ExprState  *remote_quals;	/* what the API applies, for the fallback */
+	bool		check_locally;	/* the filter was not sent: check here */
+	int64		local_skip;		/* OFFSET rows still to skip here */
+	int64		local_remaining;	/* LIMIT rows still to return, -1: all */
 	bool		no_rows;		/* the quals exclude every conversation */
 	int64		first_offset;	/* pushed OFFSET */
 	int64		max_rows;		/* pushed LIMIT, -1 for none */
@@ -435,11 +440,13 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		List	   *scan_tlist = NIL;
 		ListCell   *lc;
 		List	   *limit = best_path->fdw_private;
+		List	   *remote_exprs = extract_actual_clauses(info->pushdown.remote_quals, false);
 
 		fdw_private = make_fdw_private(&info->pushdown, &fdw_exprs, baserel,
 									   info, best_path->path.pathkeys,
 									   linitial(limit), lsecond(limit),
-									   retrieved_attnums(baserel, info, (Node *) tlist,
+									   retrieved_attnums(baserel, info,
+														 (Node *) list_make2(tlist, remote_exprs),
 														 best_path->path.pathkeys));
 		foreach(lc, info->columns)
 		{
@@ -452,27 +459,62 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 												 list_length(scan_tlist) + 1, NULL, false));
 		}
 		return make_foreignscan(tlist, NIL, 0, fdw_exprs, fdw_private,
-								scan_tlist, NIL, outer_plan);
+								scan_tlist, remote_exprs, outer_plan);
 	}
 	else
 	{
 		SymblRelInfo *info = foreignrel->fdw_private;
 		SymblPushdown pushdown;
 		List	   *local_exprs;
+		List	   *remote_exprs;
 
 		/* scan_clauses include the join clauses of a parameterized path */
 		symbl_classify_quals(foreignrel, info->columns, info->raw_filter,
 							 scan_clauses, &pushdown);
 		local_exprs = extract_actual_clauses(pushdown.local_quals, false);
+		remote_exprs = extract_actual_clauses(pushdown.remote_quals, false);
 		fdw_private = make_fdw_private(&pushdown, &fdw_exprs, foreignrel,
 									   info, best_path->path.pathkeys, NULL, NULL,
 									   retrieved_attnums(foreignrel, info,
-														 (Node *) list_make2(foreignrel->reltarget->exprs,
-																			 local_exprs),
+														 (Node *) list_make3(foreignrel->reltarget->exprs,
+																			 local_exprs,
+																			 remote_exprs),
 														 best_path->path.pathkeys));
+		/*
+		 * The quals the API applies go into fdw_recheck_quals: should a
+		 * request grow too long to send them, the scan checks them itself.
+		 */
 		return make_foreignscan(tlist, local_exprs, foreignrel->relid, fdw_exprs,
-								fdw_private, NIL, NIL, outer_plan);
+								fdw_private, NIL, remote_exprs, outer_plan);
 	}
+}
+
+/* A LIMIT or OFFSET value the scan can compute when it starts */
+static bool
+is_per_scan_value(Expr *expr)
+{
+	return expr == NULL ||
+		(bms_is_empty(pull_varnos(NULL, (Node *) expr)) &&
+		 !contain_volatile_functions((Node *) expr) &&
+		 !contain_subplans((Node *) expr));
+}
+
+/*
+ * A scan above which nothing else runs produces the query's target from its
+ * own columns: whole-row references and system columns are not among them.
+ */
+static bool
+target_needs_more_than_columns(PlannerInfo *root, RelOptInfo *baserel)
+{
+	Bitmapset  *attrs = NULL;
+	int			attno = -1;
+
+	pull_varattnos((Node *) root->upper_targets[UPPERREL_FINAL]->exprs,
+				   baserel->relid, &attrs);
+	while ((attno = bms_next_member(attrs, attno)) >= 0)
+		if (attno + FirstLowInvalidHeapAttributeNumber <= 0)
+			return true;
+	return false;
 }
 
 /*
@@ -506,11 +548,9 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 	info = baserel->fdw_private;
 	if (info->pushdown.local_quals != NIL)
 		return;
-	if (parse->limitCount && !IsA(parse->limitCount, Const) &&
-		!IsA(parse->limitCount, Param))
-		return;
-	if (parse->limitOffset && !IsA(parse->limitOffset, Const) &&
-		!IsA(parse->limitOffset, Param))
+	if (!is_per_scan_value((Expr *) parse->limitCount) ||
+		!is_per_scan_value((Expr *) parse->limitOffset) ||
+		target_needs_more_than_columns(root, baserel))
 		return;
 
 	if (input_rel == baserel)
@@ -592,6 +632,50 @@ limit_value(ForeignScanState *node, SymblScanState *state, int index,
 }
 
 /*
+ * What a request may not exceed: servers commonly refuse URLs over 8 kB
+ * (414), and the API takes offsets up to 2^31 - 1.
+ */
+#define SYMBL_MAX_QUERY_LEN 6000
+#define SYMBL_MAX_API_OFFSET INT64CONST(2147483647)
+
+/*
+ * When the values make the request too long to send (a long IN list from
+ * a parameter, a huge literal), send only the time window and the table's
+ * own filter, and check the pushed quals here instead; a pushed LIMIT and
+ * OFFSET are then applied here too, since the API would count rows that
+ * this scan rejects.  An OFFSET beyond what the API takes is likewise
+ * skipped here.
+ */
+static void
+check_request_fits(SymblScanState *state)
+{
+	char	   *query;
+	bool		too_long;
+
+	state->check_locally = false;
+	state->local_skip = 0;
+	state->local_remaining = -1;
+	if (state->no_rows)
+		return;
+
+	query = symbl_request_query(&state->request, state->page_size, 0);
+	too_long = strlen(query) > SYMBL_MAX_QUERY_LEN;
+	pfree(query);
+	if (!too_long && state->first_offset <= SYMBL_MAX_API_OFFSET)
+		return;
+
+	if (too_long)
+	{
+		state->request.filter = state->raw_filter;
+		state->check_locally = true;
+	}
+	state->local_skip = state->first_offset;
+	state->local_remaining = state->max_rows;
+	state->first_offset = 0;
+	state->max_rows = -1;
+}
+
+/*
  * Evaluate the values of the pushed conditions (constants, now(), $1, the
  * current outer row) and build the request from them.
  */
@@ -600,8 +684,8 @@ build_request(ForeignScanState *node, SymblScanState *state)
 {
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	int			n = list_length(state->value_states);
-	Datum	   *values = palloc0(sizeof(Datum) * (n + 1));
-	bool	   *nulls = palloc0(sizeof(bool) * (n + 1));
+	Datum	   *values;
+	bool	   *nulls;
 	ListCell   *lc;
 	int			i = 0;
 	char	   *sort = state->request.sort;
@@ -610,6 +694,8 @@ build_request(ForeignScanState *node, SymblScanState *state)
 
 	MemoryContextReset(state->request_cxt);
 	oldcxt = MemoryContextSwitchTo(state->request_cxt);
+	values = palloc0(sizeof(Datum) * (n + 1));
+	nulls = palloc0(sizeof(bool) * (n + 1));
 	foreach(lc, state->value_states)
 	{
 		values[i] = ExecEvalExpr((ExprState *) lfirst(lc), econtext, &nulls[i]);
@@ -627,6 +713,7 @@ build_request(ForeignScanState *node, SymblScanState *state)
 	if (state->max_rows == 0)
 		state->no_rows = true;
 	state->request_built = true;
+	check_request_fits(state);
 	MemoryContextSwitchTo(oldcxt);
 }
 
@@ -686,6 +773,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
 	state->keyset_attnum = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
 	state->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	state->remote_quals = ExecInitQual(fsplan->fdw_recheck_quals, (PlanState *) node);
 	/* like postgres_fdw, EXPLAIN alone needs no user mapping */
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 	{
@@ -949,34 +1037,64 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-	size_t		base;
-	int			i;
+	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
 	ExecClearTuple(slot);
 	if (!state->request_built)
 		build_request(node, state);
-	if (state->no_rows)
+	if (state->no_rows || state->local_remaining == 0)
 		return slot;
-	while (state->next_row >= state->page.nrows)
-	{
-		if (state->exhausted)
-			return slot;
-		fetch_next_page(state);
-	}
 
-	base = (size_t) state->next_row * state->natts;
-	for (i = 0; i < state->slot_natts; i++)
+	for (;;)
 	{
-		int			att = state->slot_attnums[i] - 1;
+		size_t		base;
+		int			i;
 
-		slot->tts_values[i] = state->page.values[base + att];
-		slot->tts_isnull[i] = state->page.nulls[base + att];
+		while (state->next_row >= state->page.nrows)
+		{
+			if (state->exhausted)
+				return slot;
+			fetch_next_page(state);
+		}
+
+		base = (size_t) state->next_row * state->natts;
+		for (i = 0; i < state->slot_natts; i++)
+		{
+			int			att = state->slot_attnums[i] - 1;
+
+			slot->tts_values[i] = state->page.values[base + att];
+			slot->tts_isnull[i] = state->page.nulls[base + att];
+		}
+		state->next_row++;
+		/* now and then, let the requests ahead make progress */
+		if (state->pending_count > 0 && (state->next_row & 63) == 0)
+			symbl_api_progress();
+		ExecStoreVirtualTuple(slot);
+
+		if (state->check_locally)
+		{
+			econtext->ecxt_scantuple = slot;
+			if (!ExecQual(state->remote_quals, econtext))
+			{
+				ExecClearTuple(slot);
+				continue;
+			}
+		}
+		if (state->local_skip > 0)
+		{
+			state->local_skip--;
+			ExecClearTuple(slot);
+			continue;
+		}
+		if (state->local_remaining > 0 && --state->local_remaining == 0)
+		{
+			/* the last row the local LIMIT wants: stop fetching */
+			state->exhausted = true;
+			state->next_row = state->page.nrows;
+			cancel_pending(state);
+		}
+		return slot;
 	}
-	state->next_row++;
-	/* now and then, let the requests ahead make progress */
-	if (state->pending_count > 0 && (state->next_row & 63) == 0)
-		symbl_api_progress();
-	return ExecStoreVirtualTuple(slot);
 }
 
 static void
