@@ -26,3 +26,6 @@ REGRESS_OPTS = --load-extension=symbl_fdw
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every object depends on the shared headers (PGXS tracks no header deps)
+$(OBJS): src/symbl_fdw.h src/http.h

@@ -287,6 +287,7 @@ make_request(const SymblConnection *conn, const char *method, const char *url)
 	request.connect_timeout_ms = conn->opts.connect_timeout_ms;
 	request.timeout_ms = conn->opts.request_timeout_ms;
 	request.max_body_bytes = (size_t) conn->opts.max_response_mb * 1024 * 1024;
+	request.compressed = conn->opts.compressed;
 	return request;
 }
 

@@ -38,6 +38,7 @@ typedef struct SymblHttpRequest
 	long		connect_timeout_ms;
 	long		timeout_ms;
 	size_t		max_body_bytes;
+	bool		compressed;		/* send Accept-Encoding */
 } SymblHttpRequest;
 
 typedef struct SymblHttpResponse

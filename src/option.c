@@ -412,6 +412,19 @@ symbl_server_options(Oid serverid)
 			opts->max_concurrent_requests = option_int(def, 1, 16);
 	}
 	opts->base_url = strip_trailing_slashes(opts->base_url);
+
+	/*
+	 * Compression saves transfer time across a network; over loopback (the
+	 * emulator, a local proxy) it only costs CPU on both ends.
+	 */
+	{
+		char	   *scheme;
+		char	   *host;
+		char	   *reason;
+
+		opts->compressed = !(symbl_base_url_parts(opts->base_url, &scheme, &host, &reason) &&
+							 is_loopback_host(host));
+	}
 	return opts;
 }
 

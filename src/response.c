@@ -93,7 +93,11 @@ parse_body(const char *body, size_t len, const char *where)
 
 	if (tok == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/*
+	 * No JSON_TOKENER_VALIDATE_UTF8: every string the scan uses is verified
+	 * by pg_any_to_server, which also knows the database's encoding.
+	 */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	holder->root = json_tokener_parse_ex(tok, body, (int) Min(len, (size_t) INT_MAX));
 	err = json_tokener_get_error(tok);
 	consumed = json_tokener_get_parse_end(tok);
@@ -147,13 +151,19 @@ server_string(json_object *value, int *len)
 static Datum
 text_datum(json_object *value)
 {
-	int			len;
-	char	   *str = server_string(value, &len);
-	text	   *result = (text *) palloc(len + VARHDRSZ);
+	const char *utf8 = json_object_get_string(value);
+	int			len = json_object_get_string_len(value);
+	char	   *str = pg_any_to_server(utf8, len, PG_UTF8);
+	text	   *result;
 
+	/* one copy, straight from json-c's buffer when no conversion happened */
+	if (str != utf8)
+		len = strlen(str);
+	result = (text *) palloc(len + VARHDRSZ);
 	SET_VARSIZE(result, len + VARHDRSZ);
 	memcpy(VARDATA(result), str, len);
-	pfree(str);
+	if (str != utf8)
+		pfree(str);
 	return PointerGetDatum(result);
 }
 

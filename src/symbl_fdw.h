@@ -75,6 +75,7 @@ typedef struct SymblServerOptions
 	int			max_retries;
 	int			max_response_mb;
 	int			max_concurrent_requests;
+	bool		compressed;		/* ask for compressed answers */
 } SymblServerOptions;
 
 /* User mapping options */

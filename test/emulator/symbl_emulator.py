@@ -733,6 +733,7 @@ class Engine:
         order = sorted(range(ds.n), key=ds.start.__getitem__)
         self.start_order = array.array("l", order)
         self.start_sorted = array.array("q", (ds.start[i] for i in order))
+        self.max_end = max(ds.end) if ds.n else 0
         self.cache = collections.OrderedDict()
         self.cache_size = cache_size
         self.lock = threading.Lock()
@@ -745,6 +746,11 @@ class Engine:
 
     def query(self, ws, we, filter_src, sort_fields, desc):
         smin, emax = self.window_bounds(ws, we)
+        # The default window moves with the clock; key the cache by the rows
+        # the bounds select, not by the bounds, so repeated pages hit it.
+        emax = min(emax, self.max_end)
+        p0 = bisect.bisect_left(self.start_sorted, smin)
+        smin = self.start_sorted[p0] if p0 < len(self.start_sorted) else emax + 1
         key = (smin, emax, filter_src, sort_fields, desc)
         with self.lock:
             res = self.cache.get(key)
