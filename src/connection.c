@@ -39,11 +39,15 @@ typedef struct CallGuard
 	MemoryContextCallback cleanup;
 } CallGuard;
 
-/* The outcome of one exchange, copied out of libcurl's buffers */
+/*
+ * The outcome of one exchange.  The body stays in libcurl's buffer, owned by
+ * the guard, until the guard is released (or its context goes away).
+ */
 typedef struct Exchange
 {
+	CallGuard  *guard;
 	long		status;
-	char	   *body;
+	const char *body;
 	size_t		len;
 	size_t		wire_bytes;
 } Exchange;
@@ -204,15 +208,6 @@ report_transport_failure(const SymblHttpResponse *response,
 	}
 }
 
-static char *
-copy_body(const SymblHttpResponse *response, MemoryContext cxt)
-{
-	char	   *body = MemoryContextAllocHuge(cxt, response->body_len + 1);
-
-	memcpy(body, response->body, response->body_len);
-	body[response->body_len] = '\0';
-	return body;
-}
 
 /*
  * One HTTP exchange with retries on 429, 5xx and transport errors.  Any HTTP
@@ -223,7 +218,7 @@ copy_body(const SymblHttpResponse *response, MemoryContext cxt)
  */
 static Exchange
 exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
-		 const char *what, MemoryContext cxt, SymblScanStats *stats)
+		 const char *what, SymblScanStats *stats)
 {
 	Exchange	result = {0};
 	int			attempt;
@@ -261,8 +256,9 @@ exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 		if (response->outcome != SYMBL_HTTP_COMPLETE)
 			report_transport_failure(response, conn, what);
 
+		result.guard = guard;
 		result.status = response->status;
-		result.body = copy_body(response, cxt);
+		result.body = response->body;
 		result.len = response->body_len;
 		result.wire_bytes = response->wire_bytes;
 		if (response->status >= 300 && response->status < 400)
@@ -272,7 +268,6 @@ exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 							response->status),
 					 errdetail("%s", what),
 					 errhint("Set the server's base_url to the address that answers directly.")));
-		release_guarded_call(guard);
 		return result;
 	}
 }
@@ -401,63 +396,48 @@ symbl_api_list_what(SymblListCall *call)
 	return call->what;
 }
 
+/* Done with a call, finished or not: an unfinished transfer is aborted */
 void
-symbl_api_list_cancel(SymblListCall *call)
+symbl_api_list_release(SymblListCall *call)
 {
 	MemoryContextDelete(call->cxt);
 }
 
 /*
  * Wait for a page (driving every other transfer in flight meanwhile), with
- * retries and one token renewal on 401.  The body is returned in cxt, and
- * the call is gone afterwards.
+ * retries and one token renewal on 401.  The body is libcurl's own buffer,
+ * valid until symbl_api_list_release: parsing it in place spares a copy of
+ * every page.
  */
-char *
-symbl_api_list_finish(SymblListCall *call, MemoryContext cxt, size_t *len,
-					  SymblScanStats *stats)
+const char *
+symbl_api_list_finish(SymblListCall *call, size_t *len, SymblScanStats *stats)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
 	SymblConnection *conn = call->conn;
 	CallGuard  *started = call->guard;
 	bool		renewed = false;
-	char	   *body;
+	Exchange	ex;
 
 	for (;;)
 	{
-		Exchange	ex = exchange(conn, &call->request, started, call->what,
-								  cxt, stats);
-
+		ex = exchange(conn, &call->request, started, call->what, stats);
 		started = NULL;
 		if (stats != NULL)
 			stats->bytes_received += ex.wire_bytes;
 		if (ex.status == 401 && !renewed && symbl_auth_can_renew(conn))
 		{
-			pfree(ex.body);
+			release_guarded_call(ex.guard);
 			call->request.bearer_token = symbl_auth_token(conn, true);
 			renewed = true;
 			continue;
 		}
 		if (ex.status != 200)
 			report_api_error(conn, &ex, call->what);
-		*len = ex.len;
-		body = ex.body;
 		break;
 	}
 	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(call->cxt);
-	return body;
-}
-
-/*
- * GET one page of /v1/conversations and wait for it.
- */
-char *
-symbl_api_list(SymblConnection *conn, const char *query, MemoryContext cxt,
-			   size_t *len, SymblScanStats *stats)
-{
-	return symbl_api_list_finish(symbl_api_list_start(conn, query,
-													  CurrentMemoryContext),
-								 cxt, len, stats);
+	*len = ex.len;
+	return ex.body;
 }
 
 /*
@@ -473,15 +453,20 @@ symbl_http_post_json(SymblConnection *conn, const char *path,
 	char	   *what = psprintf("POST %s", path);
 	SymblHttpRequest request = make_request(conn, "POST", url);
 	Exchange	ex;
+	char	   *body;
 
 	request.json_body = json_body;
-	ex = exchange(conn, &request, NULL, what, cxt, NULL);
+	ex = exchange(conn, &request, NULL, what, NULL);
 	if (ex.status != 200 && ex.status != 401 && ex.status != 403)
 		report_api_error(conn, &ex, what);
 
+	body = MemoryContextAlloc(cxt, ex.len + 1);
+	memcpy(body, ex.body, ex.len);
+	body[ex.len] = '\0';
+	release_guarded_call(ex.guard);
 	*status = ex.status;
 	*len = ex.len;
-	return ex.body;
+	return body;
 }
 
 char *

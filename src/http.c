@@ -46,7 +46,14 @@ struct SymblHttp
 	SymblHttpCall *active;
 	CURL	   *idle[SYMBL_HTTP_IDLE_HANDLES];
 	int			nidle;
+	/* body buffers kept for reuse: a page's worth each, not re-grown */
+	char	   *spare_body[SYMBL_HTTP_IDLE_HANDLES];
+	size_t		spare_cap[SYMBL_HTTP_IDLE_HANDLES];
+	int			nspare;
 };
+
+/* larger buffers are freed rather than kept */
+#define SYMBL_HTTP_SPARE_MAX_BYTES (16 * 1024 * 1024)
 
 static bool curl_initialized = false;
 
@@ -97,6 +104,8 @@ symbl_http_destroy(SymblHttp *http)
 		symbl_http_release(http, http->active);
 	while (http->nidle > 0)
 		curl_easy_cleanup(http->idle[--http->nidle]);
+	while (http->nspare > 0)
+		free(http->spare_body[--http->nspare]);
 	curl_multi_cleanup(http->multi);
 	free(http);
 }
@@ -281,10 +290,17 @@ configure_easy(SymblHttpCall *call, const SymblHttpRequest *request)
 }
 
 static void
-free_call(SymblHttpCall *call)
+free_call(SymblHttp *http, SymblHttpCall *call)
 {
 	curl_slist_free_all(call->headers);
-	free(call->body);
+	if (call->body != NULL && call->body_cap <= SYMBL_HTTP_SPARE_MAX_BYTES &&
+		http->nspare < SYMBL_HTTP_IDLE_HANDLES)
+	{
+		http->spare_body[http->nspare] = call->body;
+		http->spare_cap[http->nspare++] = call->body_cap;
+	}
+	else
+		free(call->body);
 	free(call);
 }
 
@@ -300,6 +316,11 @@ symbl_http_start(SymblHttp *http, const SymblHttpRequest *request,
 		return NULL;
 	}
 	call->max_body_bytes = request->max_body_bytes;
+	if (http->nspare > 0)
+	{
+		call->body = http->spare_body[--http->nspare];
+		call->body_cap = http->spare_cap[http->nspare];
+	}
 	call->response.outcome = SYMBL_HTTP_PENDING;
 	call->response.retry_after_ms = -1;
 	call->easy = take_easy_handle(http);
@@ -309,14 +330,14 @@ symbl_http_start(SymblHttp *http, const SymblHttpRequest *request,
 		copy_message(errbuf, errlen, "could not set up the HTTP request");
 		if (call->easy != NULL)
 			return_easy_handle(http, call->easy);
-		free_call(call);
+		free_call(http, call);
 		return NULL;
 	}
 	if (curl_multi_add_handle(http->multi, call->easy) != CURLM_OK)
 	{
 		copy_message(errbuf, errlen, "could not start the HTTP request");
 		return_easy_handle(http, call->easy);
-		free_call(call);
+		free_call(http, call);
 		return NULL;
 	}
 	call->next = http->active;
@@ -432,7 +453,7 @@ symbl_http_release(SymblHttp *http, SymblHttpCall *call)
 	}
 	curl_multi_remove_handle(http->multi, call->easy);
 	return_easy_handle(http, call->easy);
-	free_call(call);
+	free_call(http, call);
 }
 
 char *

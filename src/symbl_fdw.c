@@ -960,7 +960,7 @@ cancel_pending(SymblScanState *state)
 {
 	while (state->pending_count > 0)
 	{
-		symbl_api_list_cancel(state->pending[state->pending_head].call);
+		symbl_api_list_release(state->pending[state->pending_head].call);
 		state->pending_head = (state->pending_head + 1) % SYMBL_MAX_PENDING;
 		state->pending_count--;
 	}
@@ -976,7 +976,7 @@ fetch_next_page(SymblScanState *state)
 	MemoryContext oldcxt;
 	PendingPage p;
 	char	   *where;
-	char	   *body;
+	const char *body;
 	size_t		len;
 
 	MemoryContextReset(state->page_cxt);
@@ -1000,10 +1000,10 @@ fetch_next_page(SymblScanState *state)
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
 	where = psprintf("page %d (%s)", state->pages_fetched + 1,
 					 symbl_api_list_what(p.call));
-	body = symbl_api_list_finish(p.call, state->page_cxt, &len, &state->stats);
+	body = symbl_api_list_finish(p.call, &len, &state->stats);
 	symbl_parse_page(body, len, state->columns, state->ncolumns, state->natts,
 					 where, &state->page);
-	pfree(body);
+	symbl_api_list_release(p.call);
 	MemoryContextSwitchTo(oldcxt);
 
 	if (state->page.nrows > p.limit)

@@ -191,14 +191,11 @@ typedef struct SymblListCall SymblListCall;
 extern SymblListCall *symbl_api_list_start(SymblConnection *conn,
 										   const char *query,
 										   MemoryContext parent);
-extern char *symbl_api_list_finish(SymblListCall *call, MemoryContext cxt,
-								   size_t *len, SymblScanStats *stats);
-extern void symbl_api_list_cancel(SymblListCall *call);
+extern const char *symbl_api_list_finish(SymblListCall *call, size_t *len,
+										 SymblScanStats *stats);
+extern void symbl_api_list_release(SymblListCall *call);
 extern void symbl_api_progress(void);
 extern const char *symbl_api_list_what(SymblListCall *call);
-extern char *symbl_api_list(SymblConnection *conn, const char *query,
-							MemoryContext cxt, size_t *len,
-							SymblScanStats *stats);
 extern char *symbl_http_post_json(SymblConnection *conn, const char *path,
 								  const char *json_body, long *status,
 								  MemoryContext cxt, size_t *len);
