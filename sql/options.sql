@@ -95,9 +95,9 @@ DROP SERVER symbl_opt_lo1, symbl_opt_lo2, symbl_opt_lo3, symbl_opt_http;
 
 -- ==== user mappings: either access_token, or app_id with app_secret
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
-  OPTIONS (access_token 'tok', app_id 'demo-app-id');
+  OPTIONS (access_token 'tok-7f3a9c-secret', app_id 'demo-app-id');
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
-  OPTIONS (access_token 'tok', app_secret 'demo-app-secret');
+  OPTIONS (access_token 'tok-7f3a9c-secret', app_secret 'demo-app-secret');
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
   OPTIONS (app_id 'demo-app-id');
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
@@ -112,11 +112,11 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
   OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
 -- switching to a token must drop the app credentials in the same command
 ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
-  OPTIONS (ADD access_token 'tok');
+  OPTIONS (ADD access_token 'tok-7f3a9c-secret');
 ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
   OPTIONS (DROP app_secret);
 ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
-  OPTIONS (DROP app_id, DROP app_secret, ADD access_token 'tok');
+  OPTIONS (DROP app_id, DROP app_secret, ADD access_token 'tok-7f3a9c-secret');
 ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
   OPTIONS (DROP access_token, ADD app_id 'demo-app-id', ADD app_secret 'demo-app-secret');
 
