@@ -29,3 +29,8 @@ include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
 $(OBJS): src/symbl_fdw.h src/http.h
+
+# memcheck over good and failing scans (see test/valgrind.sh)
+.PHONY: check-valgrind
+check-valgrind:
+	bash test/valgrind.sh
