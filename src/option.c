@@ -30,12 +30,6 @@
 PG_FUNCTION_INFO_V1(symbl_fdw_validator);
 
 #define DEFAULT_BASE_URL "https://api.symbl.ai"
-#define DEFAULT_PAGE_SIZE 1000
-#define DEFAULT_CONNECT_TIMEOUT_MS 10000
-#define DEFAULT_REQUEST_TIMEOUT_MS 60000
-#define DEFAULT_MAX_RETRIES 3
-#define DEFAULT_MAX_RESPONSE_MB 64
-#define DEFAULT_MAX_CONCURRENT_REQUESTS 4
 #define DEFAULT_ROWS_ESTIMATE 10000
 
 const char *const symbl_field_names[SYMBL_NUM_FIELDS] = {
@@ -58,26 +52,34 @@ typedef struct SymblOption
 	const char *name;
 	Oid			catalog;
 	SymblOptionKind kind;
-	int			min;			/* for OPT_INT */
+	int			min;			/* OPT_INT: range and default */
 	int			max;
+	int			default_value;
+	int			offset;			/* OPT_INT: field in SymblServerOptions */
 } SymblOption;
 
+#define SERVER_INT(name, min, max, dflt) \
+	{#name, ForeignServerRelationId, OPT_INT, min, max, dflt, \
+	 offsetof(SymblServerOptions, name)}
+
+#define OPTION(name, catalog, kind) {name, catalog, kind, 0, 0, 0, -1}
+
 static const SymblOption symbl_options[] = {
-	{"base_url", ForeignServerRelationId, OPT_URL, 0, 0},
-	{"page_size", ForeignServerRelationId, OPT_INT, 1, 65536},
-	{"connect_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 3600000},
-	{"request_timeout_ms", ForeignServerRelationId, OPT_INT, 1, 86400000},
-	{"max_retries", ForeignServerRelationId, OPT_INT, 0, 20},
-	{"max_response_mb", ForeignServerRelationId, OPT_INT, 1, 1024},
-	{"max_concurrent_requests", ForeignServerRelationId, OPT_INT, 1, 16},
-	{"allow_insecure_http", ForeignServerRelationId, OPT_BOOL, 0, 0},
-	{"app_id", UserMappingRelationId, OPT_STRING, 0, 0},
-	{"app_secret", UserMappingRelationId, OPT_SECRET, 0, 0},
-	{"access_token", UserMappingRelationId, OPT_SECRET, 0, 0},
-	{"rows", ForeignTableRelationId, OPT_REAL, 0, 0},
-	{"filter", ForeignTableRelationId, OPT_STRING, 0, 0},
-	{"field", AttributeRelationId, OPT_FIELD, 0, 0},
-	{NULL, InvalidOid, OPT_STRING, 0, 0}
+	OPTION("base_url", ForeignServerRelationId, OPT_URL),
+	SERVER_INT(page_size, 1, 65536, 1000),
+	SERVER_INT(connect_timeout_ms, 1, 3600000, 10000),
+	SERVER_INT(request_timeout_ms, 1, 86400000, 60000),
+	SERVER_INT(max_retries, 0, 20, 3),
+	SERVER_INT(max_response_mb, 1, 1024, 64),
+	SERVER_INT(max_concurrent_requests, 1, 16, 4),
+	OPTION("allow_insecure_http", ForeignServerRelationId, OPT_BOOL),
+	OPTION("app_id", UserMappingRelationId, OPT_STRING),
+	OPTION("app_secret", UserMappingRelationId, OPT_SECRET),
+	OPTION("access_token", UserMappingRelationId, OPT_SECRET),
+	OPTION("rows", ForeignTableRelationId, OPT_REAL),
+	OPTION("filter", ForeignTableRelationId, OPT_STRING),
+	OPTION("field", AttributeRelationId, OPT_FIELD),
+	OPTION(NULL, InvalidOid, OPT_STRING)
 };
 
 static const char *
@@ -200,6 +202,21 @@ is_loopback_host(const char *host)
 		host = bare;
 	}
 	return inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+/*
+ * Compression saves transfer time across a network; over loopback (the
+ * emulator, a local proxy) it only costs CPU on both ends.
+ */
+static bool
+is_loopback_url(const char *url)
+{
+	char	   *scheme;
+	char	   *host;
+	char	   *reason;
+
+	return symbl_base_url_parts(url, &scheme, &host, &reason) &&
+		is_loopback_host(host);
 }
 
 static void
@@ -383,48 +400,25 @@ symbl_server_options(Oid serverid)
 	ForeignServer *server = GetForeignServer(serverid);
 	SymblServerOptions *opts = palloc0(sizeof(SymblServerOptions));
 	ListCell   *lc;
+	const SymblOption *opt;
 
 	opts->base_url = DEFAULT_BASE_URL;
-	opts->page_size = DEFAULT_PAGE_SIZE;
-	opts->connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
-	opts->request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS;
-	opts->max_retries = DEFAULT_MAX_RETRIES;
-	opts->max_response_mb = DEFAULT_MAX_RESPONSE_MB;
-	opts->max_concurrent_requests = DEFAULT_MAX_CONCURRENT_REQUESTS;
+	for (opt = symbl_options; opt->name; opt++)
+		if (opt->catalog == ForeignServerRelationId && opt->kind == OPT_INT)
+			*(int *) ((char *) opts + opt->offset) = opt->default_value;
 
 	foreach(lc, server->options)
 	{
 		DefElem    *def = lfirst(lc);
 
+		opt = find_option(def->defname, ForeignServerRelationId);
 		if (strcmp(def->defname, "base_url") == 0)
 			opts->base_url = defGetString(def);
-		else if (strcmp(def->defname, "page_size") == 0)
-			opts->page_size = option_int(def, 1, 65536);
-		else if (strcmp(def->defname, "connect_timeout_ms") == 0)
-			opts->connect_timeout_ms = option_int(def, 1, 3600000);
-		else if (strcmp(def->defname, "request_timeout_ms") == 0)
-			opts->request_timeout_ms = option_int(def, 1, 86400000);
-		else if (strcmp(def->defname, "max_retries") == 0)
-			opts->max_retries = option_int(def, 0, 20);
-		else if (strcmp(def->defname, "max_response_mb") == 0)
-			opts->max_response_mb = option_int(def, 1, 1024);
-		else if (strcmp(def->defname, "max_concurrent_requests") == 0)
-			opts->max_concurrent_requests = option_int(def, 1, 16);
+		else if (opt != NULL && opt->kind == OPT_INT)
+			*(int *) ((char *) opts + opt->offset) = option_int(def, opt->min, opt->max);
 	}
 	opts->base_url = strip_trailing_slashes(opts->base_url);
-
-	/*
-	 * Compression saves transfer time across a network; over loopback (the
-	 * emulator, a local proxy) it only costs CPU on both ends.
-	 */
-	{
-		char	   *scheme;
-		char	   *host;
-		char	   *reason;
-
-		opts->compressed = !(symbl_base_url_parts(opts->base_url, &scheme, &host, &reason) &&
-							 is_loopback_host(host));
-	}
+	opts->compressed = !is_loopback_url(opts->base_url);
 	return opts;
 }
 
