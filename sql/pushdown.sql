@@ -484,5 +484,36 @@ SELECT a.customer_id, x.id, x.start_time FROM pd.crm_accounts a CROSS JOIN LATER
  WHERE a.tier = 'smb' ORDER BY 1, 3 DESC;
 SELECT * FROM pd.log();
 
+--
+-- Rows transferred = rows returned for every query whose predicates are all
+-- pushable: EXPLAIN ANALYZE's "Symbl Rows Received" of the scan against the
+-- rows the query returns.
+--
+CREATE FUNCTION pd.transfer(q text) RETURNS TABLE (returned bigint, received bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+  plan jsonb;
+BEGIN
+  EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF, SUMMARY OFF) ' || q INTO plan;
+  returned := (plan->0->'Plan'->>'Actual Rows')::bigint;
+  received := jsonb_path_query_first(plan, 'strict $.**."Symbl Rows Received"')::bigint;
+  RETURN NEXT;
+END $$;
+SELECT t.returned, t.received, round(t.received::numeric / nullif(t.returned, 0), 2) AS ratio, q
+  FROM unnest(ARRAY[
+    $q$SELECT * FROM pd.conv WHERE start_time >= '2025-12-01' AND start_time < '2026-01-01'$q$,
+    $q$SELECT * FROM pd.conv WHERE start_time > '2026-01-12 00:00:00.123456+00'$q$,
+    $q$SELECT id FROM pd.conv WHERE start_time BETWEEN '2025-03-01' AND '2025-03-31'$q$,
+    $q$SELECT id FROM pd.conv WHERE end_time <= '2025-06-01' AND type IN ('call', 'chat')$q$,
+    $q$SELECT id FROM pd.conv WHERE end_time >= '2026-01-14' AND metadata->>'region' IN ('eu-central-1', 'us-east-1')$q$,
+    $q$SELECT id FROM pd.conv WHERE metadata->>'customerId' = 'cust-007'$q$,
+    $q$SELECT id FROM pd.conv WHERE metadata @> '{"customerId": "cust-001"}' AND type = 'meeting'$q$,
+    $q$SELECT id FROM pd.conv WHERE id IN ('9990000000000001', '9990000000000003', 'nope')$q$,
+    $q$SELECT * FROM pd.conv LIMIT 10$q$,
+    $q$SELECT * FROM pd.conv ORDER BY start_time DESC LIMIT 10$q$,
+    $q$SELECT id FROM pd.conv WHERE metadata->>'customerId' = 'cust-001' ORDER BY start_time LIMIT 5 OFFSET 3$q$,
+    $q$SELECT id, start_time FROM pd.conv WHERE start_time < '2025-01-01' ORDER BY start_time DESC LIMIT 7$q$
+  ]) q, pd.transfer(q) t;
+
 DROP SCHEMA pd CASCADE;
 DROP SERVER pd_srv CASCADE;
