@@ -283,6 +283,11 @@ class Dataset:
         meta_pool = {}
         span = 730 * MS_PER_DAY
         window = SEVEN_DAYS_MS
+        # The last week is busier than the average week, but at scale it is
+        # not 6% of two years: the share shrinks past 20,000 conversations,
+        # as do the tie groups placed there (the first 1,000 rows, and so
+        # every smaller dataset, are unchanged).
+        recent_share = 0.06 if n <= 20000 else 0.06 * 20000 / n
         tie_left = 0
         tie_start = 0
         rows_append = self.rows.append
@@ -312,12 +317,12 @@ class Dataset:
                 grp = g // 41
                 tie_left = 1 + grp % 4          # group of 2..5 rows
                 reserve = 120 * MS_PER_MIN
-                if grp % 3 == 0:
+                if grp % 3 == 0 and grp < 24:
                     start = anchor - window + 1 + int(rnd() * (window - reserve - 1))
                 else:
                     start = anchor - span + int(rnd() * (span - reserve))
                 tie_start = start
-            elif rnd() < 0.06:
+            elif rnd() < recent_share:
                 lo = anchor - window + 1
                 start = lo + int(rnd() * (anchor - 1 - dur - lo + 1))
             else:
