@@ -71,7 +71,7 @@ static const SymblOption symbl_options[] = {
 	SERVER_INT(request_timeout_ms, 1, 86400000, 60000),
 	SERVER_INT(max_retries, 0, 20, 3),
 	SERVER_INT(max_response_mb, 1, 1024, 64),
-	SERVER_INT(max_concurrent_requests, 1, 16, 4),
+	SERVER_INT(max_concurrent_requests, 1, 16, 6),
 	OPTION("allow_insecure_http", ForeignServerRelationId, OPT_BOOL),
 	OPTION("app_id", UserMappingRelationId, OPT_STRING),
 	OPTION("app_secret", UserMappingRelationId, OPT_SECRET),

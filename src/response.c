@@ -331,6 +331,36 @@ column_value(const SymblColumn *col, json_object *value)
 	pg_unreachable();
 }
 
+/*
+ * The hash of each field name in json-c's object tables, computed once: the
+ * per-row lookups then skip hashing the names again.  Every object table
+ * uses the same string hash (seeded once per process).
+ */
+static unsigned long field_hash[SYMBL_NUM_FIELDS];
+static bool field_hash_ready = false;
+
+static void
+prepare_field_hashes(json_object *row)
+{
+	struct lh_table *table = json_object_get_object(row);
+	int			i;
+
+	for (i = 0; i < SYMBL_NUM_FIELDS; i++)
+		field_hash[i] = lh_get_hash(table, symbl_field_names[i]);
+	field_hash_ready = true;
+}
+
+static json_object *
+row_field(json_object *row, SymblField field)
+{
+	struct lh_entry *entry;
+
+	entry = lh_table_lookup_entry_w_hash(json_object_get_object(row),
+										 symbl_field_names[field],
+										 field_hash[field]);
+	return entry ? (json_object *) lh_entry_v(entry) : NULL;
+}
+
 static void
 convert_row(json_object *row, const SymblColumn *columns, int ncolumns,
 			Datum *values, bool *nulls, ValuePosition *pos)
@@ -346,15 +376,16 @@ convert_row(json_object *row, const SymblColumn *columns, int ncolumns,
 						json_kind(row), pos->row + 1)));
 	}
 
+	if (!field_hash_ready)
+		prepare_field_hashes(row);
 	for (i = 0; i < ncolumns; i++)
 	{
 		const SymblColumn *col = &columns[i];
 		int			att = col->attnum - 1;
-		json_object *value = NULL;
+		json_object *value = row_field(row, col->field);
 
 		pos->field = symbl_field_names[col->field];
-		if (!json_object_object_get_ex(row, pos->field, &value) ||
-			json_object_is_type(value, json_type_null))
+		if (value == NULL || json_object_is_type(value, json_type_null))
 		{
 			values[att] = (Datum) 0;
 			nulls[att] = true;

@@ -833,9 +833,40 @@ check_sort_fields_present(SymblScanState *state, const char *where)
 }
 
 /*
- * Ask for the next page (without waiting).  False when nothing can be asked
- * for now: the pushed LIMIT is reached, a short page has shown the end, or
- * the keyset span is used up (the scan must re-anchor first).
+ * Start a new keyset span at the last row taken: conversations from its
+ * startTime on, skipping those with that startTime already returned (they
+ * are the first ones in (startTime, id) order) and the rows the pages still
+ * in flight will bring.  No page needs to be waited for, so the pipeline of
+ * requests never drains.
+ */
+static void
+reanchor(SymblScanState *state)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(state->request_cxt);
+	char		iso[64];
+	char	   *cond;
+	int			i;
+
+	if (!symbl_format_time(state->tail_start, iso, sizeof(iso)))
+		elog(ERROR, "cannot anchor keyset paging at an out-of-range startTime");
+	cond = psprintf("conversation.startTime=ge=\"%s\"", iso);
+	state->anchored_request = state->request;
+	state->anchored_request.filter = state->request.filter ?
+		psprintf("%s;%s", state->request.filter, cond) : cond;
+	state->anchored = true;
+	state->anchor_skip = state->tail_ties;
+	/* the pages still in flight cover the rows right after the tail */
+	state->span_launched = 0;
+	for (i = 0; i < state->pending_count; i++)
+		state->span_launched +=
+			state->pending[(state->pending_head + i) % SYMBL_MAX_PENDING].limit;
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Ask for the next page (without waiting), re-anchoring first when the
+ * keyset span is used up.  False when nothing is left to ask for: the
+ * pushed LIMIT is reached or a short page has shown the end.
  */
 static bool
 launch_page(SymblScanState *state)
@@ -850,9 +881,9 @@ launch_page(SymblScanState *state)
 		limit = Min(limit, state->max_rows - state->asked_total);
 	if (limit <= 0)
 		return false;
-	if (state->keyset_attnum > 0 &&
+	if (state->keyset_attnum > 0 && state->have_tail &&
 		state->span_launched >= (int64) KEYSET_SPAN_PAGES * state->page_size)
-		return false;
+		reanchor(state);
 
 	if (state->anchored)
 		query = symbl_request_query(&state->anchored_request, limit,
@@ -868,30 +899,6 @@ launch_page(SymblScanState *state)
 	state->span_launched += limit;
 	state->asked_total += limit;
 	return true;
-}
-
-/*
- * Start a new keyset span at the last row taken: conversations from its
- * startTime on, skipping those with that startTime already returned (they
- * are the first ones in (startTime, id) order).
- */
-static void
-reanchor(SymblScanState *state)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(state->request_cxt);
-	char		iso[64];
-	char	   *cond;
-
-	if (!symbl_format_time(state->tail_start, iso, sizeof(iso)))
-		elog(ERROR, "cannot anchor keyset paging at an out-of-range startTime");
-	cond = psprintf("conversation.startTime=ge=\"%s\"", iso);
-	state->anchored_request = state->request;
-	state->anchored_request.filter = state->request.filter ?
-		psprintf("%s;%s", state->request.filter, cond) : cond;
-	state->anchored = true;
-	state->anchor_skip = state->tail_ties;
-	state->span_launched = 0;
-	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
@@ -982,16 +989,10 @@ fetch_next_page(SymblScanState *state)
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
-	if (state->pending_count == 0)
+	if (state->pending_count == 0 && !launch_page(state))
 	{
-		if (state->keyset_attnum > 0 && state->have_tail && !state->end_known &&
-			state->span_launched >= (int64) KEYSET_SPAN_PAGES * state->page_size)
-			reanchor(state);
-		if (!launch_page(state))
-		{
-			state->exhausted = true;
-			return;
-		}
+		state->exhausted = true;
+		return;
 	}
 	p = state->pending[state->pending_head];
 	state->pending_head = (state->pending_head + 1) % SYMBL_MAX_PENDING;

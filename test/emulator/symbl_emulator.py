@@ -731,17 +731,22 @@ PAGE_CACHE_LIMIT = 256 * 1024 * 1024
 _page_cache_bytes = [0]
 
 
+_START_LOWER_RE = re.compile(r'conversation\.startTime=(ge|gt)="([^"\\]*)"')
+
+
 class Engine:
     def __init__(self, ds, inclusive=False, cache_size=48):
         self.ds = ds
         self.inclusive = inclusive
-        order = sorted(range(ds.n), key=ds.start.__getitem__)
+        # (startTime, id) order: the sort clients page by needs no re-sort
+        order = sorted(range(ds.n), key=lambda i: (ds.start[i], ds.ids[i]))
         self.start_order = array.array("l", order)
         self.start_sorted = array.array("q", (ds.start[i] for i in order))
         self.max_end = max(ds.end) if ds.n else 0
         self.cache = collections.OrderedDict()
         self.cache_size = cache_size
         self.lock = threading.Lock()
+        self.computing = {}     # key -> Event: concurrent misses compute once
 
     def window_bounds(self, ws, we):
         """Fraction window -> (min start ms, max end ms), both inclusive ints."""
@@ -757,21 +762,41 @@ class Engine:
         p0 = bisect.bisect_left(self.start_sorted, smin)
         smin = self.start_sorted[p0] if p0 < len(self.start_sorted) else emax + 1
         key = (smin, emax, filter_src, sort_fields, desc)
-        with self.lock:
-            res = self.cache.get(key)
-            if res is not None:
+        while True:
+            with self.lock:
+                res = self.cache.get(key)
+                if res is not None:
+                    self.cache.move_to_end(key)
+                    return res
+                done = self.computing.get(key)
+                if done is None:
+                    done = self.computing[key] = threading.Event()
+                    break
+            done.wait()
+        try:
+            res = self._compute(smin, emax, filter_src, sort_fields, desc)
+            with self.lock:
+                self.cache[key] = res
                 self.cache.move_to_end(key)
-                return res
-        res = self._compute(smin, emax, filter_src, sort_fields, desc)
-        with self.lock:
-            self.cache[key] = res
-            self.cache.move_to_end(key)
-            while len(self.cache) > self.cache_size:
-                self.cache.popitem(last=False)
+                while len(self.cache) > self.cache_size:
+                    self.cache.popitem(last=False)
+        finally:
+            with self.lock:
+                del self.computing[key]
+            done.set()
         return res
 
     def _compute(self, smin, emax, filter_src, sort_fields, desc):
         ds = self.ds
+        # a startTime lower bound in the filter (keyset paging sends one)
+        # narrows the rows to look at; the filter itself still decides
+        if filter_src is not None:
+            for m in _START_LOWER_RE.finditer(filter_src):
+                try:
+                    bound = parse_iso_ms(m.group(2))
+                except ValueError:
+                    continue
+                smin = max(smin, math.floor(bound) + (1 if m.group(1) == "gt" else 0))
         p0 = bisect.bisect_left(self.start_sorted, smin)
         p1 = bisect.bisect_right(self.start_sorted, emax)
         end = ds.end
@@ -779,6 +804,9 @@ class Engine:
         if filter_src is not None:
             pred = compile_filter(filter_src, ds)
             cand = [i for i in cand if pred(i)]
+        if tuple(sort_fields) == ("conversation.startTime", "conversation.id"):
+            # already in this order; ids are unique, so there are no ties
+            return Result(cand[::-1] if desc else cand, [], [])
         getters = [ds.key_getter(f) for f in sort_fields]
         if len(getters) == 1:
             keys = list(map(getters[0], cand))
