@@ -17,6 +17,7 @@
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -52,6 +53,14 @@ typedef struct Exchange
 	size_t		wire_bytes;
 } Exchange;
 
+/* close the kept-alive connections when the backend exits */
+static void
+destroy_backend_http(int code, Datum arg)
+{
+	symbl_http_destroy(backend_http);
+	backend_http = NULL;
+}
+
 static SymblHttp *
 get_http(void)
 {
@@ -65,6 +74,7 @@ get_http(void)
 					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
 					 errmsg("could not initialize the HTTP client"),
 					 errdetail("%s", err)));
+		on_proc_exit(destroy_backend_http, (Datum) 0);
 	}
 	return backend_http;
 }

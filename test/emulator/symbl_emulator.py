@@ -800,10 +800,19 @@ class Engine:
         p0 = bisect.bisect_left(self.start_sorted, smin)
         p1 = bisect.bisect_right(self.start_sorted, emax)
         end = ds.end
-        cand = [i for i in self.start_order[p0:p1] if end[i] <= emax]
+        if emax >= self.max_end:
+            cand = self.start_order[p0:p1].tolist()    # every end fits
+        else:
+            cand = [i for i in self.start_order[p0:p1] if end[i] <= emax]
         if filter_src is not None:
             pred = compile_filter(filter_src, ds)
-            cand = [i for i in cand if pred(i)]
+            # a filter of startTime lower bounds alone is what the narrowing
+            # above already applied exactly (start >= ceil(bound) for =ge=)
+            rest = _START_LOWER_RE.sub("", filter_src).replace(";", "").strip()
+            exact = all(parse_iso_ms(m.group(2)).denominator == 1 or m.group(1) == "gt"
+                        for m in _START_LOWER_RE.finditer(filter_src))
+            if rest or not exact:
+                cand = [i for i in cand if pred(i)]
         if tuple(sort_fields) == ("conversation.startTime", "conversation.id"):
             # already in this order; ids are unique, so there are no ties
             return Result(cand[::-1] if desc else cand, [], [])
