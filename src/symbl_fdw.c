@@ -1103,9 +1103,11 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
-	/* outer-row parameters may have changed: build the request anew */
-	if (node->ss.ps.chgParam != NULL)
-		state->request_built = false;
+	/*
+	 * Build the request anew: outer-row parameters may have changed, and a
+	 * local LIMIT/OFFSET (see check_request_fits) starts counting again.
+	 */
+	state->request_built = false;
 	cancel_pending(state);
 	MemoryContextReset(state->calls_cxt);
 	state->pending_head = 0;
