@@ -73,6 +73,7 @@ static const SymblOption symbl_options[] = {
 	SERVER_INT(max_response_mb, 1, 1024, 64),
 	SERVER_INT(max_concurrent_requests, 1, 16, 6),
 	OPTION("allow_insecure_http", ForeignServerRelationId, OPT_BOOL),
+	OPTION("compression", ForeignServerRelationId, OPT_BOOL),
 	OPTION("app_id", UserMappingRelationId, OPT_STRING),
 	OPTION("app_secret", UserMappingRelationId, OPT_SECRET),
 	OPTION("access_token", UserMappingRelationId, OPT_SECRET),
@@ -401,6 +402,7 @@ symbl_server_options(Oid serverid)
 	SymblServerOptions *opts = palloc0(sizeof(SymblServerOptions));
 	ListCell   *lc;
 	const SymblOption *opt;
+	int			compression = -1;	/* unset: by the host */
 
 	opts->base_url = DEFAULT_BASE_URL;
 	for (opt = symbl_options; opt->name; opt++)
@@ -414,11 +416,14 @@ symbl_server_options(Oid serverid)
 		opt = find_option(def->defname, ForeignServerRelationId);
 		if (strcmp(def->defname, "base_url") == 0)
 			opts->base_url = defGetString(def);
+		else if (strcmp(def->defname, "compression") == 0)
+			compression = defGetBoolean(def);
 		else if (opt != NULL && opt->kind == OPT_INT)
 			*(int *) ((char *) opts + opt->offset) = option_int(def, opt->min, opt->max);
 	}
 	opts->base_url = strip_trailing_slashes(opts->base_url);
-	opts->compressed = !is_loopback_url(opts->base_url);
+	opts->compressed = compression >= 0 ? compression :
+		!is_loopback_url(opts->base_url);
 	return opts;
 }
 
