@@ -801,7 +801,7 @@ class Engine:
         p1 = bisect.bisect_right(self.start_sorted, emax)
         end = ds.end
         if emax >= self.max_end:
-            cand = self.start_order[p0:p1].tolist()    # every end fits
+            cand = self.start_order[p0:p1]     # every end fits (a C-level copy)
         else:
             cand = [i for i in self.start_order[p0:p1] if end[i] <= emax]
         if filter_src is not None:
