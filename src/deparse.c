@@ -689,12 +689,12 @@ sort_selector(const SymblColumn *col, Oid collation)
 /*
  * How many leading pathkeys the API can sort by: plain columns it sorts the
  * way PostgreSQL does, all in one direction (it has one `order`).  Fills
- * *sort (ending with conversation.id, so offset pages never overlap) and
- * *descending.
+ * *sort (ending with conversation.id, so offset pages never overlap),
+ * *descending and, if wanted, *attnums (the columns sorted by).
  */
 int
 symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
-					  char **sort, bool *descending)
+					  char **sort, bool *descending, List **attnums)
 {
 	StringInfoData buf;
 	ListCell   *lc;
@@ -703,10 +703,13 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 
 	initStringInfo(&buf);
 	*descending = false;
+	if (attnums != NULL)
+		*attnums = NIL;
 	foreach(lc, pathkeys)
 	{
 		PathKey    *pk = lfirst(lc);
 		EquivalenceClass *ec = pk->pk_eclass;
+		const SymblColumn *col = NULL;
 		const char *selector = NULL;
 		ListCell   *lm;
 		bool		desc = pk->pk_strategy == BTGreaterStrategyNumber;
@@ -716,7 +719,6 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 		foreach(lm, ec->ec_members)
 		{
 			EquivalenceMember *em = lfirst(lm);
-			const SymblColumn *col;
 
 			if (em->em_is_const || em->em_is_child)
 				continue;
@@ -733,6 +735,8 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 		if (selector == NULL)
 			break;
 		*descending = desc;
+		if (attnums != NULL)
+			*attnums = lappend_int(*attnums, col->attnum);
 		appendStringInfo(&buf, "%s%s", n > 0 ? "," : "", selector);
 		has_id |= strcmp(selector, "conversation.id") == 0;
 		n++;

@@ -132,39 +132,32 @@ parse_body(const char *body, size_t len, const char *where)
 }
 
 /*
- * A JSON string as a server-encoded, verified C string.  NUL bytes and
- * invalid sequences are rejected by pg_any_to_server; the error context
- * names the field.
+ * A JSON string in the server encoding, verified: NUL bytes and invalid
+ * sequences are rejected by pg_any_to_server, and the error context names
+ * the field.  Without a conversion this is json-c's own NUL-terminated
+ * buffer, which lives as long as the page's tree: every caller copies what
+ * it keeps (into text, a timestamp, a jsonb) before the tree goes.
  */
-static char *
+static const char *
 server_string(json_object *value, int *len)
 {
 	const char *utf8 = json_object_get_string(value);
 	int			n = json_object_get_string_len(value);
-	char	   *converted = pg_any_to_server(utf8, n, PG_UTF8);
+	const char *converted = pg_any_to_server(utf8, n, PG_UTF8);
 
-	if (converted == utf8)
-		converted = pnstrdup(utf8, n);
-	*len = strlen(converted);
+	*len = converted == utf8 ? n : (int) strlen(converted);
 	return converted;
 }
 
 static Datum
 text_datum(json_object *value)
 {
-	const char *utf8 = json_object_get_string(value);
-	int			len = json_object_get_string_len(value);
-	char	   *str = pg_any_to_server(utf8, len, PG_UTF8);
-	text	   *result;
+	int			len;
+	const char *str = server_string(value, &len);
+	text	   *result = (text *) palloc(len + VARHDRSZ);
 
-	/* one copy, straight from json-c's buffer when no conversion happened */
-	if (str != utf8)
-		len = strlen(str);
-	result = (text *) palloc(len + VARHDRSZ);
 	SET_VARSIZE(result, len + VARHDRSZ);
 	memcpy(VARDATA(result), str, len);
-	if (str != utf8)
-		pfree(str);
 	return PointerGetDatum(result);
 }
 
@@ -172,7 +165,7 @@ static Datum
 input_datum(const SymblColumn *col, json_object *value)
 {
 	int			len;
-	char	   *str = server_string(value, &len);
+	const char *str = server_string(value, &len);
 
 	/* PostgreSQL also reads 'now', 'epoch' and 'infinity' as timestamps */
 	if ((col->typid == TIMESTAMPTZOID || col->typid == TIMESTAMPOID) &&
@@ -180,8 +173,8 @@ input_datum(const SymblColumn *col, json_object *value)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_DATETIME_FORMAT),
 				 errmsg("Symbl API returned \"%s\" where an ISO 8601 timestamp was expected", str)));
-	return InputFunctionCall((FmgrInfo *) &col->input, str, col->ioparam,
-							 col->typmod);
+	return InputFunctionCall((FmgrInfo *) &col->input, (char *) str,
+							 col->ioparam, col->typmod);
 }
 
 static JsonbValue *push_jsonb_value(JsonbParseState **state,
@@ -216,7 +209,7 @@ jsonb_scalar(json_object *value, JsonbValue *scalar)
 			break;
 		case json_type_string:
 			scalar->type = jbvString;
-			scalar->val.string.val = server_string(value, &scalar->val.string.len);
+			scalar->val.string.val = (char *) server_string(value, &scalar->val.string.len);
 			break;
 		default:
 			elog(ERROR, "unexpected json-c type %d", (int) json_object_get_type(value));

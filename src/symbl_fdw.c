@@ -186,13 +186,10 @@ estimate_costs(PlannerInfo *root, RelOptInfo *baserel, SymblRelInfo *info,
 }
 
 static double
-rows_fetched_estimate(PlannerInfo *root, RelOptInfo *baserel,
-					  SymblRelInfo *info)
+rows_fetched_estimate(PlannerInfo *root, RelOptInfo *baserel, List *remote_quals)
 {
-	List	   *remote = info->pushdown.remote_quals;
-
 	return clamp_row_est(baserel->tuples *
-						 clauselist_selectivity(root, remote, baserel->relid,
+						 clauselist_selectivity(root, remote_quals, baserel->relid,
 												JOIN_INNER, NULL));
 }
 
@@ -250,9 +247,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 			continue;
 
 		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
-		fetched = clamp_row_est(baserel->tuples *
-								clauselist_selectivity(root, pushdown.remote_quals,
-													   baserel->relid, JOIN_INNER, NULL));
+		fetched = rows_fetched_estimate(root, baserel, pushdown.remote_quals);
 		estimate_costs(root, baserel, info, ppi->ppi_rows, fetched, &startup, &total);
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
@@ -266,7 +261,8 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 						Oid foreigntableid)
 {
 	SymblRelInfo *info = baserel->fdw_private;
-	double		fetched = rows_fetched_estimate(root, baserel, info);
+	double		fetched = rows_fetched_estimate(root, baserel,
+												info->pushdown.remote_quals);
 	Cost		startup;
 	Cost		total;
 	char	   *sort;
@@ -283,7 +279,7 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 	 * produce, and let an Incremental Sort finish the rest.
 	 */
 	nsorted = symbl_sortable_prefix(baserel, info->columns, root->query_pathkeys,
-									&sort, &descending);
+									&sort, &descending, NULL);
 	if (nsorted > 0)
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL, baserel->rows,
@@ -292,34 +288,6 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 										 NULL, NULL, NIL));
 
 	add_parameterized_paths(root, baserel, info);
-}
-
-static List *
-sort_attnums(RelOptInfo *baserel, SymblRelInfo *info, List *pathkeys)
-{
-	List	   *attnums = NIL;
-	ListCell   *lc;
-
-	foreach(lc, pathkeys)
-	{
-		PathKey    *pk = lfirst(lc);
-		ListCell   *lm;
-
-		foreach(lm, pk->pk_eclass->ec_members)
-		{
-			EquivalenceMember *em = lfirst(lm);
-			Expr	   *expr = em->em_expr;
-
-			while (IsA(expr, RelabelType))
-				expr = ((RelabelType *) expr)->arg;
-			if (IsA(expr, Var) && ((Var *) expr)->varno == (int) baserel->relid)
-			{
-				attnums = lappend_int(attnums, ((Var *) expr)->varattno);
-				break;
-			}
-		}
-	}
-	return attnums;
 }
 
 /*
@@ -361,10 +329,11 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 	int			offset_index = -1;
 	List	   *serialized = symbl_serialize_conds(pushdown->conds, fdw_exprs);
 	List	   *private;
+	List	   *sorted_attnums;
 	int			keyset_attnum;
 
 	(void) symbl_sortable_prefix(baserel, info->columns, pathkeys, &sort,
-								 &descending);
+								 &descending, &sorted_attnums);
 	if (pathkeys == NIL)
 		sort = "conversation.startTime,conversation.id";
 	if (limit != NULL)
@@ -379,9 +348,11 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 	}
 	/* in the order of enum FdwPrivateIndex */
 	private = list_make5(serialized, makeString(sort), makeBoolean(descending),
-						 sort_attnums(baserel, info, pathkeys),
-						 makeInteger(limit_index));
+						 sorted_attnums, makeInteger(limit_index));
 	private = lappend(private, makeInteger(offset_index));
+
+	/* sorted columns are checked for presence, the keyset one anchors */
+	retrieved = list_union_int(retrieved, sorted_attnums);
 	keyset_attnum = keyset_column(info, pushdown, sort, descending);
 	if (keyset_attnum > 0)
 		retrieved = list_append_unique_int(retrieved, keyset_attnum);
@@ -390,13 +361,12 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 }
 
 /*
- * The columns a scan must convert: those the plan reads, and the pushed
- * sort columns (checked for presence).  Converting a jsonb column nobody
- * reads would be wasted work on the per-row path.
+ * The columns the plan reads (make_fdw_private adds the ones paging needs).
+ * Converting a jsonb column nobody reads would be wasted work on the
+ * per-row path.
  */
 static List *
-retrieved_attnums(RelOptInfo *baserel, SymblRelInfo *info, Node *used,
-				  List *pathkeys)
+retrieved_attnums(RelOptInfo *baserel, SymblRelInfo *info, Node *used)
 {
 	Bitmapset  *attrs = NULL;
 	List	   *result = NIL;
@@ -413,7 +383,7 @@ retrieved_attnums(RelOptInfo *baserel, SymblRelInfo *info, Node *used,
 			bms_is_member(col->attnum - FirstLowInvalidHeapAttributeNumber, attrs))
 			result = lappend_int(result, col->attnum);
 	}
-	return list_union_int(result, sort_attnums(baserel, info, pathkeys));
+	return result;
 }
 
 static RelOptInfo *
@@ -448,8 +418,7 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 									   info, best_path->path.pathkeys,
 									   linitial(limit), lsecond(limit),
 									   retrieved_attnums(baserel, info,
-														 (Node *) list_make2(tlist, remote_exprs),
-														 best_path->path.pathkeys));
+														 (Node *) list_make2(tlist, remote_exprs)));
 		foreach(lc, info->columns)
 		{
 			SymblColumn *col = lfirst(lc);
@@ -480,8 +449,7 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 									   retrieved_attnums(foreignrel, info,
 														 (Node *) list_make3(foreignrel->reltarget->exprs,
 																			 local_exprs,
-																			 remote_exprs),
-														 best_path->path.pathkeys));
+																			 remote_exprs)));
 		/*
 		 * The quals the API applies go into fdw_recheck_quals: should a
 		 * request grow too long to send them, the scan checks them itself.
@@ -565,7 +533,7 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 			 input_rel == fetch_upper_rel(root, UPPERREL_ORDERED, NULL))
 	{
 		if (symbl_sortable_prefix(baserel, info->columns, root->sort_pathkeys,
-								  &sort, &descending) != list_length(root->sort_pathkeys))
+								  &sort, &descending, NULL) != list_length(root->sort_pathkeys))
 			return;
 		pathkeys = root->sort_pathkeys;
 	}

@@ -174,7 +174,7 @@ extern char *symbl_text_selector(Expr *expr, RelOptInfo *baserel,
 								 List *columns);
 extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
 								  List *pathkeys, char **sort,
-								  bool *descending);
+								  bool *descending, List **attnums);
 extern List *symbl_serialize_conds(List *conds, List **fdw_exprs);
 extern List *symbl_deserialize_conds(List *serialized);
 extern bool symbl_build_request(SymblRequest *request, List *conds,
