@@ -5,6 +5,7 @@ OBJS = \
 	src/auth.o \
 	src/connection.o \
 	src/deparse.o \
+	src/request.o \
 	src/http.o \
 	src/option.o \
 	src/response.o \
@@ -34,3 +35,9 @@ $(OBJS): src/symbl_fdw.h src/http.h
 .PHONY: check-valgrind
 check-valgrind:
 	bash test/valgrind.sh
+
+# libFuzzer harnesses (see test/fuzz/run.sh): FUZZ_SECONDS per harness
+FUZZ_SECONDS ?= 180
+.PHONY: fuzz
+fuzz:
+	bash test/fuzz/run.sh $(FUZZ_SECONDS)

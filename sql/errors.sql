@@ -115,6 +115,9 @@ SELECT count(*) FROM symbl_err_t;
 \set u :emu '/_x/tag=err_body,body=truncated_json'
 ALTER SERVER symbl_err OPTIONS (SET base_url :'u');
 SELECT count(*) FROM symbl_err_t;
+\set u :emu '/_x/tag=err_body,body=trailing_nul'
+ALTER SERVER symbl_err OPTIONS (SET base_url :'u');
+SELECT count(*) FROM symbl_err_t;
 \set u :emu '/_x/tag=err_body,body=empty'
 ALTER SERVER symbl_err OPTIONS (SET base_url :'u');
 SELECT count(*) FROM symbl_err_t;

@@ -78,6 +78,13 @@ json_kind(json_object *value)
 	return json_type_to_name(json_object_get_type(value));
 }
 
+/* JSON's four white-space characters (strchr would also match a NUL) */
+static bool
+is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 /*
  * Parse the whole body.  json-c is strict here (no comments, no single
  * quotes, valid UTF-8), and anything after the top-level value other than
@@ -120,7 +127,7 @@ parse_body(const char *body, size_t len, const char *where)
 						   json_tokener_error_desc(err),
 						   consumed, len, where)));
 
-	while (consumed < len && strchr(" \t\r\n", body[consumed]) != NULL)
+	while (consumed < len && is_json_space(body[consumed]))
 		consumed++;
 	if (consumed < len)
 		ereport(ERROR,

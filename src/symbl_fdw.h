@@ -177,6 +177,8 @@ extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
 								  bool *descending, List **attnums);
 extern List *symbl_serialize_conds(List *conds, List **fdw_exprs);
 extern List *symbl_deserialize_conds(List *serialized);
+
+/* request.c */
 extern bool symbl_build_request(SymblRequest *request, List *conds,
 								const char *raw_filter,
 								const Datum *values, const bool *nulls);

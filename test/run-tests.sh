@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite of symbl_fdw, from a fresh Debian machine:
 # installs what is missing, builds and installs the extension, runs the
-# emulator's own tests, then the pg_regress suite in a throwaway cluster
+# emulator's own tests, replays the fuzzing corpus, then the pg_regress suite in a throwaway cluster
 # (pg_virtualenv) against the emulator.
 source "$(dirname "$0")/lib.sh"
 cd "$SYMBL_ROOT"
@@ -25,6 +25,14 @@ emu_bad=$( (grep -oE '(failures|errors)=[0-9]+' "$logdir/emulator.log" || true) 
 passed=$((passed + ${emu_run:-0} - emu_bad))
 failed=$((failed + emu_bad))
 [ "$emu_status" -eq 0 ] || [ "$emu_bad" -gt 0 ] || failed=$((failed + 1))
+
+echo "== fuzz corpus replayed under AddressSanitizer and UBSan"
+if bash test/fuzz/run.sh --replay >"$logdir/fuzz.log" 2>&1; then
+	passed=$((passed + 2))
+else
+	failed=$((failed + 1))
+fi
+tail -n 40 "$logdir/fuzz.log"
 
 echo "== pg_regress against the emulator"
 rm -rf results regression.diffs regression.out

@@ -874,7 +874,7 @@ class Engine:
 BODY_KINDS = ("not_json", "truncated_json", "wrongtype_name", "wrongtype_start",
               "bad_timestamp", "no_conversations", "null_conversations",
               "conversations_object", "invalid_utf8", "nul_in_string", "huge",
-              "empty", "row_not_object")
+              "empty", "row_not_object", "trailing_nul")
 _INT_KEYS = ("count", "after", "token_ttl", "expire_token_after", "latency_ms",
              "slow_bps", "truncate")
 FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
@@ -1123,6 +1123,9 @@ def canned_body(kind):
         return b'{"conversations":[' + jbytes(_canned_row(name="nul\x00here")) + b"]}"
     if kind == "empty":
         return b""
+    if kind == "trailing_nul":
+        # a complete value, then NUL bytes: not JSON (a C string reader would stop early)
+        return b'{"conversations":[' + good + b"]}" + b"\x00" * 16
     if kind == "row_not_object":
         return b'{"conversations":[' + good + b',"not an object"]}'
     if kind == "huge":

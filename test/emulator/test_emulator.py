@@ -963,6 +963,9 @@ class TestFaults(unittest.TestCase):
         self.assertIn(b"\xff", iu)
         self.assertRaises(UnicodeDecodeError, iu.decode, "utf-8")
         self.assertIn("\x00", json.loads(body("nul_in_string"))["conversations"][0]["name"])
+        tn = body("trailing_nul")
+        self.assertTrue(tn.endswith(b"]}" + b"\x00" * 16))
+        self.assertRaises(ValueError, json.loads, tn)
         self.assertEqual(body("empty"), b"")
         rows = json.loads(body("row_not_object"))["conversations"]
         self.assertIsInstance(rows[0], dict)

@@ -1,0 +1,699 @@
+/*-------------------------------------------------------------------------
+ *
+ * backend_stubs.c
+ *		  The backend functions src/response.c and src/request.c call, for a
+ *		  fuzzing process without a server.  See backend_stubs.h.
+ *
+ * Each stand-in keeps the contract the real function has for its caller
+ * (what it reads, what it returns, whether it returns at all) and nothing
+ * more.  Where the real function checks something about its input, the
+ * stand-in checks it too and aborts on a violation, so that the fuzzer
+ * reports it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "pgtime.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "symbl_fdw.h"
+#include "http.h"
+
+#include "backend_stubs.h"
+
+/* port.h maps these to PostgreSQL's own; the stand-ins use the C library's */
+#undef vsnprintf
+#undef snprintf
+
+sigjmp_buf *stub_error_jump = NULL;
+char		stub_error_message[1024];
+
+/* the same names as src/option.c's table: the API's field names */
+const char *const symbl_field_names[SYMBL_NUM_FIELDS] = {
+	"id", "type", "name", "startTime", "endTime", "members", "metadata"
+};
+
+/* ----------------------------------------------------------------
+ * Memory: one context, every chunk on a list, reset callbacks
+ * ----------------------------------------------------------------
+ */
+typedef struct Chunk
+{
+	struct Chunk *prev;
+	struct Chunk *next;
+	max_align_t data[];
+} Chunk;
+
+static Chunk *chunks = NULL;
+static MemoryContextCallback *reset_callbacks = NULL;
+static MemoryContextData the_context;
+MemoryContext CurrentMemoryContext = &the_context;
+
+void *
+palloc(Size size)
+{
+	Chunk	   *chunk;
+
+	if (size > MaxAllocSize)
+		abort();				/* the real palloc raises an ERROR */
+	chunk = malloc(sizeof(Chunk) + size);
+	if (chunk == NULL)
+		abort();
+	chunk->prev = NULL;
+	chunk->next = chunks;
+	if (chunks != NULL)
+		chunks->prev = chunk;
+	chunks = chunk;
+	return chunk->data;
+}
+
+void *
+palloc0(Size size)
+{
+	void	   *p = palloc(size);
+
+	memset(p, 0, size);
+	return p;
+}
+
+void
+pfree(void *pointer)
+{
+	Chunk	   *chunk = (Chunk *) ((char *) pointer - offsetof(Chunk, data));
+
+	if (chunk->prev != NULL)
+		chunk->prev->next = chunk->next;
+	else
+		chunks = chunk->next;
+	if (chunk->next != NULL)
+		chunk->next->prev = chunk->prev;
+	free(chunk);
+}
+
+char *
+pstrdup(const char *in)
+{
+	size_t		len = strlen(in);
+	char	   *out = palloc(len + 1);
+
+	memcpy(out, in, len + 1);
+	return out;
+}
+
+char *
+pnstrdup(const char *in, Size len)
+{
+	char	   *out;
+
+	len = strnlen(in, len);
+	out = palloc(len + 1);
+	memcpy(out, in, len);
+	out[len] = '\0';
+	return out;
+}
+
+char *
+psprintf(const char *fmt,...)
+{
+	va_list		args;
+	int			n;
+	char	   *out;
+
+	va_start(args, fmt);
+	n = vsnprintf(NULL, 0, fmt, args);
+	va_end(args);
+	out = palloc(n + 1);
+	va_start(args, fmt);
+	vsnprintf(out, n + 1, fmt, args);
+	va_end(args);
+	return out;
+}
+
+int
+pg_snprintf(char *str, size_t count, const char *fmt,...)
+{
+	va_list		args;
+	int			n;
+
+	va_start(args, fmt);
+	n = vsnprintf(str, count, fmt, args);
+	va_end(args);
+	return n;
+}
+
+void
+MemoryContextRegisterResetCallback(MemoryContext context,
+								   MemoryContextCallback *cb)
+{
+	if (context != &the_context)
+		abort();
+	cb->next = reset_callbacks;
+	reset_callbacks = cb;
+}
+
+void
+stub_context_reset(void)
+{
+	/* callbacks first, newest first, while their memory is still there */
+	while (reset_callbacks != NULL)
+	{
+		MemoryContextCallback *cb = reset_callbacks;
+
+		reset_callbacks = cb->next;
+		cb->func(cb->arg);
+	}
+	while (chunks != NULL)
+		pfree(chunks->data);
+}
+
+/* ----------------------------------------------------------------
+ * Errors: ERROR formats the message, runs the context callbacks and
+ * jumps back to the harness
+ * ----------------------------------------------------------------
+ */
+ErrorContextCallback *error_context_stack = NULL;
+static int	error_level;
+static char error_scratch[1024];
+
+static void
+format_into(char *buf, size_t size, const char *fmt, va_list args)
+{
+	vsnprintf(buf, size, fmt, args);
+}
+
+bool
+errstart(int elevel, const char *domain)
+{
+	error_level = elevel;
+	return elevel >= ERROR;
+}
+
+bool
+errstart_cold(int elevel, const char *domain)
+{
+	return errstart(elevel, domain);
+}
+
+int
+errcode(int sqlerrcode)
+{
+	return 0;
+}
+
+int
+errmsg(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into(stub_error_message, sizeof(stub_error_message), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errmsg_internal(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into(stub_error_message, sizeof(stub_error_message), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errdetail(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into(error_scratch, sizeof(error_scratch), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+errcontext_msg(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	format_into(error_scratch, sizeof(error_scratch), fmt, args);
+	va_end(args);
+	return 0;
+}
+
+int
+set_errcontext_domain(const char *domain)
+{
+	return 0;
+}
+
+void
+errfinish(const char *filename, int lineno, const char *funcname)
+{
+	ErrorContextCallback *econtext;
+
+	for (econtext = error_context_stack; econtext != NULL;
+		 econtext = econtext->previous)
+		econtext->callback(econtext->arg);
+	if (error_level < ERROR)
+		return;
+	if (stub_error_jump == NULL)
+		abort();
+	siglongjmp(*stub_error_jump, 1);
+}
+
+void
+check_stack_depth(void)
+{
+}
+
+/* ----------------------------------------------------------------
+ * Encoding: a UTF8 database
+ * ----------------------------------------------------------------
+ */
+
+/* length of the valid UTF-8 sequence at s (at most len bytes), or 0 */
+static int
+utf8_sequence_length(const unsigned char *s, int len)
+{
+	int			n;
+	int			i;
+
+	if (s[0] < 0x80)
+		return 1;
+	else if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	if ((s[0] == 0xe0 && s[1] < 0xa0) ||	/* overlong */
+		(s[0] == 0xed && s[1] >= 0xa0) ||	/* surrogate */
+		(s[0] == 0xf0 && s[1] < 0x90) ||	/* overlong */
+		(s[0] == 0xf4 && s[1] >= 0x90)) /* beyond U+10FFFF */
+		return 0;
+	return n;
+}
+
+bool
+pg_verify_mbstr(int encoding, const char *mbstr, int len, bool noError)
+{
+	const unsigned char *s = (const unsigned char *) mbstr;
+	int			i = 0;
+
+	if (encoding != PG_UTF8)
+		abort();
+	while (i < len)
+	{
+		int			n = s[i] == '\0' ? 0 : utf8_sequence_length(s + i, len - i);
+
+		if (n == 0)
+		{
+			if (noError)
+				return false;
+			ereport(ERROR,
+					(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
+					 errmsg("invalid byte sequence for encoding \"UTF8\"")));
+		}
+		i += n;
+	}
+	return true;
+}
+
+int
+pg_encoding_mbcliplen(int encoding, const char *mbstr, int len, int limit)
+{
+	const unsigned char *s = (const unsigned char *) mbstr;
+	int			i = 0;
+
+	while (i < len && s[i] != '\0')
+	{
+		int			n = utf8_sequence_length(s + i, len - i);
+
+		if (n == 0)
+			n = 1;
+		if (i + n > limit)
+			break;
+		i += n;
+	}
+	return i;
+}
+
+char *
+pg_any_to_server(const char *s, int len, int encoding)
+{
+	if (len < 0)
+		abort();
+	(void) pg_verify_mbstr(encoding, s, len, false);
+	return unconstify(char *, s);
+}
+
+/* ----------------------------------------------------------------
+ * Input functions and jsonb: read all they are given, check the shape
+ * ----------------------------------------------------------------
+ */
+static volatile unsigned touched;
+
+static void
+touch(const char *p, size_t len)
+{
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		touched += (unsigned char) p[i];
+}
+
+void
+fmgr_info(Oid functionId, FmgrInfo *finfo)
+{
+	memset(finfo, 0, sizeof(FmgrInfo));
+	finfo->fn_oid = functionId;
+}
+
+Datum
+InputFunctionCall(FmgrInfo *flinfo, char *str, Oid typioparam, int32 typmod)
+{
+	touch(str, strlen(str));
+	return PointerGetDatum(palloc(16));
+}
+
+#define MAX_JSONB_DEPTH 256
+
+static int	jsonb_depth = 0;
+static bool jsonb_is_object[MAX_JSONB_DEPTH];
+static bool jsonb_wants_value[MAX_JSONB_DEPTH];
+static JsonbValue jsonb_result;
+
+static void
+check_scalar(const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+		case jbvBool:
+			break;
+		case jbvNumeric:
+			if (v->val.numeric == NULL)
+				abort();
+			break;
+		case jbvString:
+			if (v->val.string.len < 0)
+				abort();
+			touch(v->val.string.val, v->val.string.len);
+			break;
+		default:
+			abort();
+	}
+}
+
+/* a value (scalar or container start) is allowed where it is pushed */
+static void
+consume_value_slot(JsonbIteratorToken seq)
+{
+	if (jsonb_depth == 0)
+		return;
+	if (jsonb_is_object[jsonb_depth - 1])
+	{
+		if (!jsonb_wants_value[jsonb_depth - 1] ||
+			(seq != WJB_VALUE && seq != WJB_BEGIN_ARRAY && seq != WJB_BEGIN_OBJECT))
+			abort();
+		jsonb_wants_value[jsonb_depth - 1] = false;
+	}
+	else if (seq == WJB_VALUE || seq == WJB_KEY)
+		abort();
+}
+
+JsonbValue *
+pushJsonbValue(JsonbParseState **pstate, JsonbIteratorToken seq,
+			   JsonbValue *jbval)
+{
+	static JsonbParseState *marker = (JsonbParseState *) &jsonb_result;
+
+	switch (seq)
+	{
+		case WJB_BEGIN_ARRAY:
+		case WJB_BEGIN_OBJECT:
+			if ((jsonb_depth == 0) != (*pstate == NULL) ||
+				jsonb_depth == MAX_JSONB_DEPTH)
+				abort();
+			consume_value_slot(seq);
+			jsonb_is_object[jsonb_depth] = (seq == WJB_BEGIN_OBJECT);
+			jsonb_wants_value[jsonb_depth] = false;
+			jsonb_depth++;
+			*pstate = marker;
+			return NULL;
+		case WJB_END_ARRAY:
+		case WJB_END_OBJECT:
+			if (jsonb_depth == 0 ||
+				jsonb_is_object[jsonb_depth - 1] != (seq == WJB_END_OBJECT) ||
+				jsonb_wants_value[jsonb_depth - 1])
+				abort();
+			jsonb_depth--;
+			if (jsonb_depth > 0)
+				return NULL;
+			*pstate = NULL;
+			jsonb_result.type = seq == WJB_END_OBJECT ? jbvObject : jbvArray;
+			return &jsonb_result;
+		case WJB_KEY:
+			if (jsonb_depth == 0 || !jsonb_is_object[jsonb_depth - 1] ||
+				jsonb_wants_value[jsonb_depth - 1] || jbval->type != jbvString)
+				abort();
+			check_scalar(jbval);
+			jsonb_wants_value[jsonb_depth - 1] = true;
+			return NULL;
+		case WJB_VALUE:
+		case WJB_ELEM:
+			if (jsonb_depth == 0)
+				abort();
+			consume_value_slot(seq);
+			check_scalar(jbval);
+			return NULL;
+		default:
+			abort();
+	}
+}
+
+Jsonb *
+JsonbValueToJsonb(JsonbValue *val)
+{
+	Jsonb	   *out;
+
+	if (val != &jsonb_result || jsonb_depth != 0)
+		abort();
+	out = palloc(VARHDRSZ + sizeof(uint32));
+	SET_VARSIZE(out, VARHDRSZ + sizeof(uint32));
+	return out;
+}
+
+/* after an ERROR half-way through a value the builder starts afresh */
+static void
+reset_jsonb_builder(void)
+{
+	jsonb_depth = 0;
+}
+
+/* ----------------------------------------------------------------
+ * Text, arrays, StringInfo, times (src/request.c)
+ * ----------------------------------------------------------------
+ */
+struct varlena *
+pg_detoast_datum(struct varlena *datum)
+{
+	return datum;
+}
+
+char *
+text_to_cstring(const text *t)
+{
+	int			len = VARSIZE_ANY_EXHDR(t);
+	char	   *result = palloc(len + 1);
+
+	memcpy(result, VARDATA_ANY(t), len);
+	result[len] = '\0';
+	return result;
+}
+
+void
+deconstruct_array(ArrayType *array, Oid elmtype, int elmlen, bool elmbyval,
+				  char elmalign, Datum **elemsp, bool **nullsp, int *nelemsp)
+{
+	StubArray  *a = (StubArray *) array;
+
+	if (elmtype != a->header.elemtype)
+		abort();
+	*elemsp = a->elems;
+	*nullsp = a->nulls;
+	*nelemsp = a->nelems;
+}
+
+static void
+enlarge(StringInfo str, int needed)
+{
+	char	   *data;
+
+	if (needed < 0 || (Size) str->len + needed >= MaxAllocSize)
+		abort();
+	if (str->len + needed < str->maxlen)
+		return;
+	while (str->len + needed >= str->maxlen)
+		str->maxlen *= 2;
+	data = palloc(str->maxlen);
+	memcpy(data, str->data, str->len + 1);
+	pfree(str->data);
+	str->data = data;
+}
+
+void
+initStringInfo(StringInfo str)
+{
+	str->maxlen = 1024;
+	str->data = palloc(str->maxlen);
+	str->data[0] = '\0';
+	str->len = 0;
+	str->cursor = 0;
+}
+
+void
+appendStringInfoChar(StringInfo str, char ch)
+{
+	enlarge(str, 1);
+	str->data[str->len++] = ch;
+	str->data[str->len] = '\0';
+}
+
+void
+appendStringInfoString(StringInfo str, const char *s)
+{
+	int			len = strlen(s);
+
+	enlarge(str, len);
+	memcpy(str->data + str->len, s, len + 1);
+	str->len += len;
+}
+
+void
+appendStringInfo(StringInfo str, const char *fmt,...)
+{
+	va_list		args;
+	int			n;
+
+	va_start(args, fmt);
+	n = vsnprintf(NULL, 0, fmt, args);
+	va_end(args);
+	enlarge(str, n);
+	va_start(args, fmt);
+	vsnprintf(str->data + str->len, n + 1, fmt, args);
+	va_end(args);
+	str->len += n;
+}
+
+#define UNIX_EPOCH_IN_PG_SECONDS INT64CONST(-946684800)
+
+/* a fixed "now", 2026-11-28 12:00:00 UTC, so that runs are repeatable */
+TimestampTz
+GetCurrentTimestamp(void)
+{
+	return (INT64CONST(1795867200) + UNIX_EPOCH_IN_PG_SECONDS) * USECS_PER_SEC;
+}
+
+Timestamp
+SetEpochTimestamp(void)
+{
+	return UNIX_EPOCH_IN_PG_SECONDS * USECS_PER_SEC;
+}
+
+int
+timestamp2tm(Timestamp dt, int *tzp, struct pg_tm *tm, fsec_t *fsec,
+			 const char **tzn, pg_tz *attimezone)
+{
+	int64		secs;
+	time_t		unix_secs;
+	struct tm	utc;
+
+	if (tzp != NULL || TIMESTAMP_NOT_FINITE(dt) || !IS_VALID_TIMESTAMP(dt))
+		return -1;
+	secs = dt / USECS_PER_SEC;
+	*fsec = dt % USECS_PER_SEC;
+	if (*fsec < 0)
+	{
+		secs--;
+		*fsec += USECS_PER_SEC;
+	}
+	unix_secs = (time_t) (secs - UNIX_EPOCH_IN_PG_SECONDS);
+	if (gmtime_r(&unix_secs, &utc) == NULL)
+		return -1;
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_year = utc.tm_year + 1900;
+	tm->tm_mon = utc.tm_mon + 1;
+	tm->tm_mday = utc.tm_mday;
+	tm->tm_hour = utc.tm_hour;
+	tm->tm_min = utc.tm_min;
+	tm->tm_sec = utc.tm_sec;
+	return 0;
+}
+
+List *
+lappend(List *list, void *datum)
+{
+	if (list == NIL)
+	{
+		list = palloc(offsetof(List, initial_elements) + 8 * sizeof(ListCell));
+		list->type = T_List;
+		list->length = 0;
+		list->max_length = 8;
+		list->elements = list->initial_elements;
+	}
+	if (list->length == list->max_length)
+	{
+		ListCell   *cells = palloc(2 * list->max_length * sizeof(ListCell));
+
+		memcpy(cells, list->elements, list->length * sizeof(ListCell));
+		list->elements = cells;
+		list->max_length *= 2;
+	}
+	list->elements[list->length++].ptr_value = datum;
+	return list;
+}
+
+/* src/connection.c's adapter over the real encoder in src/http.c */
+char *
+symbl_url_escape(const char *text)
+{
+	char	   *escaped = symbl_http_escape(text, strlen(text));
+	char	   *result;
+
+	if (escaped == NULL)
+		abort();
+	result = pstrdup(escaped);
+	symbl_http_free(escaped);
+	return result;
+}
+
+void
+stub_begin_input(void)
+{
+	reset_jsonb_builder();
+	error_context_stack = NULL;
+	stub_error_message[0] = '\0';
+}
