@@ -21,6 +21,12 @@ PG_CPPFLAGS = -Isrc
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter
 SHLIB_LINK = -lcurl -ljson-c
 
+# make SANITIZE=1: AddressSanitizer and UBSan (test/asan.sh, make check-asan)
+ifdef SANITIZE
+PG_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+SHLIB_LINK += -fsanitize=address,undefined
+endif
+
 REGRESS = $(shell cat test/schedule 2>/dev/null)
 REGRESS_OPTS = --load-extension=symbl_fdw
 
@@ -35,6 +41,11 @@ $(OBJS): src/symbl_fdw.h src/http.h
 .PHONY: check-valgrind
 check-valgrind:
 	bash test/valgrind.sh
+
+# the regression suite with the extension under ASan and UBSan
+.PHONY: check-asan
+check-asan:
+	bash test/asan.sh
 
 # libFuzzer harnesses (see test/fuzz/run.sh): FUZZ_SECONDS per harness
 FUZZ_SECONDS ?= 180

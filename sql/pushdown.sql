@@ -186,8 +186,10 @@ SELECT * FROM pd.log();
 --    1970, after 9999): the rows must still be right.
 --
 CALL pd.block('pd-time-range');
-SELECT count(*) FROM pd.conv WHERE start_time > '-infinity' AND end_time < 'infinity';
+-- nothing ends at or before -infinity: no request at all
 SELECT count(*) FROM pd.conv WHERE end_time <= '-infinity';
+SELECT count(*) AS requests FROM pd.log();
+SELECT count(*) FROM pd.conv WHERE start_time > '-infinity' AND end_time < 'infinity';
 SELECT count(*) FROM pd.conv WHERE start_time >= '1900-01-01';
 SELECT (SELECT count(*) FROM pd.conv WHERE start_time < '1969-12-31 23:59:59+00') AS remote,
        (SELECT count(*) FROM pd.local_conv WHERE start_time < '1969-12-31 23:59:59+00') AS local;

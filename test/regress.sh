@@ -4,6 +4,15 @@
 source "$(dirname "$0")/lib.sh"
 cd "$SYMBL_ROOT"
 trap symbl_stop_emulator EXIT
+
+# test/asan.sh: restart the server with extra environment (LD_PRELOAD of the
+# sanitizer runtimes), and show that it took
+if [ -n "${SYMBL_SERVER_ENVIRONMENT:-}" ]; then
+	cat "$SYMBL_SERVER_ENVIRONMENT" >>"$PG_CLUSTER_CONF_ROOT/$SYMBL_PG_VERSION/regress/environment"
+	pg_ctlcluster "$SYMBL_PG_VERSION" regress restart
+	pid=$(head -n 1 "$(dirname "$PGSYSCONFDIR")/data/$SYMBL_PG_VERSION/regress/postmaster.pid")
+	echo "server runs with: $(grep -oE '[^/ ]*(asan|ubsan|nls_shim)[^/ ]*$' "/proc/$pid/maps" | sort -u | tr '\n' ' ')"
+fi
 symbl_start_emulator --conversations 1000
 echo "emulator at $SYMBL_EMULATOR_URL"
 status=0
@@ -19,6 +28,11 @@ while IFS= read -r secret; do
 		leaks=$((leaks + 1))
 	fi
 done < <(grep -ohE "(app_secret|access_token) '[^']+'" sql/*.sql | sed -E "s/^[a-z_]+ '(.*)'$/\1/" | sort -u)
+# test/asan.sh: its canary, once the suite is done
+if [ -n "${SYMBL_AFTER_SUITE:-}" ]; then
+	bash -c "$SYMBL_AFTER_SUITE" || true
+fi
+
 lines=$(wc -l < "$log")
 if [ "$leaks" -eq 0 ]; then
 	echo "test secrets_not_logged ... ok ($lines lines of server log at debug5 scanned)"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite of symbl_fdw, from a fresh Debian machine:
 # installs what is missing, builds and installs the extension, runs the
-# emulator's own tests, replays the fuzzing corpus, then the pg_regress suite in a throwaway cluster
-# (pg_virtualenv) against the emulator.
+# emulator's own tests, replays the fuzzing corpus, runs the pg_regress
+# suite in a throwaway cluster (pg_virtualenv) against the emulator, then
+# that suite once more with the extension built under AddressSanitizer and
+# UBSan (test/asan.sh).
 source "$(dirname "$0")/lib.sh"
 cd "$SYMBL_ROOT"
 
@@ -49,6 +51,15 @@ fi
 passed=$((passed + reg_ok))
 failed=$((failed + reg_bad))
 [ -f regression.diffs ] && head -n 300 regression.diffs
+
+echo "== the regression suite again, the extension under ASan and UBSan"
+if bash test/asan.sh >"$logdir/asan.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	grep -E '^test |FAILED|^==|AddressSanitizer|runtime error|^symbl_fdw' "$logdir/asan.log" | head -n 80 || true
+fi
+tail -n 1 "$logdir/asan.log"
 
 rm -rf "$logdir"
 echo "symbl_fdw: $passed passed, $failed failed"
