@@ -7,6 +7,7 @@ OBJS = \
 	src/deparse.o \
 	src/request.o \
 	src/http.o \
+	src/json_worker.o \
 	src/option.o \
 	src/response.o \
 	src/symbl_fdw.o
@@ -19,7 +20,7 @@ PG_CPPFLAGS = -Isrc
 # -Wno-unused-parameter: PostgreSQL's own headers and the FDW callback
 # signatures have parameters a function may not need.
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter
-SHLIB_LINK = -lcurl -ljson-c
+SHLIB_LINK = -lcurl -ljson-c -pthread
 
 # make SANITIZE=1: AddressSanitizer and UBSan (test/asan.sh, make check-asan)
 ifdef SANITIZE
@@ -35,7 +36,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): src/symbl_fdw.h src/http.h
+$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h
 
 # memcheck over good and failing scans (see test/valgrind.sh)
 .PHONY: check-valgrind

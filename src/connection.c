@@ -27,7 +27,6 @@
 #include "symbl_fdw.h"
 
 /* how often a wait for the network looks at pending interrupts */
-#define POLL_INTERVAL_MS 100
 #define BACKOFF_BASE_MS 200
 #define BACKOFF_CAP_MS 30000
 #define RETRY_AFTER_CAP_MS 300000
@@ -122,7 +121,7 @@ wait_call(CallGuard *guard)
 	while (response->outcome == SYMBL_HTTP_PENDING)
 	{
 		CHECK_FOR_INTERRUPTS();
-		if (symbl_http_drive(backend_http, POLL_INTERVAL_MS) < 0)
+		if (symbl_http_drive(backend_http, SYMBL_POLL_INTERVAL_MS) < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("the HTTP client failed while waiting for the Symbl API")));
@@ -404,6 +403,28 @@ const char *
 symbl_api_list_what(SymblListCall *call)
 {
 	return call->what;
+}
+
+/*
+ * Whether the page has arrived whole with a 200, so that finishing the call
+ * neither waits, nor retries, nor raises an error.
+ */
+bool
+symbl_api_list_arrived(SymblListCall *call)
+{
+	const SymblHttpResponse *response;
+
+	if (call->guard == NULL || call->guard->call == NULL)
+		return false;
+	response = symbl_http_response(call->guard->call);
+	return response->outcome == SYMBL_HTTP_COMPLETE && response->status == 200;
+}
+
+/* The call's memory: what hangs on the page's body belongs there */
+MemoryContext
+symbl_api_list_memory(SymblListCall *call)
+{
+	return call->cxt;
 }
 
 /* Done with a call, finished or not: an unfinished transfer is aborted */

@@ -4,9 +4,11 @@
  *		  Turn a page of GET /v1/conversations (JSON, parsed by json-c) into
  *		  column values.
  *
- * The json-c tree of a page is owned by the memory context the page is
- * parsed in: a reset callback frees it, so an error half-way through a page
- * (a bad timestamp, a wrong type, a cancel) leaks nothing.  Every value is
+ * The json-c tree of a page is built on a worker thread (json_worker.c)
+ * while the previous page is converted here, and is owned by the memory
+ * context of the request the body came in: a reset callback frees it, so
+ * an error half-way through a page (a bad timestamp, a wrong type, a
+ * cancel) leaks nothing.  Every value is
  * built once, straight from the parsed JSON: text and jsonb directly,
  * timestamps through the column type's own input function.
  *
@@ -27,17 +29,26 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "symbl_fdw.h"
+#include "storage/ipc.h"
 
-#include <json-c/json.h>
+#include "symbl_fdw.h"
+#include "json_worker.h"
 
 #define MAX_API_MESSAGE_LEN 500
 
-typedef struct JsonRoot
+/*
+ * A page body being parsed, on the worker thread or here.  It lives in the
+ * memory context of the request whose body it reads: when that goes (the
+ * page is done, the scan ends, the query fails), the reset callback takes
+ * the job back from the worker before libcurl's buffer is released (it was
+ * registered later, so it runs first) and frees the tree if nobody took it.
+ */
+struct SymblPageParse
 {
-	json_object *root;
+	SymblJsonJob job;
+	bool		tree_taken;		/* handed to symbl_json_free_later */
 	MemoryContextCallback cleanup;
-} JsonRoot;
+};
 
 /* Where in the answer a value came from, for error context */
 typedef struct ValuePosition
@@ -49,16 +60,6 @@ typedef struct ValuePosition
 
 static FmgrInfo numeric_input;
 static bool numeric_input_ready = false;
-
-static void
-free_json_root(void *arg)
-{
-	JsonRoot   *holder = arg;
-
-	if (holder->root != NULL)
-		json_object_put(holder->root);
-	holder->root = NULL;
-}
 
 static void
 value_position_context(void *arg)
@@ -85,57 +86,102 @@ is_json_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/*
- * Parse the whole body.  json-c is strict here (no comments, no single
- * quotes, valid UTF-8), and anything after the top-level value other than
- * white space is an error too: a truncated or concatenated body must never
- * turn into a silently short page.
- */
-static JsonRoot *
-parse_body(const char *body, size_t len, const char *where)
+static void
+release_page_parse(void *arg)
 {
-	JsonRoot   *holder = palloc0(sizeof(JsonRoot));
-	json_tokener *tok = json_tokener_new();
-	enum json_tokener_error err;
+	SymblPageParse *parse = arg;
+
+	symbl_json_job_cancel(&parse->job);
+	if (!parse->tree_taken && parse->job.root != NULL)
+		symbl_json_free_later(parse->job.root);
+	parse->job.root = NULL;
+}
+
+static void
+stop_json_worker(int code, Datum arg)
+{
+	symbl_json_worker_stop();
+}
+
+static bool
+json_worker_ready(void)
+{
+	static bool exit_hook = false;
+
+	if (!exit_hook)
+	{
+		on_proc_exit(stop_json_worker, (Datum) 0);
+		exit_hook = true;
+	}
+	return symbl_json_worker_start();
+}
+
+/*
+ * Start parsing a page body, which must stay valid as long as the current
+ * memory context: on the worker thread when `in_background` (and the thread
+ * runs), else right here.
+ */
+SymblPageParse *
+symbl_page_parse_start(const char *body, size_t len, bool in_background)
+{
+	SymblPageParse *parse = palloc0(sizeof(SymblPageParse));
+
+	parse->job.body = body;
+	parse->job.len = len;
+	parse->cleanup.func = release_page_parse;
+	parse->cleanup.arg = parse;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, &parse->cleanup);
+
+	if (in_background && json_worker_ready())
+		symbl_json_job_submit(&parse->job);
+	else
+	{
+		symbl_json_job_run(&parse->job);
+		parse->job.state = SYMBL_JSON_JOB_DONE;
+	}
+	return parse;
+}
+
+/*
+ * The parsed tree, once the whole body is one JSON value.  json-c is strict
+ * (no comments, no single quotes), and anything after the top-level value
+ * other than white space is an error too: a truncated or concatenated body
+ * must never turn into a silently short page.
+ */
+static json_object *
+page_parse_result(SymblPageParse *parse, const char *where)
+{
+	SymblJsonJob *job = &parse->job;
 	size_t		consumed;
 
-	if (tok == NULL)
+	while (!symbl_json_job_wait(job, SYMBL_POLL_INTERVAL_MS))
+	{
+		CHECK_FOR_INTERRUPTS();
+		symbl_api_progress();
+	}
+
+	if (job->out_of_memory)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	/*
-	 * No JSON_TOKENER_VALIDATE_UTF8: every string the scan uses is verified
-	 * by pg_any_to_server, which also knows the database's encoding.
-	 */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	holder->root = json_tokener_parse_ex(tok, body, (int) Min(len, (size_t) INT_MAX));
-	err = json_tokener_get_error(tok);
-	consumed = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-
-	holder->cleanup.func = free_json_root;
-	holder->cleanup.arg = holder;
-	MemoryContextRegisterResetCallback(CurrentMemoryContext, &holder->cleanup);
-
-	if (len > INT_MAX)
-		err = json_tokener_error_size;
-	if (holder->root == NULL || err != json_tokener_success)
+	if (job->root == NULL || job->error != json_tokener_success)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 				 errmsg("Symbl API returned malformed JSON"),
 				 errdetail("%s at byte %zu of %zu in %s.",
-						   err == json_tokener_continue ?
+						   job->error == json_tokener_continue ?
 						   "the body ends before the JSON value does" :
-						   json_tokener_error_desc(err),
-						   consumed, len, where)));
+						   json_tokener_error_desc(job->error),
+						   job->consumed, job->len, where)));
 
-	while (consumed < len && is_json_space(body[consumed]))
+	consumed = job->consumed;
+	while (consumed < job->len && is_json_space(job->body[consumed]))
 		consumed++;
-	if (consumed < len)
+	if (consumed < job->len)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
 				 errmsg("Symbl API returned malformed JSON"),
 				 errdetail("unexpected data after the JSON value at byte %zu of %zu in %s.",
-						   consumed, len, where)));
-	return holder;
+						   consumed, job->len, where)));
+	return job->root;
 }
 
 /*
@@ -398,15 +444,15 @@ convert_row(json_object *row, const SymblColumn *columns, int ncolumns,
 }
 
 /*
- * Parse one page into page->values/nulls (natts slots per row, already
- * NULL for attributes no column feeds), allocated in the current memory
- * context.  `where` names the page in error messages.
+ * Convert a parsed page into page->values/nulls (natts slots per row,
+ * already NULL for attributes no column feeds), allocated in the current
+ * memory context.  `where` names the page in error messages.
  */
 void
-symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
-				 int ncolumns, int natts, const char *where, SymblPage *page)
+symbl_page_convert(SymblPageParse *parse, const SymblColumn *columns,
+				   int ncolumns, int natts, const char *where, SymblPage *page)
 {
-	JsonRoot   *holder = parse_body(body, len, where);
+	json_object *root = page_parse_result(parse, where);
 	json_object *conversations = NULL;
 	bool		has_key;
 	ErrorContextCallback errcallback;
@@ -415,14 +461,14 @@ symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
 	int			i;
 
 	/* json-c represents JSON null as NULL: the key tells absent from null */
-	has_key = json_object_is_type(holder->root, json_type_object) &&
-		json_object_object_get_ex(holder->root, "conversations", &conversations);
+	has_key = json_object_is_type(root, json_type_object) &&
+		json_object_object_get_ex(root, "conversations", &conversations);
 	if (!has_key || !json_object_is_type(conversations, json_type_array))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 				 errmsg("Symbl API answer has no \"conversations\" array"),
 				 errdetail("The answer is a JSON %s%s in %s.",
-						   json_kind(holder->root),
+						   json_kind(root),
 						   !has_key ? " without \"conversations\"" :
 						   psprintf(" whose \"conversations\" is a JSON %s", json_kind(conversations)),
 						   where)));
@@ -450,7 +496,17 @@ symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
 	error_context_stack = errcallback.previous;
 
 	/* the values are copies; the tree can go now */
-	free_json_root(holder);
+	parse->tree_taken = true;
+	symbl_json_free_later(root);
+}
+
+/* Parse and convert a page in one go, in this thread */
+void
+symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
+				 int ncolumns, int natts, const char *where, SymblPage *page)
+{
+	symbl_page_convert(symbl_page_parse_start(body, len, false), columns,
+					   ncolumns, natts, where, page);
 }
 
 /*

@@ -79,6 +79,7 @@ typedef struct PendingPage
 {
 	SymblListCall *call;
 	int64		limit;
+	SymblPageParse *parse;		/* its body being parsed, once arrived */
 } PendingPage;
 
 #define SYMBL_MAX_PENDING 16
@@ -884,6 +885,7 @@ launch_page(SymblScanState *state)
 	p = &state->pending[(state->pending_head + state->pending_count) % SYMBL_MAX_PENDING];
 	p->call = symbl_api_list_start(state->conn, query, state->calls_cxt);
 	p->limit = limit;
+	p->parse = NULL;
 	pfree(query);
 	state->pending_count++;
 	state->span_launched += limit;
@@ -963,6 +965,39 @@ cancel_pending(SymblScanState *state)
 	}
 }
 
+/* Wait for a page's answer and start parsing it on the JSON worker */
+static void
+start_parse(SymblScanState *state, PendingPage *p)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(symbl_api_list_memory(p->call));
+	const char *body;
+	size_t		len;
+
+	body = symbl_api_list_finish(p->call, &len, &state->stats);
+	p->parse = symbl_page_parse_start(body, len, true);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * If the next page has already arrived, have the worker parse it while this
+ * one is converted.  Only an answer that is there and a 200: anything else
+ * (waiting, retrying, an error) is left for when the scan gets to it.
+ */
+static void
+parse_ahead(SymblScanState *state)
+{
+	PendingPage *next;
+
+	if (state->pending_count == 0)
+		return;
+	next = &state->pending[state->pending_head];
+	if (next->parse != NULL)
+		return;
+	symbl_api_progress();		/* read what has come in meanwhile */
+	if (symbl_api_list_arrived(next->call))
+		start_parse(state, next);
+}
+
 /*
  * Take the oldest requested page into page_cxt, dropping the previous one.
  * A page shorter than what was asked for is the last.
@@ -973,8 +1008,6 @@ fetch_next_page(SymblScanState *state)
 	MemoryContext oldcxt;
 	PendingPage p;
 	char	   *where;
-	const char *body;
-	size_t		len;
 
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
@@ -991,9 +1024,11 @@ fetch_next_page(SymblScanState *state)
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
 	where = psprintf("page %d (%s)", state->pages_fetched + 1,
 					 symbl_api_list_what(p.call));
-	body = symbl_api_list_finish(p.call, &len, &state->stats);
-	symbl_parse_page(body, len, state->columns, state->ncolumns, state->natts,
-					 where, &state->page);
+	if (p.parse == NULL)
+		start_parse(state, &p);
+	parse_ahead(state);
+	symbl_page_convert(p.parse, state->columns, state->ncolumns, state->natts,
+					   where, &state->page);
 	symbl_api_list_release(p.call);
 	MemoryContextSwitchTo(oldcxt);
 

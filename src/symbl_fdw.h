@@ -25,6 +25,9 @@
 #define SYMBL_API_PATH "/v1/conversations"
 #define SYMBL_TOKEN_PATH "/oauth2/token:generate"
 
+/* how long a wait goes before it looks at interrupts again */
+#define SYMBL_POLL_INTERVAL_MS 100
+
 /*
  * The earliest startTime the FDW ever sends.  Without an explicit startTime
  * the API silently answers for the last seven days only.
@@ -198,6 +201,8 @@ extern const char *symbl_api_list_finish(SymblListCall *call, size_t *len,
 extern void symbl_api_list_release(SymblListCall *call);
 extern void symbl_api_progress(void);
 extern const char *symbl_api_list_what(SymblListCall *call);
+extern bool symbl_api_list_arrived(SymblListCall *call);
+extern MemoryContext symbl_api_list_memory(SymblListCall *call);
 extern char *symbl_http_post_json(SymblConnection *conn, const char *path,
 								  const char *json_body, long *status,
 								  MemoryContext cxt, size_t *len);
@@ -218,6 +223,14 @@ typedef struct SymblPage
 	bool	   *nulls;
 } SymblPage;
 
+typedef struct SymblPageParse SymblPageParse;
+
+extern SymblPageParse *symbl_page_parse_start(const char *body, size_t len,
+											  bool in_background);
+extern void symbl_page_convert(SymblPageParse *parse,
+							   const SymblColumn *columns, int ncolumns,
+							   int natts, const char *where,
+							   SymblPage *page);
 extern void symbl_parse_page(const char *body, size_t len,
 							 const SymblColumn *columns, int ncolumns,
 							 int natts, const char *where,

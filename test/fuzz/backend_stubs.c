@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <time.h>
@@ -26,6 +27,8 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
+#include "miscadmin.h"
+#include "storage/ipc.h"
 
 #include "symbl_fdw.h"
 #include "http.h"
@@ -279,6 +282,27 @@ errfinish(const char *filename, int lineno, const char *funcname)
 void
 check_stack_depth(void)
 {
+}
+
+/* no cancel ever arrives; waits never happen (parses run in this thread) */
+volatile sig_atomic_t InterruptPending = false;
+
+void
+ProcessInterrupts(void)
+{
+	abort();
+}
+
+void
+symbl_api_progress(void)
+{
+	abort();
+}
+
+void
+on_proc_exit(pg_on_exit_callback function, Datum arg)
+{
+	abort();
 }
 
 /* ----------------------------------------------------------------

@@ -37,9 +37,9 @@ build_harness() {	# name, extension sources...
 	local name=$1
 	shift
 	clang-14 "${cflags[@]}" -o "$build/$name" "test/fuzz/$name.c" \
-		test/fuzz/backend_stubs.c "$@" -lcurl -ljson-c
+		test/fuzz/backend_stubs.c "$@" -lcurl -ljson-c -pthread
 }
-build_harness fuzz_page src/response.c src/http.c
+build_harness fuzz_page src/response.c src/json_worker.c src/http.c
 build_harness fuzz_request src/request.c src/http.c
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1

@@ -1,0 +1,280 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_worker.c
+ *		  A helper thread that parses page bodies with json-c and frees the
+ *		  trees afterwards.
+ *
+ * Building and freeing json-c's tree (one malloc per value) is about half
+ * of the CPU a scan spends per row; on a thread of its own it overlaps with
+ * the conversion of the previous page into column values, which must stay
+ * in the backend's thread.  The thread is started on the first scan that
+ * wants it and stopped at backend exit.  It has every signal blocked, so
+ * PostgreSQL's signal handlers (cancel, statement_timeout) always run in
+ * the backend's own thread, and it never calls into PostgreSQL: it reads
+ * bytes it was handed, builds a tree, and frees trees it was handed.
+ *
+ * A job's body must stay valid until the job is done or cancelled; its
+ * tree belongs to the submitter once done.  Trees are freed on the worker
+ * (symbl_json_free_later) because glibc gives each thread its own arena:
+ * freeing there is cheaper and keeps the backend's thread free for rows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "json_worker.h"
+
+/* trees waiting to be freed; when full, the submitter frees its own */
+#define FREE_RING_SIZE 64
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t job_done = PTHREAD_COND_INITIALIZER;
+static pthread_t worker;
+static bool running = false;
+static bool stopping = false;
+static bool failed_to_start = false;
+
+static SymblJsonJob *queue_head = NULL;
+static SymblJsonJob *queue_tail = NULL;
+static json_object *free_ring[FREE_RING_SIZE];
+static int	free_head = 0;
+static int	free_count = 0;
+
+/*
+ * json-c reads at most INT_MAX bytes at once; the caller reports a longer
+ * body as too large (error json_tokener_error_size).
+ */
+void
+symbl_json_job_run(SymblJsonJob *job)
+{
+	json_tokener *tok = json_tokener_new();
+
+	job->root = NULL;
+	job->out_of_memory = (tok == NULL);
+	job->consumed = 0;
+	job->error = json_tokener_success;
+	if (tok == NULL)
+		return;
+	if (job->len > INT_MAX)
+	{
+		json_tokener_free(tok);
+		job->error = json_tokener_error_size;
+		return;
+	}
+
+	/*
+	 * Strict JSON; no UTF-8 validation here: every string the scan uses is
+	 * verified by the backend, which also knows the database's encoding.
+	 */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	job->root = json_tokener_parse_ex(tok, job->body, (int) job->len);
+	job->error = json_tokener_get_error(tok);
+	job->consumed = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+}
+
+static SymblJsonJob *
+dequeue_job(void)
+{
+	SymblJsonJob *job = queue_head;
+
+	queue_head = job->next;
+	if (queue_head == NULL)
+		queue_tail = NULL;
+	job->next = NULL;
+	return job;
+}
+
+static void *
+worker_main(void *arg)
+{
+	pthread_mutex_lock(&lock);
+	for (;;)
+	{
+		while (!stopping && queue_head == NULL && free_count == 0)
+			pthread_cond_wait(&work_ready, &lock);
+		if (stopping)
+			break;
+		if (queue_head != NULL)
+		{
+			/* parsing first: the backend may be waiting for it */
+			SymblJsonJob *job = dequeue_job();
+
+			job->state = SYMBL_JSON_JOB_RUNNING;
+			pthread_mutex_unlock(&lock);
+			symbl_json_job_run(job);
+			pthread_mutex_lock(&lock);
+			job->state = SYMBL_JSON_JOB_DONE;
+			pthread_cond_broadcast(&job_done);
+		}
+		else
+		{
+			json_object *root = free_ring[free_head];
+
+			free_head = (free_head + 1) % FREE_RING_SIZE;
+			free_count--;
+			pthread_mutex_unlock(&lock);
+			json_object_put(root);
+			pthread_mutex_lock(&lock);
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+bool
+symbl_json_worker_start(void)
+{
+	sigset_t	all;
+	sigset_t	previous;
+	int			rc;
+
+	if (running)
+		return true;
+	if (failed_to_start)
+		return false;
+
+	/* the thread inherits this mask: no signal is ever delivered to it */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	stopping = false;
+	rc = pthread_create(&worker, NULL, worker_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+
+	running = (rc == 0);
+	failed_to_start = !running;
+	return running;
+}
+
+void
+symbl_json_worker_stop(void)
+{
+	if (!running)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_signal(&work_ready);
+	pthread_mutex_unlock(&lock);
+	pthread_join(worker, NULL);
+	running = false;
+
+	/* what was left to free; queued jobs were cancelled by their owners */
+	while (free_count > 0)
+	{
+		json_object_put(free_ring[free_head]);
+		free_head = (free_head + 1) % FREE_RING_SIZE;
+		free_count--;
+	}
+}
+
+void
+symbl_json_job_submit(SymblJsonJob *job)
+{
+	if (!running)
+	{
+		symbl_json_job_run(job);
+		job->state = SYMBL_JSON_JOB_DONE;
+		return;
+	}
+	pthread_mutex_lock(&lock);
+	job->next = NULL;
+	job->state = SYMBL_JSON_JOB_QUEUED;
+	if (queue_tail != NULL)
+		queue_tail->next = job;
+	else
+		queue_head = job;
+	queue_tail = job;
+	pthread_cond_signal(&work_ready);
+	pthread_mutex_unlock(&lock);
+}
+
+/* True once the job is done; waits at most timeout_ms for that */
+bool
+symbl_json_job_wait(SymblJsonJob *job, int timeout_ms)
+{
+	struct timespec deadline;
+	bool		done;
+
+	if (!running)
+		return job->state == SYMBL_JSON_JOB_DONE;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long) (timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L)
+	{
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&lock);
+	while (job->state != SYMBL_JSON_JOB_DONE)
+	{
+		if (pthread_cond_timedwait(&job_done, &lock, &deadline) != 0)
+			break;
+	}
+	done = (job->state == SYMBL_JSON_JOB_DONE);
+	pthread_mutex_unlock(&lock);
+	return done;
+}
+
+/*
+ * After this the worker no longer touches the job or its body: a queued job
+ * is taken off the queue, a running one is waited for.  A finished job's
+ * tree (if any) is the caller's.
+ */
+void
+symbl_json_job_cancel(SymblJsonJob *job)
+{
+	SymblJsonJob **link;
+
+	if (!running)
+		return;
+	pthread_mutex_lock(&lock);
+	if (job->state == SYMBL_JSON_JOB_QUEUED)
+	{
+		SymblJsonJob *prev = NULL;
+
+		for (link = &queue_head; *link != NULL; link = &(*link)->next)
+		{
+			if (*link == job)
+			{
+				*link = job->next;
+				if (queue_tail == job)
+					queue_tail = prev;
+				break;
+			}
+			prev = *link;
+		}
+		job->next = NULL;
+		job->state = SYMBL_JSON_JOB_IDLE;
+	}
+	while (job->state == SYMBL_JSON_JOB_RUNNING)
+		pthread_cond_wait(&job_done, &lock);
+	pthread_mutex_unlock(&lock);
+}
+
+void
+symbl_json_free_later(json_object *root)
+{
+	if (root == NULL)
+		return;
+	if (running)
+	{
+		pthread_mutex_lock(&lock);
+		if (free_count < FREE_RING_SIZE)
+		{
+			free_ring[(free_head + free_count) % FREE_RING_SIZE] = root;
+			free_count++;
+			pthread_cond_signal(&work_ready);
+			root = NULL;
+		}
+		pthread_mutex_unlock(&lock);
+	}
+	if (root != NULL)
+		json_object_put(root);
+}
