@@ -29,7 +29,7 @@
 #include "json_worker.h"
 
 /* trees waiting to be freed; when full, the submitter frees its own */
-#define FREE_RING_SIZE 64
+#define FREE_RING_SIZE 16
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t work_ready = PTHREAD_COND_INITIALIZER;
@@ -100,9 +100,15 @@ worker_main(void *arg)
 			pthread_cond_wait(&work_ready, &lock);
 		if (stopping)
 			break;
-		if (queue_head != NULL)
+		if (free_count == 0)
 		{
-			/* parsing first: the backend may be waiting for it */
+			/*
+			 * Frees go first: pages come faster than this thread parses
+			 * them, and parsing first would leave every finished tree
+			 * waiting.  The backend never waits for a free, and it queues a
+			 * tree only once it is done with it, just before it waits for
+			 * the next parse (which a free does not interrupt).
+			 */
 			SymblJsonJob *job = dequeue_job();
 
 			job->state = SYMBL_JSON_JOB_RUNNING;

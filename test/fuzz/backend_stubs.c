@@ -284,7 +284,7 @@ check_stack_depth(void)
 {
 }
 
-/* no cancel ever arrives; waits never happen (parses run in this thread) */
+/* no cancel ever arrives, and there are no transfers to drive */
 volatile sig_atomic_t InterruptPending = false;
 
 void
@@ -296,13 +296,12 @@ ProcessInterrupts(void)
 void
 symbl_api_progress(void)
 {
-	abort();
 }
 
+/* the JSON worker thread is stopped by the harness at exit instead */
 void
 on_proc_exit(pg_on_exit_callback function, Datum arg)
 {
-	abort();
 }
 
 /* ----------------------------------------------------------------

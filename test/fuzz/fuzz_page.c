@@ -5,7 +5,9 @@
  *		  (src/response.c) and symbl_api_error_message.
  *
  * The first byte picks the table's shape (which columns, which column
- * types); the rest is the body, in a buffer of exactly its length so that
+ * types) and whether the body is parsed on the JSON worker thread, as
+ * scans do, perhaps abandoned before it is done (as a cancelled scan
+ * does); the rest is the body, in a buffer of exactly its length so that
  * AddressSanitizer sees any read past its end.  Every input must either
  * produce rows or raise an ERROR, and afterwards the page's memory
  * context is reset: LeakSanitizer then sees anything an error path leaks.
@@ -20,6 +22,7 @@
 #include "catalog/pg_type.h"
 
 #include "symbl_fdw.h"
+#include "json_worker.h"
 
 #include "backend_stubs.h"
 
@@ -99,8 +102,22 @@ parse_page(uint8_t shape, const uint8_t *body, size_t len)
 	stub_error_jump = &jump;
 	if (sigsetjmp(jump, 0) == 0)
 	{
-		symbl_parse_page(copy, len, columns, ncolumns, NATTS, "page 1", &page);
-		check_page(&page, body, len);
+		if (shape & 16)
+		{
+			SymblPageParse *parse = symbl_page_parse_start(copy, len, true);
+
+			/* else abandoned: the reset below must take the job back */
+			if (!(shape & 32))
+			{
+				symbl_page_convert(parse, columns, ncolumns, NATTS, "page 1", &page);
+				check_page(&page, body, len);
+			}
+		}
+		else
+		{
+			symbl_parse_page(copy, len, columns, ncolumns, NATTS, "page 1", &page);
+			check_page(&page, body, len);
+		}
 	}
 	stub_error_jump = NULL;
 	stub_context_reset();
@@ -129,9 +146,23 @@ error_message(const uint8_t *body, size_t len)
 	free(text);
 }
 
+/* the worker thread, when one was started, before LeakSanitizer looks */
+static void
+stop_worker(void)
+{
+	symbl_json_worker_stop();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static bool registered = false;
+
+	if (!registered)
+	{
+		atexit(stop_worker);
+		registered = true;
+	}
 	if (size < 1)
 		return 0;
 	parse_page(data[0], data + 1, size - 1);
