@@ -500,21 +500,6 @@ symbl_http_post_json(SymblConnection *conn, const char *path,
 	return body;
 }
 
-char *
-symbl_url_escape(const char *text)
-{
-	char	   *escaped = symbl_http_escape(text, strlen(text));
-	char	   *result;
-
-	if (escaped == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	result = pstrdup(escaped);
-	symbl_http_free(escaped);
-	return result;
-}
-
 bool
 symbl_base_url_parts(const char *url, char **scheme, char **host,
 					 char **reason)

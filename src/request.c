@@ -22,6 +22,7 @@
 #include "utils/timestamp.h"
 
 #include "symbl_fdw.h"
+#include "http.h"
 
 static const char *const op_rsql[] = {
 	[SYMBL_OP_EQ] = "==",
@@ -320,10 +321,26 @@ symbl_describe_request(SymblRequest *request, List *conds,
 	request->filter = filter.len > 0 ? filter.data : NULL;
 }
 
+/* Percent-encoded: everything but letters, digits and -._~ (libcurl's) */
+static char *
+url_escape(const char *text)
+{
+	char	   *escaped = symbl_http_escape(text, strlen(text));
+	char	   *result;
+
+	if (escaped == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory")));
+	result = pstrdup(escaped);
+	symbl_http_free(escaped);
+	return result;
+}
+
 static void
 append_param(StringInfo buf, const char *name, const char *value)
 {
-	char	   *escaped = symbl_url_escape(value);
+	char	   *escaped = url_escape(value);
 
 	appendStringInfo(buf, "%s%s=%s", buf->len > 0 ? "&" : "", name, escaped);
 	pfree(escaped);

@@ -206,7 +206,6 @@ extern MemoryContext symbl_api_list_memory(SymblListCall *call);
 extern char *symbl_http_post_json(SymblConnection *conn, const char *path,
 								  const char *json_body, long *status,
 								  MemoryContext cxt, size_t *len);
-extern char *symbl_url_escape(const char *text);
 extern bool symbl_base_url_parts(const char *url, char **scheme,
 								 char **host, char **reason);
 

@@ -189,11 +189,14 @@ ErrorContextCallback *error_context_stack = NULL;
 static int	error_level;
 static char error_scratch[1024];
 
-static void
-format_into(char *buf, size_t size, const char *fmt, va_list args)
-{
-	vsnprintf(buf, size, fmt, args);
-}
+/* every message is formatted, so that a bad argument shows up here */
+#define FORMAT_INTO(buf, fmt) \
+	do { \
+		va_list		args; \
+		va_start(args, fmt); \
+		vsnprintf(buf, sizeof(buf), fmt, args); \
+		va_end(args); \
+	} while (0)
 
 bool
 errstart(int elevel, const char *domain)
@@ -217,44 +220,28 @@ errcode(int sqlerrcode)
 int
 errmsg(const char *fmt,...)
 {
-	va_list		args;
-
-	va_start(args, fmt);
-	format_into(stub_error_message, sizeof(stub_error_message), fmt, args);
-	va_end(args);
+	FORMAT_INTO(stub_error_message, fmt);
 	return 0;
 }
 
 int
 errmsg_internal(const char *fmt,...)
 {
-	va_list		args;
-
-	va_start(args, fmt);
-	format_into(stub_error_message, sizeof(stub_error_message), fmt, args);
-	va_end(args);
+	FORMAT_INTO(stub_error_message, fmt);
 	return 0;
 }
 
 int
 errdetail(const char *fmt,...)
 {
-	va_list		args;
-
-	va_start(args, fmt);
-	format_into(error_scratch, sizeof(error_scratch), fmt, args);
-	va_end(args);
+	FORMAT_INTO(error_scratch, fmt);
 	return 0;
 }
 
 int
 errcontext_msg(const char *fmt,...)
 {
-	va_list		args;
-
-	va_start(args, fmt);
-	format_into(error_scratch, sizeof(error_scratch), fmt, args);
-	va_end(args);
+	FORMAT_INTO(error_scratch, fmt);
 	return 0;
 }
 
@@ -699,19 +686,6 @@ lappend(List *list, void *datum)
 	return list;
 }
 
-/* src/connection.c's adapter over the real encoder in src/http.c */
-char *
-symbl_url_escape(const char *text)
-{
-	char	   *escaped = symbl_http_escape(text, strlen(text));
-	char	   *result;
-
-	if (escaped == NULL)
-		abort();
-	result = pstrdup(escaped);
-	symbl_http_free(escaped);
-	return result;
-}
 
 void
 stub_begin_input(void)
