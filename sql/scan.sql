@@ -99,6 +99,16 @@ SELECT (SELECT md5(string_agg(concat_ws('|', id, name, members, metadata), ',' O
           FROM symbl_scan_plain) AS same_rows;
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scangz&format=jsonl" | python3 -c 'import sys, json; r = [json.loads(l) for l in sys.stdin if l.strip()]; print("compression on:", sorted({x["accept_encoding"] for x in r if x["path"] == "/v1/conversations"}))'
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scan300&format=jsonl" | python3 -c 'import sys, json; r = [json.loads(l) for l in sys.stdin if l.strip()]; print("loopback default:", sorted({str(x["accept_encoding"]) for x in r if x["path"] == "/v1/conversations"}))'
+-- parse_thread 'false': the same rows, every page parsed in the backend's thread
+CREATE TEMP TABLE symbl_scan_threaded AS
+  SELECT md5(string_agg(concat_ws('|', id, name, members, metadata), ',' ORDER BY id)) AS h
+    FROM symbl_scan_plain;
+ALTER SERVER symbl_scan_srv300 OPTIONS (ADD parse_thread 'false');
+SELECT h = (SELECT md5(string_agg(concat_ws('|', id, name, members, metadata), ',' ORDER BY id))
+              FROM symbl_scan_plain) AS same_rows
+  FROM symbl_scan_threaded;
+ALTER SERVER symbl_scan_srv300 OPTIONS (SET parse_thread 'maybe');
+ALTER SERVER symbl_scan_srv300 OPTIONS (DROP parse_thread);
 -- a cursor fetches pages only as rows are needed
 CREATE SERVER symbl_scan_srvcur FOREIGN DATA WRAPPER symbl_fdw
   OPTIONS (base_url :'uscancur', max_concurrent_requests '1', page_size '300');

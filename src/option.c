@@ -74,6 +74,7 @@ static const SymblOption symbl_options[] = {
 	SERVER_INT(max_concurrent_requests, 1, 16, 6),
 	OPTION("allow_insecure_http", ForeignServerRelationId, OPT_BOOL),
 	OPTION("compression", ForeignServerRelationId, OPT_BOOL),
+	OPTION("parse_thread", ForeignServerRelationId, OPT_BOOL),
 	OPTION("app_id", UserMappingRelationId, OPT_STRING),
 	OPTION("app_secret", UserMappingRelationId, OPT_SECRET),
 	OPTION("access_token", UserMappingRelationId, OPT_SECRET),
@@ -405,6 +406,7 @@ symbl_server_options(Oid serverid)
 	int			compression = -1;	/* unset: by the host */
 
 	opts->base_url = DEFAULT_BASE_URL;
+	opts->parse_thread = true;
 	for (opt = symbl_options; opt->name; opt++)
 		if (opt->catalog == ForeignServerRelationId && opt->kind == OPT_INT)
 			*(int *) ((char *) opts + opt->offset) = opt->default_value;
@@ -418,6 +420,8 @@ symbl_server_options(Oid serverid)
 			opts->base_url = defGetString(def);
 		else if (strcmp(def->defname, "compression") == 0)
 			compression = defGetBoolean(def);
+		else if (strcmp(def->defname, "parse_thread") == 0)
+			opts->parse_thread = defGetBoolean(def);
 		else if (opt != NULL && opt->kind == OPT_INT)
 			*(int *) ((char *) opts + opt->offset) = option_int(def, opt->min, opt->max);
 	}

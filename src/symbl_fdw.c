@@ -974,7 +974,8 @@ start_parse(SymblScanState *state, PendingPage *p)
 	size_t		len;
 
 	body = symbl_api_list_finish(p->call, &len, &state->stats);
-	p->parse = symbl_page_parse_start(body, len, true);
+	p->parse = symbl_page_parse_start(body, len,
+									  state->conn->opts.parse_thread);
 	MemoryContextSwitchTo(oldcxt);
 }
 

@@ -79,6 +79,7 @@ typedef struct SymblServerOptions
 	int			max_response_mb;
 	int			max_concurrent_requests;
 	bool		compressed;		/* ask for compressed answers */
+	bool		parse_thread;	/* parse pages on the JSON worker thread */
 } SymblServerOptions;
 
 /* User mapping options */
