@@ -52,18 +52,21 @@ static int	free_count = 0;
 void
 symbl_json_job_run(SymblJsonJob *job)
 {
-	json_tokener *tok = json_tokener_new();
+	json_tokener *tok;
 
 	job->root = NULL;
-	job->out_of_memory = (tok == NULL);
+	job->out_of_memory = false;
 	job->consumed = 0;
 	job->error = json_tokener_success;
-	if (tok == NULL)
-		return;
 	if (job->len > INT_MAX)
 	{
-		json_tokener_free(tok);
 		job->error = json_tokener_error_size;
+		return;
+	}
+	tok = json_tokener_new();
+	if (tok == NULL)
+	{
+		job->out_of_memory = true;
 		return;
 	}
 
@@ -100,7 +103,7 @@ worker_main(void *arg)
 			pthread_cond_wait(&work_ready, &lock);
 		if (stopping)
 			break;
-		if (free_count == 0)
+		if (free_count > 0)
 		{
 			/*
 			 * Frees go first: pages come faster than this thread parses
@@ -109,6 +112,16 @@ worker_main(void *arg)
 			 * tree only once it is done with it, just before it waits for
 			 * the next parse (which a free does not interrupt).
 			 */
+			json_object *root = free_ring[free_head];
+
+			free_head = (free_head + 1) % FREE_RING_SIZE;
+			free_count--;
+			pthread_mutex_unlock(&lock);
+			json_object_put(root);
+			pthread_mutex_lock(&lock);
+		}
+		else
+		{
 			SymblJsonJob *job = dequeue_job();
 
 			job->state = SYMBL_JSON_JOB_RUNNING;
@@ -117,16 +130,6 @@ worker_main(void *arg)
 			pthread_mutex_lock(&lock);
 			job->state = SYMBL_JSON_JOB_DONE;
 			pthread_cond_broadcast(&job_done);
-		}
-		else
-		{
-			json_object *root = free_ring[free_head];
-
-			free_head = (free_head + 1) % FREE_RING_SIZE;
-			free_count--;
-			pthread_mutex_unlock(&lock);
-			json_object_put(root);
-			pthread_mutex_lock(&lock);
 		}
 	}
 	pthread_mutex_unlock(&lock);

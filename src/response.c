@@ -8,11 +8,12 @@
  * while the previous page is converted here, and is owned by the memory
  * context of the request the body came in: a reset callback frees it, so
  * an error half-way through a page (a bad timestamp, a wrong type, a
- * cancel) leaks nothing.  Every value is
- * built once, straight from the parsed JSON: text and jsonb directly,
- * timestamps through the column type's own input function.
+ * cancel) leaks nothing.  Every value is built once, straight from the
+ * parsed JSON: text and jsonb directly, timestamps through the column
+ * type's own input function.
  *
- * This file includes json-c, so it must not include utils/builtins.h.
+ * This file includes json-c (through json_worker.h), so it must not include
+ * utils/builtins.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -25,11 +26,10 @@
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
-
-#include "storage/ipc.h"
 
 #include "symbl_fdw.h"
 #include "json_worker.h"

@@ -983,13 +983,15 @@ start_parse(SymblScanState *state, PendingPage *p)
  * If the next page has already arrived, have the worker parse it while this
  * one is converted.  Only an answer that is there and a 200: anything else
  * (waiting, retrying, an error) is left for when the scan gets to it.
+ * Without the worker, parsing ahead would only do the work sooner (or for
+ * a page a LIMIT never reads).
  */
 static void
 parse_ahead(SymblScanState *state)
 {
 	PendingPage *next;
 
-	if (state->pending_count == 0)
+	if (!state->conn->opts.parse_thread || state->pending_count == 0)
 		return;
 	next = &state->pending[state->pending_head];
 	if (next->parse != NULL)
