@@ -239,6 +239,16 @@ def machine():
 
 # ---------------------------------------------------------------- figures
 
+def summarize_runs(res):
+    """Medians over res["runs"]: time, rows/s and emulator CPU where measured."""
+    res["ms"] = med([r["ms"] for r in res["runs"]])
+    res["rows"] = res["runs"][0]["rows"]
+    res["rows_per_s"] = res["rows"] / (res["ms"] / 1000)
+    if "emulator_cpu_s" in res["runs"][0]:
+        res["emulator_cpu_s"] = med([r["emulator_cpu_s"] for r in res["runs"]])
+    return res
+
+
 def fdw_full_scan(schema, base, tag, runs, label):
     """(a) full scan through the FDW; returns result and the URLs of run 1."""
     q = "SELECT %s FROM %s.conversations" % (AGG, schema)
@@ -261,11 +271,7 @@ def fdw_full_scan(schema, base, tag, runs, label):
             res["accept_encoding"] = gets[0]["accept_encoding"] if gets else None
         log("%s run %d: %.0f ms, %d rows, %d requests, emulator CPU %.2f s"
             % (label, i + 1, ms, run["rows"], len(gets), run["emulator_cpu_s"]))
-    res["ms"] = med([r["ms"] for r in res["runs"]])
-    res["rows"] = res["runs"][0]["rows"]
-    res["rows_per_s"] = res["rows"] / (res["ms"] / 1000)
-    res["emulator_cpu_s"] = med([r["emulator_cpu_s"] for r in res["runs"]])
-    return res, urls
+    return summarize_runs(res), urls
 
 
 def sequential_urls(gets):
@@ -316,12 +322,7 @@ def curl_sequential(base, tag, paths, runs, label, accept_encoding):
         res["runs"].append(run)
         log("%s run %d: %.0f ms, %d rows, %d requests over %d connection(s), emulator CPU %.2f s"
             % (label, i + 1, ms, run["rows"], len(gets), run["connections"], run["emulator_cpu_s"]))
-    res["ms"] = med([r["ms"] for r in res["runs"]])
-    res["rows"] = res["runs"][0]["rows"]
-    res["rows_per_s"] = res["rows"] / (res["ms"] / 1000)
-    if "emulator_cpu_s" in res["runs"][0]:
-        res["emulator_cpu_s"] = med([r["emulator_cpu_s"] for r in res["runs"]])
-    return res
+    return summarize_runs(res)
 
 
 def plpython_scan(base, tag, runs, label):
@@ -341,12 +342,7 @@ def plpython_scan(base, tag, runs, label):
         res["runs"].append(run)
         log("%s run %d: %.0f ms, %d rows, %d requests, emulator CPU %.2f s"
             % (label, i + 1, ms, run["rows"], len(gets), run["emulator_cpu_s"]))
-    res["ms"] = med([r["ms"] for r in res["runs"]])
-    res["rows"] = res["runs"][0]["rows"]
-    res["rows_per_s"] = res["rows"] / (res["ms"] / 1000)
-    if "emulator_cpu_s" in res["runs"][0]:
-        res["emulator_cpu_s"] = med([r["emulator_cpu_s"] for r in res["runs"]])
-    return res
+    return summarize_runs(res)
 
 
 def load_pages(paths):
@@ -386,12 +382,7 @@ def pg_json_scan(runs, label):
         nrows = agg_input_rows(plan)
         res["runs"].append({"ms": ms, "wall_ms": wall, "rows": nrows})
         log("%s run %d: %.0f ms, %d rows" % (label, i + 1, ms, nrows))
-    res["ms"] = med([r["ms"] for r in res["runs"]])
-    res["rows"] = res["runs"][0]["rows"]
-    res["rows_per_s"] = res["rows"] / (res["ms"] / 1000)
-    if "emulator_cpu_s" in res["runs"][0]:
-        res["emulator_cpu_s"] = med([r["emulator_cpu_s"] for r in res["runs"]])
-    return res
+    return summarize_runs(res)
 
 
 def limit10(runs):

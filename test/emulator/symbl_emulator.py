@@ -1515,6 +1515,14 @@ class Handler(BaseHTTPRequestHandler):
         except (OSError, ValueError):
             pass
 
+    def _injected_status(self, spec, rec, key, f):
+        """Answer with the status the fault spec's `key` asks for."""
+        code = spec[key]
+        rec["status"] = code
+        rec["fault"] = key
+        hdrs = [("Retry-After", spec["retry_after"])] if "retry_after" in spec else []
+        self._msg(code, "Injected %d" % code, headers=hdrs, fault=f)
+
     # ---- token endpoint -------------------------------------------------------
     def _token(self, spec, rec):
         active = self._active(spec, "token")
@@ -1522,11 +1530,7 @@ class Handler(BaseHTTPRequestHandler):
         if handled:
             return
         if active and "token_status" in spec:
-            code = spec["token_status"]
-            rec["status"] = code
-            rec["fault"] = "token_status"
-            hdrs = [("Retry-After", spec["retry_after"])] if "retry_after" in spec else []
-            self._msg(code, "Injected %d" % code, headers=hdrs, fault=f)
+            self._injected_status(spec, rec, "token_status", f)
             return
         ct = self.headers.get("Content-Type", "")
         if ct.split(";")[0].strip().lower() != "application/json":
@@ -1600,11 +1604,7 @@ class Handler(BaseHTTPRequestHandler):
         if handled:
             return
         if active and "status" in spec:
-            code = spec["status"]
-            rec["status"] = code
-            rec["fault"] = "status"
-            hdrs = [("Retry-After", spec["retry_after"])] if "retry_after" in spec else []
-            self._msg(code, "Injected %d" % code, headers=hdrs, fault=f)
+            self._injected_status(spec, rec, "status", f)
             return
         if active and "body" in spec:
             rec["status"] = 200
