@@ -5,7 +5,7 @@ OBJS = \
 	src/auth.o \
 	src/connection.o \
 	src/deparse.o \
-	src/request.o \
+	src/shippable.o \
 	src/http.o \
 	src/json_worker.o \
 	src/option.o \

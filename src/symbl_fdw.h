@@ -170,7 +170,7 @@ extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
 extern double symbl_table_rows_estimate(Oid foreigntableid);
 extern char *symbl_table_filter(Oid foreigntableid);
 
-/* deparse.c */
+/* shippable.c */
 extern void symbl_classify_quals(RelOptInfo *baserel, List *columns,
 								 const char *raw_filter, List *quals,
 								 SymblPushdown *out);
@@ -182,7 +182,7 @@ extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
 extern List *symbl_serialize_conds(List *conds, List **fdw_exprs);
 extern List *symbl_deserialize_conds(List *serialized);
 
-/* request.c */
+/* deparse.c */
 extern bool symbl_build_request(SymblRequest *request, List *conds,
 								const char *raw_filter,
 								const Datum *values, const bool *nulls);

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * backend_stubs.c
- *		  The backend functions src/response.c and src/request.c call, for a
+ *		  The backend functions src/response.c and src/deparse.c call, for a
  *		  fuzzing process without a server.  See backend_stubs.h.
  *
  * Each stand-in keeps the contract the real function has for its caller
@@ -524,7 +524,7 @@ reset_jsonb_builder(void)
 }
 
 /* ----------------------------------------------------------------
- * Text, arrays, StringInfo, times (src/request.c)
+ * Text, arrays, StringInfo, times (src/deparse.c)
  * ----------------------------------------------------------------
  */
 struct varlena *

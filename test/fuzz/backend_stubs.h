@@ -2,7 +2,7 @@
  *
  * backend_stubs.h
  *		  A small stand-in for the PostgreSQL backend, so that libFuzzer can
- *		  drive src/response.c and src/request.c in a plain process.
+ *		  drive src/response.c and src/deparse.c in a plain process.
  *
  * The harnesses compile the extension's own files unchanged against the
  * server headers and link them with backend_stubs.c instead of the server.

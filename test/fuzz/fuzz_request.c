@@ -2,7 +2,7 @@
  *
  * fuzz_request.c
  *		  libFuzzer harness: hostile values through symbl_build_request and
- *		  symbl_request_query (src/request.c), the RSQL quoting and the
+ *		  symbl_request_query (src/deparse.c), the RSQL quoting and the
  *		  percent-encoding of the query string.
  *
  * The input is read as a list of conditions with their values (any bytes

@@ -1,0 +1,792 @@
+/*-------------------------------------------------------------------------
+ *
+ * shippable.c
+ *		  Decide which quals and sort keys the Symbl API can apply, exactly
+ *		  or as a superset PostgreSQL rechecks (deparse.c writes them out).
+ *
+ * The API can express little: equality and sets on a few fields, ranges on
+ * the two times, AND only, at most two distinct selectors in one RSQL
+ * filter, and a startTime/endTime window whose bounds may be inclusive or
+ * exclusive.  A qual is therefore one of:
+ *
+ *	- remote: the API applies it exactly; PostgreSQL does not recheck it.
+ *	- superset: something weaker is sent (a window one millisecond wider, a
+ *	  != whose treatment of missing fields is unknown); PostgreSQL rechecks.
+ *	- local: nothing is sent for it.
+ *
+ * Values are not known at plan time (now(), $1, the outer row of a join):
+ * the plan carries expressions and the request is built when the scan
+ * starts or is rescanned.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
+#include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/pg_locale.h"
+#include "utils/timestamp.h"
+
+#include "symbl_fdw.h"
+
+/* more values than this in one IN list stay local (URL length) */
+#define MAX_IN_VALUES 100
+
+/* at most this many distinct selectors in one filter (the API's rule) */
+#define MAX_FILTER_SELECTORS SYMBL_MAX_FILTER_SELECTORS
+
+/* One way a qual could be sent, before the selector budget is applied */
+typedef struct Candidate
+{
+	SymblCond  *cond;
+	int			priority;		/* lower is more selective */
+	bool		exact;			/* the API applies it exactly */
+} Candidate;
+
+typedef struct QualCandidates
+{
+	RestrictInfo *rinfo;
+	List	   *candidates;		/* Candidate */
+} QualCandidates;
+
+/* ----------------------------------------------------------------
+ * Recognising quals
+ * ----------------------------------------------------------------
+ */
+
+static const SymblColumn *
+column_for_var(Expr *expr, RelOptInfo *baserel, List *columns)
+{
+	ListCell   *lc;
+	Var		   *var;
+
+	while (IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	if (!IsA(expr, Var))
+		return NULL;
+	var = (Var *) expr;
+	if (var->varno != (int) baserel->relid || var->varlevelsup != 0)
+		return NULL;
+	foreach(lc, columns)
+	{
+		SymblColumn *col = lfirst(lc);
+
+		if (col->attnum == var->varattno)
+			return col;
+	}
+	return NULL;
+}
+
+/*
+ * A metadata key can be sent only where it is a plain RSQL selector part:
+ * the selector cannot be quoted, and a dot would read as nesting.
+ */
+static bool
+metadata_key_is_sendable(const char *key)
+{
+	const char *p;
+
+	if (*key == '\0' || strlen(key) > 128)
+		return false;
+	for (p = key; *p; p++)
+		if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+/*
+ * The RSQL selector a column expression stands for: a text column, or
+ * metadata->>'key' on a jsonb metadata column.  NULL when it is neither.
+ */
+char *
+symbl_text_selector(Expr *expr, RelOptInfo *baserel, List *columns)
+{
+	const SymblColumn *col;
+
+	while (IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+
+	if (IsA(expr, OpExpr))
+	{
+		OpExpr	   *op = (OpExpr *) expr;
+		Const	   *key;
+
+		if (op->opfuncid != F_JSONB_OBJECT_FIELD_TEXT &&
+			get_opcode(op->opno) != F_JSONB_OBJECT_FIELD_TEXT)
+			return NULL;
+		col = column_for_var(linitial(op->args), baserel, columns);
+		key = (Const *) lsecond(op->args);
+		if (col == NULL || col->field != SYMBL_FIELD_METADATA ||
+			col->kind != SYMBL_VALUE_JSONB || !IsA(key, Const) ||
+			key->constisnull || key->consttype != TEXTOID)
+			return NULL;
+		if (!metadata_key_is_sendable(TextDatumGetCString(key->constvalue)))
+			return NULL;
+		return psprintf("conversation.metadata.%s",
+						TextDatumGetCString(key->constvalue));
+	}
+
+	col = column_for_var(expr, baserel, columns);
+	if (col == NULL)
+		return NULL;
+	switch (col->field)
+	{
+		case SYMBL_FIELD_ID:
+			return "conversation.id";
+		case SYMBL_FIELD_TYPE:
+			return "conversation.type";
+		case SYMBL_FIELD_NAME:
+			return "conversation.name";
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * A value that can be computed once per scan (or per outer row): no Var of
+ * the foreign table itself, nothing volatile, no subplans.
+ */
+static bool
+is_scan_constant(Expr *expr, RelOptInfo *baserel)
+{
+	Relids		varnos = pull_varnos(NULL, (Node *) expr);
+
+	return !bms_is_member(baserel->relid, varnos) &&
+		!contain_volatile_functions((Node *) expr) &&
+		!contain_subplans((Node *) expr) &&
+		!contain_agg_clause((Node *) expr) &&
+		!contain_window_function((Node *) expr);
+}
+
+static int
+text_priority(const char *selector, SymblOp op)
+{
+	if (op == SYMBL_OP_NE || op == SYMBL_OP_OUT)
+		return 6;
+	if (strcmp(selector, "conversation.id") == 0)
+		return 1;
+	if (strncmp(selector, "conversation.metadata.", 22) == 0)
+		return 2;
+	if (strcmp(selector, "conversation.name") == 0)
+		return 3;
+	return 4;
+}
+
+static Candidate *
+make_candidate(SymblCondTarget target, SymblOp op, const char *selector,
+			   bool is_time, Expr *value, int priority, bool exact)
+{
+	Candidate  *cand = palloc0(sizeof(Candidate));
+	SymblCond  *cond = palloc0(sizeof(SymblCond));
+
+	cond->target = target;
+	cond->op = op;
+	cond->selector = selector ? pstrdup(selector) : NULL;
+	cond->is_time = is_time;
+	cond->value = value;
+	cand->cond = cond;
+	cand->priority = priority;
+	cand->exact = exact;
+	return cand;
+}
+
+static bool
+text_equality_collation_ok(Oid inputcollid)
+{
+	return !OidIsValid(inputcollid) || get_collation_isdeterministic(inputcollid);
+}
+
+/* Comparison operators on timestamptz, by the function behind them */
+static bool
+time_operator(Oid funcid, SymblOp *op, Oid *value_type)
+{
+	static const struct
+	{
+		Oid			funcid;
+		SymblOp		op;
+		Oid			value_type;
+	}			map[] = {
+		{F_TIMESTAMPTZ_EQ, SYMBL_OP_EQ, TIMESTAMPTZOID},
+		{F_TIMESTAMPTZ_NE, SYMBL_OP_NE, TIMESTAMPTZOID},
+		{F_TIMESTAMPTZ_LT, SYMBL_OP_LT, TIMESTAMPTZOID},
+		{F_TIMESTAMPTZ_LE, SYMBL_OP_LE, TIMESTAMPTZOID},
+		{F_TIMESTAMPTZ_GT, SYMBL_OP_GT, TIMESTAMPTZOID},
+		{F_TIMESTAMPTZ_GE, SYMBL_OP_GE, TIMESTAMPTZOID},
+		{F_TIMESTAMPTZ_EQ_DATE, SYMBL_OP_EQ, DATEOID},
+		{F_TIMESTAMPTZ_NE_DATE, SYMBL_OP_NE, DATEOID},
+		{F_TIMESTAMPTZ_LT_DATE, SYMBL_OP_LT, DATEOID},
+		{F_TIMESTAMPTZ_LE_DATE, SYMBL_OP_LE, DATEOID},
+		{F_TIMESTAMPTZ_GT_DATE, SYMBL_OP_GT, DATEOID},
+		{F_TIMESTAMPTZ_GE_DATE, SYMBL_OP_GE, DATEOID},
+		{F_TIMESTAMPTZ_EQ_TIMESTAMP, SYMBL_OP_EQ, TIMESTAMPOID},
+		{F_TIMESTAMPTZ_NE_TIMESTAMP, SYMBL_OP_NE, TIMESTAMPOID},
+		{F_TIMESTAMPTZ_LT_TIMESTAMP, SYMBL_OP_LT, TIMESTAMPOID},
+		{F_TIMESTAMPTZ_LE_TIMESTAMP, SYMBL_OP_LE, TIMESTAMPOID},
+		{F_TIMESTAMPTZ_GT_TIMESTAMP, SYMBL_OP_GT, TIMESTAMPOID},
+		{F_TIMESTAMPTZ_GE_TIMESTAMP, SYMBL_OP_GE, TIMESTAMPOID},
+	};
+	size_t		i;
+
+	for (i = 0; i < lengthof(map); i++)
+	{
+		if (map[i].funcid == funcid)
+		{
+			*op = map[i].op;
+			*value_type = map[i].value_type;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * start_time and end_time: an RSQL range (exact), and where it helps, a
+ * window parameter one millisecond wider than the bound (a superset under
+ * either reading of the window's bounds).
+ */
+static List *
+time_candidates(const SymblColumn *col, SymblOp op, Oid value_type,
+				Expr *value)
+{
+	bool		is_start = col->field == SYMBL_FIELD_START_TIME;
+	const char *selector = is_start ? "conversation.startTime" : "conversation.endTime";
+	List	   *result = NIL;
+
+	/* the cross-type operators compare as if the value were timestamptz */
+	if (value_type != TIMESTAMPTZOID)
+		value = (Expr *) coerce_to_target_type(NULL, (Node *) value, value_type,
+											   TIMESTAMPTZOID, -1,
+											   COERCION_IMPLICIT,
+											   COERCE_IMPLICIT_CAST, -1);
+	if (value == NULL)
+		return NIL;
+
+	if (is_start && (op == SYMBL_OP_GE || op == SYMBL_OP_GT || op == SYMBL_OP_EQ))
+		result = lappend(result, make_candidate(SYMBL_TARGET_START_TIME, op, NULL,
+												true, value, 0, false));
+	if (!is_start && (op == SYMBL_OP_LE || op == SYMBL_OP_LT || op == SYMBL_OP_EQ))
+		result = lappend(result, make_candidate(SYMBL_TARGET_END_TIME, op, NULL,
+												true, value, 0, false));
+	result = lappend(result, make_candidate(SYMBL_TARGET_FILTER, op, selector,
+											true, value, 5, true));
+	return result;
+}
+
+static List *
+opexpr_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
+{
+	Expr	   *left;
+	Expr	   *right;
+	Oid			opno = opexpr->opno;
+	Oid			funcid;
+	const SymblColumn *col;
+	char	   *selector;
+	SymblOp		op;
+	Oid			value_type;
+
+	if (list_length(opexpr->args) != 2)
+		return NIL;
+	left = linitial(opexpr->args);
+	right = lsecond(opexpr->args);
+
+	/* put the column on the left */
+	if (!is_scan_constant(right, baserel) && is_scan_constant(left, baserel))
+	{
+		Expr	   *tmp = left;
+
+		opno = get_commutator(opno);
+		if (!OidIsValid(opno))
+			return NIL;
+		left = right;
+		right = tmp;
+	}
+	if (!is_scan_constant(right, baserel))
+		return NIL;
+	funcid = get_opcode(opno);
+
+	col = column_for_var(left, baserel, columns);
+	if (col != NULL && (col->field == SYMBL_FIELD_START_TIME ||
+						col->field == SYMBL_FIELD_END_TIME))
+	{
+		if (col->typid != TIMESTAMPTZOID || !time_operator(funcid, &op, &value_type))
+			return NIL;
+		return time_candidates(col, op, value_type, right);
+	}
+
+	if ((funcid != F_TEXTEQ && funcid != F_TEXTNE) ||
+		!text_equality_collation_ok(opexpr->inputcollid))
+		return NIL;
+	selector = symbl_text_selector(left, baserel, columns);
+	if (selector == NULL)
+		return NIL;
+	op = funcid == F_TEXTEQ ? SYMBL_OP_EQ : SYMBL_OP_NE;
+	return list_make1(make_candidate(SYMBL_TARGET_FILTER, op, selector, false,
+									 right, text_priority(selector, op),
+									 op == SYMBL_OP_EQ));
+}
+
+static int
+array_length_if_known(Expr *expr)
+{
+	if (IsA(expr, Const) && !((Const *) expr)->constisnull)
+	{
+		ArrayType  *arr = DatumGetArrayTypeP(((Const *) expr)->constvalue);
+
+		return ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr));
+	}
+	if (IsA(expr, ArrayExpr))
+		return list_length(((ArrayExpr *) expr)->elements);
+	return 0;
+}
+
+static List *
+saop_candidates(ScalarArrayOpExpr *saop, RelOptInfo *baserel, List *columns)
+{
+	Expr	   *left = linitial(saop->args);
+	Expr	   *right = lsecond(saop->args);
+	Oid			funcid = get_opcode(saop->opno);
+	char	   *selector;
+	SymblOp		op;
+
+	if (!is_scan_constant(right, baserel) ||
+		!text_equality_collation_ok(saop->inputcollid) ||
+		array_length_if_known(right) > MAX_IN_VALUES)
+		return NIL;
+	if (saop->useOr && funcid == F_TEXTEQ)
+		op = SYMBL_OP_IN;
+	else if (!saop->useOr && funcid == F_TEXTNE)
+		op = SYMBL_OP_OUT;
+	else
+		return NIL;
+	selector = symbl_text_selector(left, baserel, columns);
+	if (selector == NULL)
+		return NIL;
+	return list_make1(make_candidate(SYMBL_TARGET_FILTER, op, selector, false,
+									 right, text_priority(selector, op),
+									 op == SYMBL_OP_IN));
+}
+
+/*
+ * metadata @> '{"k": "v", ...}' with string values is metadata.k == v for
+ * every key; anything else in the object keeps the qual local.
+ */
+static List *
+contains_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
+{
+	const SymblColumn *col = column_for_var(linitial(opexpr->args), baserel, columns);
+	Const	   *pattern = lsecond(opexpr->args);
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	List	   *result = NIL;
+	char	   *key = NULL;
+	int			depth = 0;
+
+	if (col == NULL || col->field != SYMBL_FIELD_METADATA ||
+		col->kind != SYMBL_VALUE_JSONB || !IsA(pattern, Const) ||
+		pattern->constisnull || pattern->consttype != JSONBOID)
+		return NIL;
+
+	it = JsonbIteratorInit(&DatumGetJsonbP(pattern->constvalue)->root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		switch (tok)
+		{
+			case WJB_BEGIN_OBJECT:
+				if (depth++ > 0)
+					return NIL;
+				break;
+			case WJB_END_OBJECT:
+				depth--;
+				break;
+			case WJB_KEY:
+				key = pnstrdup(v.val.string.val, v.val.string.len);
+				if (!metadata_key_is_sendable(key))
+					return NIL;
+				break;
+			case WJB_VALUE:
+				if (v.type != jbvString)
+					return NIL;
+				result = lappend(result,
+								 make_candidate(SYMBL_TARGET_FILTER, SYMBL_OP_EQ,
+												psprintf("conversation.metadata.%s", key),
+												false,
+												(Expr *) makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+																   PointerGetDatum(cstring_to_text_with_len(v.val.string.val,
+																											v.val.string.len)),
+																   false, false),
+												2, true));
+				break;
+			default:
+				/* arrays or scalars at the top: not a metadata pattern */
+				return NIL;
+		}
+	}
+	return result;
+}
+
+static List *
+qual_candidates(Expr *clause, RelOptInfo *baserel, List *columns)
+{
+	if (IsA(clause, OpExpr))
+	{
+		OpExpr	   *opexpr = (OpExpr *) clause;
+
+		if (list_length(opexpr->args) == 2 &&
+			get_opcode(opexpr->opno) == F_JSONB_CONTAINS)
+			return contains_candidates(opexpr, baserel, columns);
+		return opexpr_candidates(opexpr, baserel, columns);
+	}
+	if (IsA(clause, ScalarArrayOpExpr))
+		return saop_candidates((ScalarArrayOpExpr *) clause, baserel, columns);
+	return NIL;
+}
+
+/* ----------------------------------------------------------------
+ * Choosing what to send
+ * ----------------------------------------------------------------
+ */
+
+typedef struct SelectorRank
+{
+	const char *selector;
+	int			priority;
+	int			first_seen;
+} SelectorRank;
+
+static int
+compare_rank(const void *a, const void *b)
+{
+	const SelectorRank *ra = a;
+	const SelectorRank *rb = b;
+
+	if (ra->priority != rb->priority)
+		return ra->priority - rb->priority;
+	return ra->first_seen - rb->first_seen;
+}
+
+/*
+ * The selectors that go into the filter: the most selective ones, at most
+ * MAX_FILTER_SELECTORS of them.  Ties keep the order the quals came in, so
+ * the choice is stable.
+ */
+/*
+ * The distinct selectors of a raw RSQL filter: the name before each
+ * comparison's operator.  A rough reading is enough, as it only reserves
+ * room in the API's two-selector budget.
+ */
+static List *
+raw_filter_selectors(const char *raw)
+{
+	List	   *selectors = NIL;
+	const char *p = raw;
+
+	/*
+	 * A selector is a name followed by a comparison operator.  Names right
+	 * after '=' are operator names (=in=, =gt=); quoted values are skipped;
+	 * AND may be written ';' or ' and ', which this reading does not need
+	 * to tell apart.
+	 */
+	while (p != NULL && *p)
+	{
+		if (*p == '"' || *p == '\'')
+		{
+			char		quote = *p++;
+
+			while (*p && *p != quote)
+				p += (*p == '\\' && p[1]) ? 2 : 1;
+			if (*p)
+				p++;
+		}
+		else if (isalnum((unsigned char) *p) || *p == '_')
+		{
+			const char *start = p;
+			const char *q;
+
+			while (*p && (isalnum((unsigned char) *p) || *p == '.' ||
+						  *p == '_' || *p == '-'))
+				p++;
+			for (q = p; *q == ' ' || *q == '\t'; q++)
+				;
+			if ((start == raw || start[-1] != '=') &&
+				(*q == '=' || *q == '!' || *q == '<' || *q == '>'))
+			{
+				String	   *sel = makeString(pnstrdup(start, p - start));
+
+				if (!list_member(selectors, sel))
+					selectors = lappend(selectors, sel);
+			}
+		}
+		else
+			p++;
+	}
+	return selectors;
+}
+
+static List *
+choose_selectors(List *quals, int budget)
+{
+	SelectorRank *ranks = NULL;
+	int			nranks = 0;
+	int			seen = 0;
+	ListCell   *lq;
+	List	   *chosen = NIL;
+	int			i;
+
+	foreach(lq, quals)
+	{
+		QualCandidates *qc = lfirst(lq);
+		ListCell   *lc;
+
+		foreach(lc, qc->candidates)
+		{
+			Candidate  *cand = lfirst(lc);
+
+			if (cand->cond->target != SYMBL_TARGET_FILTER)
+				continue;
+			for (i = 0; i < nranks; i++)
+				if (strcmp(ranks[i].selector, cand->cond->selector) == 0)
+					break;
+			if (i == nranks)
+			{
+				ranks = ranks ? repalloc(ranks, sizeof(SelectorRank) * (nranks + 1)) :
+					palloc(sizeof(SelectorRank));
+				ranks[nranks].selector = cand->cond->selector;
+				ranks[nranks].priority = cand->priority;
+				ranks[nranks].first_seen = seen++;
+				nranks++;
+			}
+			else
+				ranks[i].priority = Min(ranks[i].priority, cand->priority);
+		}
+	}
+	if (nranks > 1)
+		qsort(ranks, nranks, sizeof(SelectorRank), compare_rank);
+	for (i = 0; i < Min(nranks, budget); i++)
+		chosen = lappend(chosen, (void *) ranks[i].selector);
+	return chosen;
+}
+
+static bool
+selector_chosen(List *chosen, const char *selector)
+{
+	ListCell   *lc;
+
+	foreach(lc, chosen)
+		if (strcmp((const char *) lfirst(lc), selector) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Split quals into what is sent and what PostgreSQL checks.  A qual leaves
+ * the local list only if every part of it is sent and applied exactly.
+ */
+void
+symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
+					 List *quals, SymblPushdown *out)
+{
+	int			budget = MAX_FILTER_SELECTORS -
+		list_length(raw_filter_selectors(raw_filter));
+	List	   *with_candidates = NIL;
+	List	   *chosen;
+	ListCell   *lc;
+
+	memset(out, 0, sizeof(*out));
+	foreach(lc, quals)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+		QualCandidates *qc = palloc0(sizeof(QualCandidates));
+
+		qc->rinfo = rinfo;
+		if (!rinfo->pseudoconstant)
+			qc->candidates = qual_candidates(rinfo->clause, baserel, columns);
+		with_candidates = lappend(with_candidates, qc);
+	}
+
+	chosen = choose_selectors(with_candidates, Max(budget, 0));
+	out->nselectors = list_length(chosen) + (MAX_FILTER_SELECTORS - budget);
+	out->uses_start_selector = selector_chosen(chosen, "conversation.startTime");
+
+	foreach(lc, with_candidates)
+	{
+		QualCandidates *qc = lfirst(lc);
+		bool		has_filter = false;
+		bool		exact = true;
+		ListCell   *lcand;
+
+		foreach(lcand, qc->candidates)
+		{
+			Candidate  *cand = lfirst(lcand);
+			SymblCond  *cond = cand->cond;
+
+			if (cond->target == SYMBL_TARGET_FILTER)
+			{
+				has_filter = true;
+				if (!selector_chosen(chosen, cond->selector))
+				{
+					exact = false;
+					continue;
+				}
+				exact &= cand->exact;
+			}
+			out->conds = lappend(out->conds, cond);
+		}
+		/* window parameters alone are never exact: they are one ms wider */
+		if (has_filter && exact)
+			out->remote_quals = lappend(out->remote_quals, qc->rinfo);
+		else
+			out->local_quals = lappend(out->local_quals, qc->rinfo);
+	}
+}
+
+/* ----------------------------------------------------------------
+ * Sort keys
+ * ----------------------------------------------------------------
+ */
+
+static const char *
+sort_selector(const SymblColumn *col, Oid collation)
+{
+	switch (col->field)
+	{
+		case SYMBL_FIELD_START_TIME:
+			return col->typid == TIMESTAMPTZOID ? "conversation.startTime" : NULL;
+		case SYMBL_FIELD_END_TIME:
+			return col->typid == TIMESTAMPTZOID ? "conversation.endTime" : NULL;
+		case SYMBL_FIELD_ID:
+			/* the API sorts by code point, which only the C collation does */
+			return col->kind == SYMBL_VALUE_TEXT && lc_collate_is_c(collation) ?
+				"conversation.id" : NULL;
+		default:
+			return NULL;
+	}
+}
+
+/*
+ * How many leading pathkeys the API can sort by: plain columns it sorts the
+ * way PostgreSQL does, all in one direction (it has one `order`).  Fills
+ * *sort (ending with conversation.id, so offset pages never overlap),
+ * *descending and, if wanted, *attnums (the columns sorted by).
+ */
+int
+symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
+					  char **sort, bool *descending, List **attnums)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	int			n = 0;
+	bool		has_id = false;
+
+	initStringInfo(&buf);
+	*descending = false;
+	if (attnums != NULL)
+		*attnums = NIL;
+	foreach(lc, pathkeys)
+	{
+		PathKey    *pk = lfirst(lc);
+		EquivalenceClass *ec = pk->pk_eclass;
+		const SymblColumn *col = NULL;
+		const char *selector = NULL;
+		ListCell   *lm;
+		bool		desc = pk->pk_strategy == BTGreaterStrategyNumber;
+
+		if (ec->ec_has_volatile || (n > 0 && desc != *descending))
+			break;
+		foreach(lm, ec->ec_members)
+		{
+			EquivalenceMember *em = lfirst(lm);
+
+			if (em->em_is_const || em->em_is_child)
+				continue;
+			col = column_for_var(em->em_expr, baserel, columns);
+			if (col == NULL)
+				continue;
+			if (get_opfamily_member(pk->pk_opfamily, col->typid, col->typid,
+									pk->pk_strategy) == InvalidOid)
+				continue;
+			selector = sort_selector(col, ec->ec_collation);
+			if (selector != NULL)
+				break;
+		}
+		if (selector == NULL)
+			break;
+		*descending = desc;
+		if (attnums != NULL)
+			*attnums = lappend_int(*attnums, col->attnum);
+		appendStringInfo(&buf, "%s%s", n > 0 ? "," : "", selector);
+		has_id |= strcmp(selector, "conversation.id") == 0;
+		n++;
+		/* id is unique: nothing after it can change the order */
+		if (has_id)
+			break;
+	}
+	if (!has_id)
+		appendStringInfo(&buf, "%sconversation.id", n > 0 ? "," : "");
+	*sort = buf.data;
+	return n;
+}
+
+/* ----------------------------------------------------------------
+ * Plan <-> executor
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * Conditions travel in fdw_private as lists of scalar nodes; their value
+ * expressions go into fdw_exprs (where the executor initializes them and
+ * nestloop parameters get replaced).
+ */
+List *
+symbl_serialize_conds(List *conds, List **fdw_exprs)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, conds)
+	{
+		SymblCond  *cond = lfirst(lc);
+
+		*fdw_exprs = lappend(*fdw_exprs, cond->value);
+		result = lappend(result,
+						 list_make5(makeInteger(cond->target),
+									makeInteger(cond->op),
+									makeString(cond->selector ? cond->selector : pstrdup("")),
+									makeBoolean(cond->is_time),
+									makeInteger(list_length(*fdw_exprs) - 1)));
+	}
+	return result;
+}
+
+List *
+symbl_deserialize_conds(List *serialized)
+{
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	foreach(lc, serialized)
+	{
+		List	   *item = lfirst(lc);
+		SymblCond  *cond = palloc0(sizeof(SymblCond));
+
+		cond->target = intVal(linitial(item));
+		cond->op = intVal(lsecond(item));
+		cond->selector = strVal(lthird(item));
+		cond->is_time = boolVal(lfourth(item));
+		cond->value_index = intVal(list_nth(item, 4));
+		result = lappend(result, cond);
+	}
+	return result;
+}
