@@ -26,8 +26,19 @@ symbl_base_packages() {
 		postgresql-common libcurl4-openssl-dev libjson-c-dev
 }
 
+# Several checkouts on one machine share Debian's PostgreSQL installation:
+# whoever installs the extension there holds the lock until its script
+# ends, so another checkout's build cannot replace the library mid-run.
+symbl_lock_installation() {
+	[ -n "${SYMBL_INSTALL_LOCKED:-}" ] && return 0
+	exec 9>/tmp/symbl_fdw-install.lock
+	flock 9
+	export SYMBL_INSTALL_LOCKED=1
+}
+
 symbl_build_and_install() {
 	local sudo=""
+	symbl_lock_installation
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	make -C "$SYMBL_ROOT" -s PG_CONFIG=/usr/lib/postgresql/$SYMBL_PG_VERSION/bin/pg_config
 	$sudo make -C "$SYMBL_ROOT" -s install PG_CONFIG=/usr/lib/postgresql/$SYMBL_PG_VERSION/bin/pg_config
