@@ -1,0 +1,114 @@
+/*-------------------------------------------------------------------------
+ *
+ * pager.h
+ *		  Which pages a scan asks the API for: sizes, offsets, prefetch,
+ *		  keyset re-anchoring and the local LIMIT/OFFSET fallback.
+ *
+ * A pure state machine with no PostgreSQL headers, so that
+ * test/pager/pager_model.c can compare it with a model of the API over
+ * random page sizes, offsets, tie groups, prefetch depths and re-anchors.
+ * The scan (symbl_fdw.c) sends what symbl_pager_next_ask says, hands each
+ * answer back in order with symbl_pager_page_done, and asks
+ * symbl_pager_take_row for every row it would return.
+ *
+ * Times are PostgreSQL TimestampTz values (microseconds since 2000).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SYMBL_PAGER_H
+#define SYMBL_PAGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* the most requests in flight at once (max_concurrent_requests' maximum) */
+#define SYMBL_PAGER_MAX_PENDING 16
+
+/*
+ * Keyset paging: every this many pages, requests re-anchor at the startTime
+ * of the last row received, so offsets stay small however deep the scan
+ * goes (offset paging costs the server O(offset) a page).
+ */
+#define SYMBL_PAGER_KEYSET_SPAN_PAGES 16
+
+typedef struct SymblPagerConfig
+{
+	int64_t		page_size;		/* rows of a full request */
+	int			concurrency;	/* requests in flight at most */
+	int64_t		first_offset;	/* the pushed OFFSET */
+	int64_t		max_rows;		/* the pushed LIMIT, -1 for none */
+	int64_t		row_goal;		/* rows the plan above wants, -1 unknown */
+	bool		keyset;			/* rows come in ascending (startTime, id) */
+	int64_t		local_skip;		/* OFFSET rows the scan skips itself */
+	int64_t		local_limit;	/* LIMIT the scan applies itself, -1 none */
+} SymblPagerConfig;
+
+/* One request: its limit and offset, and the anchor it carries */
+typedef struct SymblPageAsk
+{
+	int64_t		limit;
+	int64_t		offset;
+	bool		anchored;		/* with conversation.startTime=ge=anchor */
+	int64_t		anchor;
+} SymblPageAsk;
+
+typedef enum SymblPagerStatus
+{
+	SYMBL_PAGER_OK,
+	SYMBL_PAGER_TOO_MANY_ROWS,	/* more rows than the limit asked for */
+	SYMBL_PAGER_OUT_OF_ORDER,	/* startTime went backwards */
+	SYMBL_PAGER_NO_START_ANCHORED	/* no startTime after re-anchoring */
+} SymblPagerStatus;
+
+/* What the scan does with a row that passed its quals */
+typedef enum SymblRowFate
+{
+	SYMBL_ROW_SKIP,				/* a local OFFSET takes it */
+	SYMBL_ROW_RETURN,
+	SYMBL_ROW_RETURN_LAST		/* the local LIMIT is reached with it */
+} SymblRowFate;
+
+typedef struct SymblPager
+{
+	SymblPagerConfig cfg;
+
+	/* requests in flight, oldest first (a ring) */
+	SymblPageAsk pending[SYMBL_PAGER_MAX_PENDING];
+	int			pending_head;
+	int			pending_count;
+
+	int64_t		asked_total;	/* rows asked for in all */
+	int64_t		span_asked;		/* rows asked for since the anchor */
+	int64_t		last_limit;		/* of the last request, while ramping */
+	int			full_pages;		/* of page_size rows, seen so far */
+	bool		end_known;		/* a short page has shown the end */
+
+	/* keyset paging */
+	bool		keyset;			/* still possible */
+	bool		anchored;
+	int64_t		anchor;
+	int64_t		anchor_skip;	/* rows at the anchor's startTime received */
+	bool		have_tail;
+	int64_t		tail_start;		/* startTime of the last row received */
+	int64_t		tail_ties;		/* rows received with that startTime */
+	bool		tail_group_whole;	/* its first row is known to be ours */
+
+	/* local LIMIT/OFFSET */
+	int64_t		skip_left;
+	int64_t		return_left;	/* -1: no local LIMIT */
+} SymblPager;
+
+extern void symbl_pager_init(SymblPager *pager, const SymblPagerConfig *cfg);
+extern bool symbl_pager_next_ask(SymblPager *pager, bool needed_now,
+								 SymblPageAsk *ask);
+extern const SymblPageAsk *symbl_pager_oldest(const SymblPager *pager);
+extern SymblPagerStatus symbl_pager_page_done(SymblPager *pager, int64_t nrows,
+											  const int64_t *starts,
+											  const bool *start_nulls,
+											  int64_t *bad_row);
+extern void symbl_pager_cancel(SymblPager *pager);
+extern bool symbl_pager_finished(const SymblPager *pager);
+extern SymblRowFate symbl_pager_take_row(SymblPager *pager);
+extern int64_t symbl_pager_first_limit(const SymblPagerConfig *cfg);
+
+#endif							/* SYMBL_PAGER_H */
