@@ -9,6 +9,7 @@ OBJS = \
 	src/http.o \
 	src/json_worker.o \
 	src/option.o \
+	src/pager.o \
 	src/response.o \
 	src/symbl_fdw.o
 
@@ -36,7 +37,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h
+$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h
 
 # memcheck over good and failing scans (see test/valgrind.sh)
 .PHONY: check-valgrind

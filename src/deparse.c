@@ -16,6 +16,7 @@
 
 #include "catalog/pg_type.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -36,6 +37,14 @@ static const char *const op_rsql[] = {
 };
 
 #define USECS_PER_MSEC INT64CONST(1000)
+
+/*
+ * How far the API's clock may be from ours.  The API refuses a startTime or
+ * endTime that is not in the past by its clock, so window parameters go out
+ * only when they are this far in the past by ours; the RSQL filter carries
+ * the bounds either way.
+ */
+#define SYMBL_CLOCK_SKEW_MARGIN (10 * USECS_PER_MINUTE)
 
 static TimestampTz
 floor_to_ms(TimestampTz ts)
@@ -78,16 +87,26 @@ symbl_format_time(TimestampTz ts, char *buf, size_t len)
 	return true;
 }
 
+/* Text goes over the wire as UTF-8, whatever the database's encoding */
+char *
+symbl_wire_text(const char *text)
+{
+	return pg_server_to_any(text, strlen(text), PG_UTF8);
+}
+
 /* RSQL double-quoted value: only the quote and the backslash need escaping */
 static void
 append_rsql_string(StringInfo buf, const char *value)
 {
+	const char *utf8 = symbl_wire_text(value);
+	const char *p;
+
 	appendStringInfoChar(buf, '"');
-	for (; *value; value++)
+	for (p = utf8; *p; p++)
 	{
-		if (*value == '"' || *value == '\\')
+		if (*p == '"' || *p == '\\')
 			appendStringInfoChar(buf, '\\');
-		appendStringInfoChar(buf, *value);
+		appendStringInfoChar(buf, *p);
 	}
 	appendStringInfoChar(buf, '"');
 }
@@ -167,6 +186,64 @@ time_condition_is_trivial(RequestBuilder *rb, SymblOp op, TimestampTz value)
 	return true;
 }
 
+/*
+ * A widened bound past 9999 holds for every conversation the API can have:
+ * it is left out, which is still a superset.
+ */
+static void
+append_comparison(StringInfo buf, const char *selector, SymblOp op,
+				  TimestampTz ts)
+{
+	char		iso[64];
+
+	if (!symbl_format_time(ts, iso, sizeof(iso)))
+		return;
+	appendStringInfo(buf, "%s%s%s", buf->len > 0 ? ";" : "", selector,
+					 op_rsql[op]);
+	append_rsql_string(buf, iso);
+}
+
+/*
+ * The API reads times to the millisecond, truncating or rounding finer
+ * ones (which, is not documented).  A bound between two milliseconds goes
+ * out rounded outwards to a whole millisecond, which every reading takes
+ * as written: a superset of the rows, which PostgreSQL rechecks.
+ */
+static void
+append_time_condition(RequestBuilder *rb, const SymblCond *cond,
+					  TimestampTz ts)
+{
+	StringInfo	buf = &rb->filter;
+
+	if (time_condition_is_trivial(rb, cond->op, ts))
+		return;
+	switch (cond->op)
+	{
+		case SYMBL_OP_GT:
+		case SYMBL_OP_GE:
+			append_comparison(buf, cond->selector, cond->op, floor_to_ms(ts));
+			break;
+		case SYMBL_OP_LT:
+		case SYMBL_OP_LE:
+			append_comparison(buf, cond->selector, cond->op, ceil_to_ms(ts));
+			break;
+		case SYMBL_OP_EQ:
+			if (ts % USECS_PER_MSEC == 0)
+				append_comparison(buf, cond->selector, SYMBL_OP_EQ, ts);
+			else
+			{
+				append_comparison(buf, cond->selector, SYMBL_OP_GE, floor_to_ms(ts));
+				append_comparison(buf, cond->selector, SYMBL_OP_LE, ceil_to_ms(ts));
+			}
+			break;
+		default:
+			/* != a time between milliseconds: every whole one passes */
+			if (ts % USECS_PER_MSEC == 0)
+				append_comparison(buf, cond->selector, cond->op, ts);
+			break;
+	}
+}
+
 static void
 append_filter_condition(RequestBuilder *rb, const SymblCond *cond,
 						Datum value)
@@ -175,15 +252,7 @@ append_filter_condition(RequestBuilder *rb, const SymblCond *cond,
 
 	if (cond->is_time)
 	{
-		TimestampTz ts = DatumGetTimestampTz(value);
-		char		iso[64];
-
-		if (time_condition_is_trivial(rb, cond->op, ts))
-			return;
-		(void) symbl_format_time(ts, iso, sizeof(iso));
-		appendStringInfo(buf, "%s%s%s", buf->len > 0 ? ";" : "",
-						 cond->selector, op_rsql[cond->op]);
-		append_rsql_string(buf, iso);
+		append_time_condition(rb, cond, DatumGetTimestampTz(value));
 		return;
 	}
 
@@ -241,11 +310,12 @@ symbl_build_request(SymblRequest *request, List *conds, const char *raw_filter,
 	RequestBuilder rb = {0};
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz start_param = 0;
 	char		iso[64];
 
 	initStringInfo(&rb.filter);
 	if (raw_filter != NULL)
-		appendStringInfoString(&rb.filter, raw_filter);
+		appendStringInfoString(&rb.filter, symbl_wire_text(raw_filter));
 	foreach(lc, conds)
 	{
 		SymblCond  *cond = lfirst(lc);
@@ -267,22 +337,27 @@ symbl_build_request(SymblRequest *request, List *conds, const char *raw_filter,
 
 	if (rb.has_start)
 	{
-		/* conversations have started in the past: none start after now */
-		if (rb.start_lower > now)
+		/*
+		 * Conversations have started in the past, by the API's clock: none
+		 * start after now plus the skew it may have.
+		 */
+		if (rb.start_lower > now + SYMBL_CLOCK_SKEW_MARGIN)
 			return false;
-		if (symbl_format_time(floor_to_ms(rb.start_lower) - USECS_PER_MSEC, iso, sizeof(iso)))
+		start_param = Min(floor_to_ms(rb.start_lower) - USECS_PER_MSEC,
+						  floor_to_ms(now - SYMBL_CLOCK_SKEW_MARGIN));
+		if (symbl_format_time(start_param, iso, sizeof(iso)))
 			request->start_time = pstrdup(iso);
 	}
 	if (rb.has_end)
 	{
 		TimestampTz end_param = ceil_to_ms(rb.end_upper) + USECS_PER_MSEC;
-		TimestampTz start_param = floor_to_ms(rb.start_lower) - USECS_PER_MSEC;
 
 		/*
-		 * The API refuses an endTime that is not in the past or not after
-		 * startTime; then the window is simply left open at the end.
+		 * The API refuses an endTime that is not in the past by its clock
+		 * or not after startTime; then the window is simply left open at
+		 * the end.
 		 */
-		if (end_param < now - USECS_PER_SEC &&
+		if (end_param < now - SYMBL_CLOCK_SKEW_MARGIN &&
 			(!rb.has_start || end_param > start_param) &&
 			symbl_format_time(end_param, iso, sizeof(iso)))
 			request->end_time = pstrdup(iso);

@@ -9,10 +9,13 @@
  * filter, and a startTime/endTime window whose bounds may be inclusive or
  * exclusive.  A qual is therefore one of:
  *
- *	- remote: the API applies it exactly; PostgreSQL does not recheck it.
- *	- superset: something weaker is sent (a window one millisecond wider, a
- *	  != whose treatment of missing fields is unknown); PostgreSQL rechecks.
+ *	- exact: the API applies it exactly; PostgreSQL does not recheck it.
+ *	- superset: something weaker is sent; PostgreSQL rechecks.
  *	- local: nothing is sent for it.
+ *
+ * ship_rules below says which, per field and operator, and why.  The
+ * executor (deparse.c) may send a condition in a weaker form or drop one
+ * that holds for every row only where this table says superset.
  *
  * Values are not known at plan time (now(), $1, the outer row of a join):
  * the plan carries expressions and the request is built when the scan
@@ -36,7 +39,6 @@
 #include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/pg_locale.h"
 #include "utils/timestamp.h"
 
 #include "symbl_fdw.h"
@@ -60,6 +62,74 @@ typedef struct QualCandidates
 	RestrictInfo *rinfo;
 	List	   *candidates;		/* Candidate */
 } QualCandidates;
+
+/* ----------------------------------------------------------------
+ * What the API applies exactly
+ * ----------------------------------------------------------------
+ */
+
+typedef enum Shipping
+{
+	SHIP_LOCAL,					/* not sent */
+	SHIP_EXACT,					/* sent; not rechecked */
+	SHIP_SUPERSET				/* sent as something weaker; rechecked */
+} Shipping;
+
+#define OPS_EQ_IN ((1 << SYMBL_OP_EQ) | (1 << SYMBL_OP_IN))
+#define OPS_NE_OUT ((1 << SYMBL_OP_NE) | (1 << SYMBL_OP_OUT))
+#define OPS_RANGE ((1 << SYMBL_OP_LT) | (1 << SYMBL_OP_LE) | \
+				   (1 << SYMBL_OP_GT) | (1 << SYMBL_OP_GE))
+
+/*
+ * Every field but id may be absent or null in an answer (a conversation in
+ * progress has no endTime, an unnamed one no name), and nothing documents
+ * what the API's != , =out=, ranges or window do with a missing field: a
+ * condition is exact only where a missing field cannot change its result.
+ * Times are also read to the millisecond (truncated or rounded, the docs
+ * do not say), so finer bounds go out widened to whole milliseconds.
+ */
+static const struct
+{
+	SymblField	field;
+	int			ops;			/* bit per SymblOp */
+	Shipping	shipping;
+}			ship_rules[] = {
+	/* id is in every conversation */
+	{SYMBL_FIELD_ID, OPS_EQ_IN | OPS_NE_OUT, SHIP_EXACT},
+	/* a missing value equals nothing, but may or may not be "unequal" */
+	{SYMBL_FIELD_TYPE, OPS_EQ_IN, SHIP_EXACT},
+	{SYMBL_FIELD_TYPE, OPS_NE_OUT, SHIP_SUPERSET},
+	{SYMBL_FIELD_NAME, OPS_EQ_IN, SHIP_EXACT},
+	{SYMBL_FIELD_NAME, OPS_NE_OUT, SHIP_SUPERSET},
+	{SYMBL_FIELD_METADATA, OPS_EQ_IN, SHIP_EXACT},
+	{SYMBL_FIELD_METADATA, OPS_NE_OUT, SHIP_SUPERSET},
+	/* a missing time may fall inside a range; sub-millisecond bounds widen */
+	{SYMBL_FIELD_START_TIME, OPS_RANGE | (1 << SYMBL_OP_EQ) | (1 << SYMBL_OP_NE), SHIP_SUPERSET},
+	{SYMBL_FIELD_END_TIME, OPS_RANGE | (1 << SYMBL_OP_EQ) | (1 << SYMBL_OP_NE), SHIP_SUPERSET},
+};
+
+static Shipping
+shipping(SymblField field, SymblOp op)
+{
+	size_t		i;
+
+	for (i = 0; i < lengthof(ship_rules); i++)
+		if (ship_rules[i].field == field && (ship_rules[i].ops & (1 << op)))
+			return ship_rules[i].shipping;
+	return SHIP_LOCAL;
+}
+
+static SymblField
+selector_field(const char *selector)
+{
+	if (strcmp(selector, "conversation.id") == 0)
+		return SYMBL_FIELD_ID;
+	if (strcmp(selector, "conversation.type") == 0)
+		return SYMBL_FIELD_TYPE;
+	if (strcmp(selector, "conversation.name") == 0)
+		return SYMBL_FIELD_NAME;
+	return SYMBL_FIELD_METADATA;
+}
 
 /* ----------------------------------------------------------------
  * Recognising quals
@@ -89,9 +159,18 @@ column_for_var(Expr *expr, RelOptInfo *baserel, List *columns)
 	return NULL;
 }
 
+/* ASCII letters and digits, whatever the locale and database encoding */
+static bool
+is_ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9');
+}
+
 /*
  * A metadata key can be sent only where it is a plain RSQL selector part:
- * the selector cannot be quoted, and a dot would read as nesting.
+ * the selector cannot be quoted, and a dot would read as nesting.  ASCII
+ * only, so the key is the same bytes in every encoding.
  */
 static bool
 metadata_key_is_sendable(const char *key)
@@ -101,7 +180,7 @@ metadata_key_is_sendable(const char *key)
 	if (*key == '\0' || strlen(key) > 128)
 		return false;
 	for (p = key; *p; p++)
-		if (!(isalnum((unsigned char) *p) || *p == '_' || *p == '-'))
+		if (!(is_ascii_alnum(*p) || *p == '_' || *p == '-'))
 			return false;
 	return true;
 }
@@ -280,7 +359,8 @@ time_candidates(const SymblColumn *col, SymblOp op, Oid value_type,
 		result = lappend(result, make_candidate(SYMBL_TARGET_END_TIME, op, NULL,
 												true, value, 0, false));
 	result = lappend(result, make_candidate(SYMBL_TARGET_FILTER, op, selector,
-											true, value, 5, true));
+											true, value, 5,
+											shipping(col->field, op) == SHIP_EXACT));
 	return result;
 }
 
@@ -334,7 +414,7 @@ opexpr_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
 	op = funcid == F_TEXTEQ ? SYMBL_OP_EQ : SYMBL_OP_NE;
 	return list_make1(make_candidate(SYMBL_TARGET_FILTER, op, selector, false,
 									 right, text_priority(selector, op),
-									 op == SYMBL_OP_EQ));
+									 shipping(selector_field(selector), op) == SHIP_EXACT));
 }
 
 static int
@@ -375,7 +455,7 @@ saop_candidates(ScalarArrayOpExpr *saop, RelOptInfo *baserel, List *columns)
 		return NIL;
 	return list_make1(make_candidate(SYMBL_TARGET_FILTER, op, selector, false,
 									 right, text_priority(selector, op),
-									 op == SYMBL_OP_IN));
+									 shipping(selector_field(selector), op) == SHIP_EXACT));
 }
 
 /*
@@ -427,7 +507,8 @@ contains_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
 																   PointerGetDatum(cstring_to_text_with_len(v.val.string.val,
 																											v.val.string.len)),
 																   false, false),
-												2, true));
+												2,
+												shipping(SYMBL_FIELD_METADATA, SYMBL_OP_EQ) == SHIP_EXACT));
 				break;
 			default:
 				/* arrays or scalars at the top: not a metadata pattern */
@@ -510,12 +591,12 @@ raw_filter_selectors(const char *raw)
 			if (*p)
 				p++;
 		}
-		else if (isalnum((unsigned char) *p) || *p == '_')
+		else if (is_ascii_alnum(*p) || *p == '_')
 		{
 			const char *start = p;
 			const char *q;
 
-			while (*p && (isalnum((unsigned char) *p) || *p == '.' ||
+			while (*p && (is_ascii_alnum(*p) || *p == '.' ||
 						  *p == '_' || *p == '-'))
 				p++;
 			for (q = p; *q == ' ' || *q == '\t'; q++)
@@ -625,6 +706,7 @@ symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
 		QualCandidates *qc = lfirst(lc);
 		bool		has_filter = false;
 		bool		exact = true;
+		bool		sent = false;
 		ListCell   *lcand;
 
 		foreach(lcand, qc->candidates)
@@ -643,12 +725,17 @@ symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
 				exact &= cand->exact;
 			}
 			out->conds = lappend(out->conds, cond);
+			sent = true;
 		}
 		/* window parameters alone are never exact: they are one ms wider */
 		if (has_filter && exact)
 			out->remote_quals = lappend(out->remote_quals, qc->rinfo);
 		else
+		{
 			out->local_quals = lappend(out->local_quals, qc->rinfo);
+			if (sent)
+				out->superset_quals = lappend(out->superset_quals, qc->rinfo);
+		}
 	}
 }
 
@@ -657,29 +744,27 @@ symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
  * ----------------------------------------------------------------
  */
 
+/*
+ * The API sorts by startTime as PostgreSQL does, and the scan errors out on
+ * a conversation without one (see check_sort_fields_present).  endTime is
+ * missing from every conversation in progress, and where the API puts those
+ * is not documented; how it orders ids (code point or number) is not
+ * documented either.  Those sorts stay local.
+ */
 static const char *
-sort_selector(const SymblColumn *col, Oid collation)
+sort_selector(const SymblColumn *col)
 {
-	switch (col->field)
-	{
-		case SYMBL_FIELD_START_TIME:
-			return col->typid == TIMESTAMPTZOID ? "conversation.startTime" : NULL;
-		case SYMBL_FIELD_END_TIME:
-			return col->typid == TIMESTAMPTZOID ? "conversation.endTime" : NULL;
-		case SYMBL_FIELD_ID:
-			/* the API sorts by code point, which only the C collation does */
-			return col->kind == SYMBL_VALUE_TEXT && lc_collate_is_c(collation) ?
-				"conversation.id" : NULL;
-		default:
-			return NULL;
-	}
+	if (col->field == SYMBL_FIELD_START_TIME && col->typid == TIMESTAMPTZOID)
+		return "conversation.startTime";
+	return NULL;
 }
 
 /*
  * How many leading pathkeys the API can sort by: plain columns it sorts the
  * way PostgreSQL does, all in one direction (it has one `order`).  Fills
- * *sort (ending with conversation.id, so offset pages never overlap),
- * *descending and, if wanted, *attnums (the columns sorted by).
+ * *sort (ending with the unique conversation.id, so offset pages tile one
+ * order whatever order the API gives ids), *descending and, if wanted,
+ * *attnums (the columns sorted by).
  */
 int
 symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
@@ -688,7 +773,6 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 	StringInfoData buf;
 	ListCell   *lc;
 	int			n = 0;
-	bool		has_id = false;
 
 	initStringInfo(&buf);
 	*descending = false;
@@ -717,7 +801,7 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 			if (get_opfamily_member(pk->pk_opfamily, col->typid, col->typid,
 									pk->pk_strategy) == InvalidOid)
 				continue;
-			selector = sort_selector(col, ec->ec_collation);
+			selector = sort_selector(col);
 			if (selector != NULL)
 				break;
 		}
@@ -726,15 +810,10 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 		*descending = desc;
 		if (attnums != NULL)
 			*attnums = lappend_int(*attnums, col->attnum);
-		appendStringInfo(&buf, "%s%s", n > 0 ? "," : "", selector);
-		has_id |= strcmp(selector, "conversation.id") == 0;
+		appendStringInfo(&buf, "%s,", selector);
 		n++;
-		/* id is unique: nothing after it can change the order */
-		if (has_id)
-			break;
 	}
-	if (!has_id)
-		appendStringInfo(&buf, "%sconversation.id", n > 0 ? "," : "");
+	appendStringInfoString(&buf, "conversation.id");
 	*sort = buf.data;
 	return n;
 }

@@ -33,6 +33,7 @@
 #include "utils/rel.h"
 
 #include "symbl_fdw.h"
+#include "pager.h"
 
 PG_MODULE_MAGIC;
 
@@ -55,15 +56,9 @@ enum FdwPrivateIndex
 	FdwPrivateLimitIndex,		/* Integer: fdw_exprs index or -1 */
 	FdwPrivateOffsetIndex,		/* Integer: fdw_exprs index or -1 */
 	FdwPrivateRetrieved,		/* Integer list: attnums to convert */
-	FdwPrivateKeysetAttnum		/* Integer: start_time column, 0 for none */
+	FdwPrivateKeysetAttnum,		/* Integer: start_time column, 0 for none */
+	FdwPrivateRowGoal			/* Integer: rows wanted above, -1 unknown */
 };
-
-/*
- * Keyset paging: every this many pages, the scan re-anchors its requests at
- * the startTime of the last row it returned, so offsets stay small however
- * deep the scan goes (offset paging costs the server O(offset) a page).
- */
-#define KEYSET_SPAN_PAGES 16
 
 /* What planning learns about the foreign relation, in baserel->fdw_private */
 typedef struct SymblRelInfo
@@ -74,16 +69,6 @@ typedef struct SymblRelInfo
 	SymblPushdown pushdown;		/* of baserestrictinfo */
 } SymblRelInfo;
 
-/* A page requested ahead of need */
-typedef struct PendingPage
-{
-	SymblListCall *call;
-	int64		limit;
-	SymblPageParse *parse;		/* its body being parsed, once arrived */
-} PendingPage;
-
-#define SYMBL_MAX_PENDING 16
-
 typedef struct SymblScanState
 {
 	SymblConnection *conn;
@@ -93,17 +78,15 @@ typedef struct SymblScanState
 	List	   *value_states;	/* ExprState per fdw_exprs entry */
 	int			limit_index;
 	int			offset_index;
+	int			row_goal;		/* rows the plan above wants, -1 unknown */
 	List	   *sort_attnums;
 	SymblRequest request;
 	bool		request_built;	/* values known (not EXPLAIN placeholders) */
 	ExprState  *remote_quals;	/* what the API applies, for the fallback */
 	bool		check_locally;	/* the filter was not sent: check here */
-	int64		local_skip;		/* OFFSET rows still to skip here */
-	int64		local_remaining;	/* LIMIT rows still to return, -1: all */
 	bool		no_rows;		/* the quals exclude every conversation */
-	int64		first_offset;	/* pushed OFFSET */
-	int64		max_rows;		/* pushed LIMIT, -1 for none */
-	int			page_size;
+	SymblPagerConfig paging;	/* from the request's LIMIT, OFFSET, goal */
+	int			keyset_attnum;	/* start_time column, 0 when off */
 
 	SymblColumn *columns;
 	int			ncolumns;
@@ -115,24 +98,11 @@ typedef struct SymblScanState
 	MemoryContext page_cxt;		/* the current page; reset per page */
 	MemoryContext calls_cxt;	/* parent of the requests in flight */
 
-	/* pages requested ahead, oldest first (a ring) */
-	PendingPage pending[SYMBL_MAX_PENDING];
-	int			pending_head;
-	int			pending_count;
-	int			concurrency;	/* requests in flight at most */
-	int64		asked_total;	/* rows asked for in all (for a pushed LIMIT) */
-	int64		span_launched;	/* rows asked for since the anchor */
+	/* requests in flight, in the pager's ring slots */
+	SymblPager	pager;
+	SymblListCall *calls[SYMBL_PAGER_MAX_PENDING];
+	SymblPageParse *parses[SYMBL_PAGER_MAX_PENDING];	/* once arrived */
 
-	/* keyset paging (see KEYSET_SPAN_PAGES) */
-	int			keyset_attnum;	/* start_time column, 0 when off */
-	bool		anchored;		/* requests carry the anchor condition */
-	SymblRequest anchored_request;
-	int64		anchor_skip;	/* rows at the anchor's startTime already returned */
-	bool		have_tail;		/* tail_start is known */
-	TimestampTz tail_start;		/* startTime of the last row taken */
-	int64		tail_ties;		/* rows taken with that startTime */
-	bool		end_known;		/* a short page has shown the end */
-	int			full_pages;		/* seen so far: more pages are likely */
 	SymblPage	page;
 	int			next_row;
 	int			pages_fetched;
@@ -186,11 +156,16 @@ estimate_costs(PlannerInfo *root, RelOptInfo *baserel, SymblRelInfo *info,
 		(fetched - rows_out) * cpu_operator_cost;
 }
 
+/* The rows the API sends: those its conditions select, exact or wider */
 static double
-rows_fetched_estimate(PlannerInfo *root, RelOptInfo *baserel, List *remote_quals)
+rows_fetched_estimate(PlannerInfo *root, RelOptInfo *baserel,
+					  SymblPushdown *pushdown)
 {
+	List	   *sent = list_concat(list_copy(pushdown->remote_quals),
+								   pushdown->superset_quals);
+
 	return clamp_row_est(baserel->tuples *
-						 clauselist_selectivity(root, remote_quals, baserel->relid,
+						 clauselist_selectivity(root, sent, baserel->relid,
 												JOIN_INNER, NULL));
 }
 
@@ -240,7 +215,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 							 list_concat(list_make1(rinfo),
 										 baserel->baserestrictinfo),
 							 &pushdown);
-		if (!list_member_ptr(pushdown.remote_quals, rinfo))
+		if (!list_member_ptr(pushdown.remote_quals, rinfo) &&
+			!list_member_ptr(pushdown.superset_quals, rinfo))
 			continue;
 		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
 		required_outer = bms_del_members(required_outer, baserel->relids);
@@ -248,7 +224,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 			continue;
 
 		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
-		fetched = rows_fetched_estimate(root, baserel, pushdown.remote_quals);
+		fetched = rows_fetched_estimate(root, baserel, &pushdown);
 		estimate_costs(root, baserel, info, ppi->ppi_rows, fetched, &startup, &total);
 		add_path(baserel, (Path *)
 				 create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
@@ -262,8 +238,7 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 						Oid foreigntableid)
 {
 	SymblRelInfo *info = baserel->fdw_private;
-	double		fetched = rows_fetched_estimate(root, baserel,
-												info->pushdown.remote_quals);
+	double		fetched = rows_fetched_estimate(root, baserel, &info->pushdown);
 	Cost		startup;
 	Cost		total;
 	char	   *sort;
@@ -322,7 +297,7 @@ keyset_column(SymblRelInfo *info, SymblPushdown *pushdown, const char *sort,
 static List *
 make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 				 SymblRelInfo *info, List *pathkeys, Expr *limit, Expr *offset,
-				 List *retrieved)
+				 int row_goal, List *retrieved)
 {
 	char	   *sort;
 	bool		descending;
@@ -358,7 +333,8 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 	if (keyset_attnum > 0)
 		retrieved = list_append_unique_int(retrieved, keyset_attnum);
 	private = lappend(private, retrieved);
-	return lappend(private, makeInteger(keyset_attnum));
+	private = lappend(private, makeInteger(keyset_attnum));
+	return lappend(private, makeInteger(row_goal));
 }
 
 /*
@@ -397,6 +373,29 @@ single_base_rel(PlannerInfo *root)
 	return root->simple_rel_array[relid];
 }
 
+/*
+ * The rows to ask for first when a LIMIT above the scan wants `limit_tuples`
+ * rows (LIMIT + OFFSET) and the scan is the query's only relation: the
+ * planner sets limit_tuples only when nothing in between (grouping,
+ * aggregates, DISTINCT, windows, SRFs) changes the count.  Quals checked
+ * here reject some of what the API sends, as the estimates say.  A Sort
+ * above an unsorted scan reads every row; an Incremental Sort above a
+ * sorted one only a little past the goal.  -1 when unknown.
+ */
+static int
+plan_row_goal(PlannerInfo *root, RelOptInfo *rel, Path *path,
+			  SymblPushdown *pushdown)
+{
+	double		goal;
+
+	if (single_base_rel(root) != rel || root->limit_tuples <= 0 ||
+		(root->sort_pathkeys != NIL && path->pathkeys == NIL))
+		return -1;
+	goal = ceil(root->limit_tuples *
+				rows_fetched_estimate(root, rel, pushdown) / Max(rel->rows, 1));
+	return goal > PG_INT32_MAX ? -1 : (int) goal;
+}
+
 static ForeignScan *
 symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 					   Oid foreigntableid, ForeignPath *best_path,
@@ -417,7 +416,7 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 
 		fdw_private = make_fdw_private(&info->pushdown, &fdw_exprs, baserel,
 									   info, best_path->path.pathkeys,
-									   linitial(limit), lsecond(limit),
+									   linitial(limit), lsecond(limit), -1,
 									   retrieved_attnums(baserel, info,
 														 (Node *) list_make2(tlist, remote_exprs)));
 		foreach(lc, info->columns)
@@ -447,6 +446,8 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		remote_exprs = extract_actual_clauses(pushdown.remote_quals, false);
 		fdw_private = make_fdw_private(&pushdown, &fdw_exprs, foreignrel,
 									   info, best_path->path.pathkeys, NULL, NULL,
+									   plan_row_goal(root, foreignrel, &best_path->path,
+												 &pushdown),
 									   retrieved_attnums(foreignrel, info,
 														 (Node *) list_make3(foreignrel->reltarget->exprs,
 																			 local_exprs,
@@ -620,30 +621,32 @@ limit_value(ForeignScanState *node, SymblScanState *state, int index,
 static void
 check_request_fits(SymblScanState *state)
 {
+	SymblPagerConfig *paging = &state->paging;
 	char	   *query;
 	bool		too_long;
 
 	state->check_locally = false;
-	state->local_skip = 0;
-	state->local_remaining = -1;
+	paging->local_skip = 0;
+	paging->local_limit = -1;
 	if (state->no_rows)
 		return;
 
-	query = symbl_request_query(&state->request, state->page_size, 0);
+	query = symbl_request_query(&state->request, state->paging.page_size, 0);
 	too_long = strlen(query) > SYMBL_MAX_QUERY_LEN;
 	pfree(query);
-	if (!too_long && state->first_offset <= SYMBL_MAX_API_OFFSET)
+	if (!too_long && paging->first_offset <= SYMBL_MAX_API_OFFSET)
 		return;
 
 	if (too_long)
 	{
-		state->request.filter = state->raw_filter;
+		state->request.filter = state->raw_filter ?
+			symbl_wire_text(state->raw_filter) : NULL;
 		state->check_locally = true;
 	}
-	state->local_skip = state->first_offset;
-	state->local_remaining = state->max_rows;
-	state->first_offset = 0;
-	state->max_rows = -1;
+	paging->local_skip = paging->first_offset;
+	paging->local_limit = paging->max_rows;
+	paging->first_offset = 0;
+	paging->max_rows = -1;
 }
 
 /*
@@ -661,6 +664,7 @@ build_request(ForeignScanState *node, SymblScanState *state)
 	int			i = 0;
 	char	   *sort = state->request.sort;
 	bool		descending = state->request.descending;
+	SymblPagerConfig *paging = &state->paging;
 	MemoryContext oldcxt;
 
 	MemoryContextReset(state->request_cxt);
@@ -677,14 +681,22 @@ build_request(ForeignScanState *node, SymblScanState *state)
 										  state->raw_filter, values, nulls);
 	state->request.sort = sort;
 	state->request.descending = descending;
-	state->first_offset = state->offset_index >= 0 ?
+
+	memset(paging, 0, sizeof(*paging));
+	paging->page_size = state->conn->opts.page_size;
+	paging->concurrency = Min(state->conn->opts.max_concurrent_requests,
+							  SYMBL_PAGER_MAX_PENDING);
+	paging->keyset = state->keyset_attnum > 0;
+	paging->row_goal = state->row_goal;
+	paging->first_offset = state->offset_index >= 0 ?
 		limit_value(node, state, state->offset_index, 0, "OFFSET") : 0;
-	state->max_rows = state->limit_index >= 0 ?
+	paging->max_rows = state->limit_index >= 0 ?
 		limit_value(node, state, state->limit_index, -1, "LIMIT") : -1;
-	if (state->max_rows == 0)
+	if (paging->max_rows == 0)
 		state->no_rows = true;
 	state->request_built = true;
 	check_request_fits(state);
+	symbl_pager_init(&state->pager, paging);
 	MemoryContextSwitchTo(oldcxt);
 }
 
@@ -753,6 +765,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->limit_index = intVal(list_nth(priv, FdwPrivateLimitIndex));
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
 	state->keyset_attnum = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
+	state->row_goal = intVal(list_nth(priv, FdwPrivateRowGoal));
 	state->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
 	state->remote_quals = ExecInitQual(fsplan->fdw_recheck_quals, (PlanState *) node);
 	/* like postgres_fdw, EXPLAIN alone needs no user mapping */
@@ -764,7 +777,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	else
 		state->conn = symbl_get_connection(RelationGetRelid(rel),
 										   scan_user(node, rtindex));
-	state->page_size = state->conn->opts.page_size;
+	state->paging.page_size = state->conn->opts.page_size;
 	state->raw_filter = symbl_table_filter(RelationGetRelid(rel));
 	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												   RelationGetRelationName(rel));
@@ -777,8 +790,6 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->calls_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											 "symbl_fdw requests",
 											 ALLOCSET_SMALL_SIZES);
-	state->concurrency = Min(state->conn->opts.max_concurrent_requests,
-							 SYMBL_MAX_PENDING);
 	init_scan_columns(state, rel, fsplan,
 					  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
 
@@ -803,6 +814,12 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 		build_request(node, state);
 }
 
+/*
+ * The API was asked to sort by these columns; a conversation without one of
+ * them has no place PostgreSQL would agree on (nothing says where the API
+ * puts it), so the order cannot be trusted.  Only start_time, which every
+ * conversation has in practice, is ever sent as a sort key.
+ */
 static void
 check_sort_fields_present(SymblScanState *state, const char *where)
 {
@@ -819,136 +836,60 @@ check_sort_fields_present(SymblScanState *state, const char *where)
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 						 errmsg("Symbl API returned a conversation without the field it was asked to sort by"),
 						 errdetail("Conversation %d in %s has no value for column %d.",
-								   row + 1, where, att + 1)));
+								   row + 1, where, att + 1),
+						 errhint("Sort in PostgreSQL instead, for example ORDER BY start_time + interval '0'.")));
 	}
 }
 
-/*
- * Start a new keyset span at the last row taken: conversations from its
- * startTime on, skipping those with that startTime already returned (they
- * are the first ones in (startTime, id) order) and the rows the pages still
- * in flight will bring.  No page needs to be waited for, so the pipeline of
- * requests never drains.
- */
-static void
-reanchor(SymblScanState *state)
+/* The query string of one request, with the keyset anchor if it has one */
+static char *
+ask_query(SymblScanState *state, const SymblPageAsk *ask)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(state->request_cxt);
+	SymblRequest request = state->request;
 	char		iso[64];
-	char	   *cond;
-	int			i;
-
-	if (!symbl_format_time(state->tail_start, iso, sizeof(iso)))
-		elog(ERROR, "cannot anchor keyset paging at an out-of-range startTime");
-	cond = psprintf("conversation.startTime=ge=\"%s\"", iso);
-	state->anchored_request = state->request;
-	state->anchored_request.filter = state->request.filter ?
-		psprintf("%s;%s", state->request.filter, cond) : cond;
-	state->anchored = true;
-	state->anchor_skip = state->tail_ties;
-	/* the pages still in flight cover the rows right after the tail */
-	state->span_launched = 0;
-	for (i = 0; i < state->pending_count; i++)
-		state->span_launched +=
-			state->pending[(state->pending_head + i) % SYMBL_MAX_PENDING].limit;
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/*
- * Ask for the next page (without waiting), re-anchoring first when the
- * keyset span is used up.  False when nothing is left to ask for: the
- * pushed LIMIT is reached or a short page has shown the end.
- */
-static bool
-launch_page(SymblScanState *state)
-{
-	int64		limit = state->page_size;
-	PendingPage *p;
 	char	   *query;
 
-	if (state->end_known || state->pending_count >= SYMBL_MAX_PENDING)
-		return false;
-	if (state->max_rows >= 0)
-		limit = Min(limit, state->max_rows - state->asked_total);
-	if (limit <= 0)
-		return false;
-	if (state->keyset_attnum > 0 && state->have_tail &&
-		state->span_launched >= (int64) KEYSET_SPAN_PAGES * state->page_size)
-		reanchor(state);
+	if (!ask->anchored)
+		return symbl_request_query(&request, ask->limit, ask->offset);
+	if (!symbl_format_time(ask->anchor, iso, sizeof(iso)))
+		elog(ERROR, "cannot anchor keyset paging at an out-of-range startTime");
+	request.filter = request.filter ?
+		psprintf("%s;conversation.startTime=ge=\"%s\"", request.filter, iso) :
+		psprintf("conversation.startTime=ge=\"%s\"", iso);
+	query = symbl_request_query(&request, ask->limit, ask->offset);
+	pfree(request.filter);
+	return query;
+}
 
-	if (state->anchored)
-		query = symbl_request_query(&state->anchored_request, limit,
-									state->anchor_skip + state->span_launched);
-	else
-		query = symbl_request_query(&state->request, limit,
-									state->first_offset + state->span_launched);
-	p = &state->pending[(state->pending_head + state->pending_count) % SYMBL_MAX_PENDING];
-	p->call = symbl_api_list_start(state->conn, query, state->calls_cxt);
-	p->limit = limit;
-	p->parse = NULL;
+/* Send the next request the pager wants, if any; true if one went out */
+static bool
+launch_page(SymblScanState *state, bool needed_now)
+{
+	int			slot = (state->pager.pending_head + state->pager.pending_count) %
+		SYMBL_PAGER_MAX_PENDING;
+	SymblPageAsk ask;
+	char	   *query;
+
+	if (!symbl_pager_next_ask(&state->pager, needed_now, &ask))
+		return false;
+	query = ask_query(state, &ask);
+	state->calls[slot] = symbl_api_list_start(state->conn, query, state->calls_cxt);
+	state->parses[slot] = NULL;
 	pfree(query);
-	state->pending_count++;
-	state->span_launched += limit;
-	state->asked_total += limit;
 	return true;
 }
 
 /*
- * Follow the startTime of the rows taken, for the next anchor, and check
- * the order the anchors rely on.
- */
-static void
-track_tail(SymblScanState *state, const char *where)
-{
-	int			att = state->keyset_attnum - 1;
-	int			row;
-
-	for (row = 0; row < state->page.nrows; row++)
-	{
-		size_t		i = (size_t) row * state->natts + att;
-		TimestampTz start;
-
-		if (state->page.nulls[i])
-		{
-			/* without a startTime to anchor on, stay with offsets */
-			if (state->anchored)
-				ereport(ERROR,
-						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-						 errmsg("Symbl API returned a conversation without startTime in a keyset-paged scan"),
-						 errdetail("Conversation %d in %s.", row + 1, where)));
-			state->keyset_attnum = 0;
-			return;
-		}
-		start = DatumGetTimestampTz(state->page.values[i]);
-		if (state->have_tail && start == state->tail_start)
-			state->tail_ties++;
-		else if (state->have_tail && start < state->tail_start)
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Symbl API returned conversations out of startTime order"),
-					 errdetail("Conversation %d in %s.", row + 1, where)));
-		else
-		{
-			state->tail_start = start;
-			state->tail_ties = 1;
-			state->have_tail = true;
-		}
-	}
-}
-
-/*
- * Keep requests in flight ahead of the page being read, so that later
- * pages' round trips overlap with the transfer and conversion of this one.
- * The number ramps up with the full pages seen, up to `concurrency`: most
- * scans fit in a page or two, and requests beyond the end are wasted.
+ * Keep requests in flight ahead of the page being read, as many as the
+ * pager wants, so that later pages' round trips overlap with the transfer
+ * and conversion of this one.
  */
 static void
 top_up_pending(SymblScanState *state)
 {
-	int			target = Min(state->concurrency, state->full_pages);
 	bool		launched = false;
 
-	while (state->pending_count < target && launch_page(state))
+	while (launch_page(state, false))
 		launched = true;
 	if (launched)
 		symbl_api_progress();
@@ -957,48 +898,99 @@ top_up_pending(SymblScanState *state)
 static void
 cancel_pending(SymblScanState *state)
 {
-	while (state->pending_count > 0)
-	{
-		symbl_api_list_release(state->pending[state->pending_head].call);
-		state->pending_head = (state->pending_head + 1) % SYMBL_MAX_PENDING;
-		state->pending_count--;
-	}
+	SymblPager *pager = &state->pager;
+	int			i;
+
+	for (i = 0; i < pager->pending_count; i++)
+		symbl_api_list_release(state->calls[(pager->pending_head + i) % SYMBL_PAGER_MAX_PENDING]);
+	symbl_pager_cancel(pager);
 }
 
 /* Wait for a page's answer and start parsing it on the JSON worker */
 static void
-start_parse(SymblScanState *state, PendingPage *p)
+start_parse(SymblScanState *state, int slot)
 {
-	MemoryContext oldcxt = MemoryContextSwitchTo(symbl_api_list_memory(p->call));
+	SymblListCall *call = state->calls[slot];
+	MemoryContext oldcxt = MemoryContextSwitchTo(symbl_api_list_memory(call));
 	const char *body;
 	size_t		len;
 
-	body = symbl_api_list_finish(p->call, &len, &state->stats);
-	p->parse = symbl_page_parse_start(body, len,
-									  state->conn->opts.parse_thread);
+	body = symbl_api_list_finish(call, &len, &state->stats);
+	state->parses[slot] = symbl_page_parse_start(body, len,
+												 state->conn->opts.parse_thread);
 	MemoryContextSwitchTo(oldcxt);
 }
 
 /*
- * If the next page has already arrived, have the worker parse it while this
- * one is converted.  Only an answer that is there and a 200: anything else
+ * If the page after this slot's has already arrived, have the worker parse
+ * it while this one is converted.  Only an answer that is there and a 200: anything else
  * (waiting, retrying, an error) is left for when the scan gets to it.
  * Without the worker, parsing ahead would only do the work sooner (or for
  * a page a LIMIT never reads).
  */
 static void
-parse_ahead(SymblScanState *state)
+parse_ahead(SymblScanState *state, int slot)
 {
-	PendingPage *next;
+	int			next = (slot + 1) % SYMBL_PAGER_MAX_PENDING;
 
-	if (!state->conn->opts.parse_thread || state->pending_count == 0)
-		return;
-	next = &state->pending[state->pending_head];
-	if (next->parse != NULL)
+	if (!state->conn->opts.parse_thread || state->pager.pending_count < 2 ||
+		state->parses[next] != NULL)
 		return;
 	symbl_api_progress();		/* read what has come in meanwhile */
-	if (symbl_api_list_arrived(next->call))
+	if (symbl_api_list_arrived(state->calls[next]))
 		start_parse(state, next);
+}
+
+/* Tell the pager what the page brought; its complaints become errors */
+static void
+page_done(SymblScanState *state, int64 limit, const char *where)
+{
+	SymblPage  *page = &state->page;
+	int64	   *starts = NULL;
+	bool	   *start_nulls = NULL;
+	int64_t		bad_row;
+	int			row;
+
+	if (state->pager.keyset)
+	{
+		int			att = state->keyset_attnum - 1;
+
+		starts = palloc(sizeof(int64) * Max(page->nrows, 1));
+		start_nulls = palloc(sizeof(bool) * Max(page->nrows, 1));
+		for (row = 0; row < page->nrows; row++)
+		{
+			size_t		i = (size_t) row * state->natts + att;
+
+			/* an anchor between milliseconds would be read as another one */
+			starts[row] = page->nulls[i] ? 0 : DatumGetTimestampTz(page->values[i]);
+			start_nulls[row] = page->nulls[i] || starts[row] % 1000 != 0;
+		}
+	}
+	switch (symbl_pager_page_done(&state->pager, page->nrows, starts,
+								  start_nulls, &bad_row))
+	{
+		case SYMBL_PAGER_OK:
+			break;
+		case SYMBL_PAGER_TOO_MANY_ROWS:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Symbl API returned %d conversations for limit " INT64_FORMAT,
+							page->nrows, limit),
+					 errdetail("in %s", where)));
+			break;
+		case SYMBL_PAGER_OUT_OF_ORDER:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_ERROR),
+					 errmsg("Symbl API returned conversations out of startTime order"),
+					 errdetail("Conversation %d in %s.", (int) bad_row + 1, where)));
+			break;
+		case SYMBL_PAGER_NO_START_ANCHORED:
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("Symbl API returned a conversation without startTime in a keyset-paged scan"),
+					 errdetail("Conversation %d in %s.", (int) bad_row + 1, where)));
+			break;
+	}
 }
 
 /*
@@ -1009,56 +1001,44 @@ static void
 fetch_next_page(SymblScanState *state)
 {
 	MemoryContext oldcxt;
-	PendingPage p;
+	int			slot;
+	int64		limit;
 	char	   *where;
 
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
-	if (state->pending_count == 0 && !launch_page(state))
+	if (!launch_page(state, true) && state->pager.pending_count == 0)
 	{
 		state->exhausted = true;
 		return;
 	}
-	p = state->pending[state->pending_head];
-	state->pending_head = (state->pending_head + 1) % SYMBL_MAX_PENDING;
-	state->pending_count--;
+	slot = state->pager.pending_head;
+	limit = symbl_pager_oldest(&state->pager)->limit;
 
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
 	where = psprintf("page %d (%s)", state->pages_fetched + 1,
-					 symbl_api_list_what(p.call));
-	if (p.parse == NULL)
-		start_parse(state, &p);
-	parse_ahead(state);
-	symbl_page_convert(p.parse, state->columns, state->ncolumns, state->natts,
-					   where, &state->page);
-	symbl_api_list_release(p.call);
+					 symbl_api_list_what(state->calls[slot]));
+	if (state->parses[slot] == NULL)
+		start_parse(state, slot);
+	parse_ahead(state, slot);
+	symbl_page_convert(state->parses[slot], state->columns, state->ncolumns,
+					   state->natts, where, &state->page);
+	symbl_api_list_release(state->calls[slot]);
+	page_done(state, limit, where);
 	MemoryContextSwitchTo(oldcxt);
 
-	if (state->page.nrows > p.limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Symbl API returned %d conversations for limit " INT64_FORMAT,
-						state->page.nrows, p.limit),
-				 errdetail("in %s", where)));
 	check_sort_fields_present(state, where);
-	if (state->keyset_attnum > 0)
-		track_tail(state, where);
-
 	state->pages_fetched++;
 	state->stats.rows_received += state->page.nrows;
-	if (state->page.nrows < p.limit)
+	if (state->pager.end_known)
 	{
 		/* the end: whatever was asked for beyond it is empty */
-		state->end_known = true;
-		state->exhausted = true;
 		cancel_pending(state);
+		state->exhausted = true;
 	}
 	else
-	{
-		state->full_pages++;
 		top_up_pending(state);
-	}
 }
 
 static TupleTableSlot *
@@ -1071,7 +1051,7 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 	ExecClearTuple(slot);
 	if (!state->request_built)
 		build_request(node, state);
-	if (state->no_rows || state->local_remaining == 0)
+	if (state->no_rows || state->pager.return_left == 0)
 		return slot;
 
 	for (;;)
@@ -1096,7 +1076,7 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 		}
 		state->next_row++;
 		/* now and then, let the requests ahead make progress */
-		if (state->pending_count > 0 && (state->next_row & 63) == 0)
+		if (state->pager.pending_count > 0 && (state->next_row & 63) == 0)
 			symbl_api_progress();
 		ExecStoreVirtualTuple(slot);
 
@@ -1109,20 +1089,20 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 				continue;
 			}
 		}
-		if (state->local_skip > 0)
+		switch (symbl_pager_take_row(&state->pager))
 		{
-			state->local_skip--;
-			ExecClearTuple(slot);
-			continue;
+			case SYMBL_ROW_SKIP:
+				ExecClearTuple(slot);
+				continue;
+			case SYMBL_ROW_RETURN_LAST:
+				/* the last row the local LIMIT wants: stop fetching */
+				state->exhausted = true;
+				state->next_row = state->page.nrows;
+				cancel_pending(state);
+				return slot;
+			case SYMBL_ROW_RETURN:
+				return slot;
 		}
-		if (state->local_remaining > 0 && --state->local_remaining == 0)
-		{
-			/* the last row the local LIMIT wants: stop fetching */
-			state->exhausted = true;
-			state->next_row = state->page.nrows;
-			cancel_pending(state);
-		}
-		return slot;
 	}
 }
 
@@ -1138,15 +1118,6 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 	state->request_built = false;
 	cancel_pending(state);
 	MemoryContextReset(state->calls_cxt);
-	state->pending_head = 0;
-	state->asked_total = 0;
-	state->span_launched = 0;
-	state->anchored = false;
-	state->have_tail = false;
-	state->keyset_attnum = intVal(list_nth(((ForeignScan *) node->ss.ps.plan)->fdw_private,
-										   FdwPrivateKeysetAttnum));
-	state->end_known = false;
-	state->full_pages = 0;
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
 	state->next_row = 0;
@@ -1177,12 +1148,16 @@ symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyText("Symbl Table", state->table_name, es);
 	if (es->verbose)
 	{
-		int64		limit = state->page_size;
+		int64		limit = state->paging.page_size;
+		int64		offset = 0;
 		char	   *query;
 
-		if (state->request_built && state->max_rows >= 0)
-			limit = Min(limit, state->max_rows);
-		query = symbl_request_query(&state->request, limit, state->first_offset);
+		if (state->request_built)
+		{
+			limit = symbl_pager_first_limit(&state->paging);
+			offset = state->paging.first_offset;
+		}
+		query = symbl_request_query(&state->request, limit, offset);
 		ExplainPropertyText("Symbl Request",
 							state->no_rows && state->request_built ?
 							"none (no conversation can match)" :
@@ -1215,11 +1190,18 @@ symbl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 							   quote_identifier(server->servername)));
 }
 
+/*
+ * A plain scan of one of our tables.  The parent of an inheritance tree is
+ * a base relation with our routines too, but the planner never calls
+ * GetForeignRelSize for it (it plans the Append of its members), so it has
+ * no fdw_private.
+ */
 static bool
 symbl_is_our_rel(RelOptInfo *rel)
 {
 	return rel->reloptkind == RELOPT_BASEREL && rel->fdwroutine != NULL &&
-		rel->fdwroutine->GetForeignPlan == symbl_get_foreign_plan;
+		rel->fdwroutine->GetForeignPlan == symbl_get_foreign_plan &&
+		rel->fdw_private != NULL;
 }
 
 Datum

@@ -155,6 +155,7 @@ typedef struct SymblPushdown
 	List	   *conds;			/* SymblCond: what is sent */
 	List	   *remote_quals;	/* RestrictInfo the API applies exactly */
 	List	   *local_quals;	/* RestrictInfo PostgreSQL checks */
+	List	   *superset_quals; /* those of local_quals sent as a superset */
 	int			nselectors;		/* distinct selectors the filter uses */
 	bool		uses_start_selector;	/* conversation.startTime among them */
 } SymblPushdown;
@@ -191,6 +192,7 @@ extern void symbl_describe_request(SymblRequest *request, List *conds,
 extern char *symbl_request_query(const SymblRequest *request,
 								 int64 limit, int64 offset);
 extern bool symbl_format_time(TimestampTz ts, char *buf, size_t len);
+extern char *symbl_wire_text(const char *text);
 
 /* connection.c */
 typedef struct SymblListCall SymblListCall;

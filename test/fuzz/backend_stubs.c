@@ -379,6 +379,15 @@ pg_any_to_server(const char *s, int len, int encoding)
 	return unconstify(char *, s);
 }
 
+/* the server encoding is UTF-8 here: text goes out as it is */
+char *
+pg_server_to_any(const char *s, int len, int encoding)
+{
+	if (len < 0 || encoding != PG_UTF8)
+		abort();
+	return unconstify(char *, s);
+}
+
 /* ----------------------------------------------------------------
  * Input functions and jsonb: read all they are given, check the shape
  * ----------------------------------------------------------------

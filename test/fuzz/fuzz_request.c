@@ -245,6 +245,16 @@ add_condition(Case *c, Input *in, int index)
 	/* a time out of the API's range is dropped (or empties the scan) */
 	if (e->is_time && (year_of(e->time) < 1970 || year_of(e->time) > 9999))
 		return;
+	/* a bound between milliseconds goes out rounded outwards */
+	if (e->is_time && e->time % 1000 != 0)
+	{
+		TimestampTz floor = e->time - ((e->time % 1000) + 1000) % 1000;
+		bool		lower = e->op == SYMBL_OP_GT || e->op == SYMBL_OP_GE;
+
+		e->time = lower ? floor : floor + 1000;
+		if (year_of(e->time) > 9999)
+			return;
+	}
 	/* x <> ALL('{}') is true for every row: nothing is sent */
 	if (e->op == SYMBL_OP_OUT && e->nvalues == 0)
 		return;
