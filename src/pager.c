@@ -24,6 +24,10 @@
  *	  scan has seen where the group of equal startTimes began: a group the
  *	  first row of an OFFSET scan lands in may have rows the OFFSET skipped,
  *	  so the scan keeps plain offsets until the next group starts.
+ *	  Anchors only see conversations that have a startTime: where the API
+ *	  puts the others is not documented, so when an anchored scan ends, one
+ *	  more request without the anchor asks for whatever follows all the
+ *	  rows received (nothing, unless such conversations sort last).
  *
  *-------------------------------------------------------------------------
  */
@@ -168,10 +172,7 @@ track_tail(SymblPager *pager, int64_t nrows, const int64_t *starts,
 	{
 		if (start_nulls[row])
 		{
-			*bad_row = row;
-			/* without a startTime to anchor on, stay with offsets */
-			if (pager->anchored)
-				return SYMBL_PAGER_NO_START_ANCHORED;
+			/* nothing to anchor on: no anchor from here on */
 			pager->keyset = false;
 			return SYMBL_PAGER_OK;
 		}
@@ -196,10 +197,27 @@ track_tail(SymblPager *pager, int64_t nrows, const int64_t *starts,
 }
 
 /*
+ * The end of an anchored scan: drop the anchor and ask, at the plain
+ * offset, for whatever follows every row received.
+ */
+static void
+ask_for_unanchored_tail(SymblPager *pager)
+{
+	pager->anchored = false;
+	pager->anchors_done = true;
+	pager->keyset = false;
+	pager->span_asked = pager->received_total;
+	pager->asked_total = pager->received_total;
+	pager->last_limit = pager->cfg.page_size;
+	pager->drop_pending = true;
+}
+
+/*
  * The oldest request's answer has arrived with nrows rows (starts and
  * start_nulls: their startTimes, used in a keyset scan).  A page shorter
- * than what was asked for is the last: the caller then drops the requests
- * still in flight with symbl_pager_cancel.
+ * than what was asked for is the last (or, anchored, the last with a
+ * startTime): the pager then sets drop_pending, and the caller drops the
+ * requests still in flight and calls symbl_pager_cancel.
  */
 SymblPagerStatus
 symbl_pager_page_done(SymblPager *pager, int64_t nrows, const int64_t *starts,
@@ -213,20 +231,28 @@ symbl_pager_page_done(SymblPager *pager, int64_t nrows, const int64_t *starts,
 	*bad_row = -1;
 	if (nrows > ask.limit)
 		return SYMBL_PAGER_TOO_MANY_ROWS;
+	pager->received_total += nrows;
 	if (pager->keyset)
 		status = track_tail(pager, nrows, starts, start_nulls, bad_row);
-	if (nrows < ask.limit)
+	if (nrows < ask.limit && ask.anchored)
+		ask_for_unanchored_tail(pager);
+	else if (nrows < ask.limit)
+	{
 		pager->end_known = true;
+		pager->drop_pending = true;
+	}
 	else if (ask.limit == pager->cfg.page_size)
 		pager->full_pages++;
 	return status;
 }
 
+/* The caller has dropped the requests in flight */
 void
 symbl_pager_cancel(SymblPager *pager)
 {
 	pager->pending_head = 0;
 	pager->pending_count = 0;
+	pager->drop_pending = false;
 }
 
 /* Nothing more will be asked for, and nothing is in flight */

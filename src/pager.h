@@ -56,8 +56,7 @@ typedef enum SymblPagerStatus
 {
 	SYMBL_PAGER_OK,
 	SYMBL_PAGER_TOO_MANY_ROWS,	/* more rows than the limit asked for */
-	SYMBL_PAGER_OUT_OF_ORDER,	/* startTime went backwards */
-	SYMBL_PAGER_NO_START_ANCHORED	/* no startTime after re-anchoring */
+	SYMBL_PAGER_OUT_OF_ORDER	/* startTime went backwards */
 } SymblPagerStatus;
 
 /* What the scan does with a row that passed its quals */
@@ -78,14 +77,17 @@ typedef struct SymblPager
 	int			pending_count;
 
 	int64_t		asked_total;	/* rows asked for in all */
+	int64_t		received_total; /* rows received in all */
 	int64_t		span_asked;		/* rows asked for since the anchor */
 	int64_t		last_limit;		/* of the last request, while ramping */
 	int			full_pages;		/* of page_size rows, seen so far */
 	bool		end_known;		/* a short page has shown the end */
+	bool		drop_pending;	/* the requests in flight are not needed */
 
 	/* keyset paging */
 	bool		keyset;			/* still possible */
 	bool		anchored;
+	bool		anchors_done;	/* the unanchored tail has been asked for */
 	int64_t		anchor;
 	int64_t		anchor_skip;	/* rows at the anchor's startTime received */
 	bool		have_tail;

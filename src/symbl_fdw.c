@@ -984,12 +984,6 @@ page_done(SymblScanState *state, int64 limit, const char *where)
 					 errmsg("Symbl API returned conversations out of startTime order"),
 					 errdetail("Conversation %d in %s.", (int) bad_row + 1, where)));
 			break;
-		case SYMBL_PAGER_NO_START_ANCHORED:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-					 errmsg("Symbl API returned a conversation without startTime in a keyset-paged scan"),
-					 errdetail("Conversation %d in %s.", (int) bad_row + 1, where)));
-			break;
 	}
 }
 
@@ -1031,12 +1025,11 @@ fetch_next_page(SymblScanState *state)
 	check_sort_fields_present(state, where);
 	state->pages_fetched++;
 	state->stats.rows_received += state->page.nrows;
-	if (state->pager.end_known)
-	{
-		/* the end: whatever was asked for beyond it is empty */
+	/* past the end (or an anchored scan's end): what is in flight is empty */
+	if (state->pager.drop_pending)
 		cancel_pending(state);
+	if (symbl_pager_finished(&state->pager))
 		state->exhausted = true;
-	}
 	else
 		top_up_pending(state);
 }
