@@ -857,6 +857,387 @@ class TestSort(unittest.TestCase):
                 self.assertEqual(len(set(got)), N)
 
 
+IN_PROGRESS_ABSENT = ["9990000000000038", "9990000000000039", "9990000000000040",
+                      "9990000000000041", "9990000000000042", "9990000000000048"]
+IN_PROGRESS_NULL = ["9990000000000043", "9990000000000044", "9990000000000049"]
+
+
+def byid(i):
+    return next(c for c in DS if c["id"] == i)
+
+
+class TestNewRows(unittest.TestCase):
+    """Rows with what the contract lets the API leave out, and odd ids."""
+
+    def test_positions_of_the_fixed_rows(self):
+        fixed = ids(DS[:92])
+        self.assertEqual(fixed[:49], [str(9990000000000001 + k) for k in range(49)])
+        self.assertEqual(fixed[49:52], list(ODD_IDS))
+        self.assertTrue(all(c["name"].startswith("Bulk import") for c in DS[52:92]))
+        self.assertFalse(any(i.startswith("999000000000") for i in ids(DS[92:])))
+
+    def test_in_progress(self):
+        for i in IN_PROGRESS_ABSENT:
+            self.assertNotIn("endTime", byid(i))
+        for i in IN_PROGRESS_NULL:
+            self.assertIn("endTime", byid(i))
+            self.assertIsNone(byid(i)["endTime"])
+        self.assertEqual({c["id"] for c in DS if c.get("endTime") is None},
+                         set(IN_PROGRESS_ABSENT + IN_PROGRESS_NULL))
+        recent = [i for i in IN_PROGRESS_ABSENT + IN_PROGRESS_NULL
+                  if ms(byid(i)["startTime"]) > NOW_MS - 7 * DAY]
+        self.assertEqual(sorted(recent), ["9990000000000038", "9990000000000039", "9990000000000043",
+                                          "9990000000000048", "9990000000000049"])
+        for i in ("9990000000000038", "9990000000000041", "9990000000000044"):
+            c = byid(i)
+            self.assertTrue(c["name"].startswith("In progress"))
+            self.assertIn("customerId", c["metadata"])
+            self.assertIsInstance(c["members"], list)
+        # ties of a finished and an unfinished conversation
+        self.assertEqual(byid("9990000000000040")["startTime"], byid("9990000000000032")["startTime"])
+        self.assertEqual(byid("9990000000000042")["startTime"], byid("9990000000000036")["startTime"])
+
+    def test_other_missing_fields(self):
+        self.assertNotIn("type", byid("9990000000000045"))
+        self.assertEqual(byid("9990000000000045")["name"], "Type missing")
+        self.assertIn("metadata", byid("9990000000000046"))
+        self.assertIsNone(byid("9990000000000046")["metadata"])
+        self.assertIn("members", byid("9990000000000047"))
+        self.assertIsNone(byid("9990000000000047")["members"])
+        self.assertEqual(list(byid("9990000000000048")), ["id", "startTime"])
+        self.assertEqual(byid("9990000000000049"),
+                         {"id": "9990000000000049", "type": None, "name": None,
+                          "startTime": byid("9990000000000049")["startTime"], "endTime": None,
+                          "members": None, "metadata": None})
+        self.assertTrue(all("startTime" in c for c in DS))
+
+    def test_bulk_import(self):
+        bulk = [c for c in DS if (c.get("name") or "").startswith("Bulk import")]
+        self.assertEqual(len(bulk), 40)
+        self.assertEqual({c["startTime"] for c in bulk}, {iso(NOW_MS - 100 * DAY)})
+        gen = ids(bulk)
+        self.assertEqual(sorted(gen), [str(9990000000000100 + j) for j in range(40)])
+        self.assertNotEqual(gen, sorted(gen))
+        # the only rows at that time: a tie group of 40 in every startTime sort
+        t = bulk[0]["startTime"]
+        self.assertEqual(sum(1 for c in DS if c["startTime"] == t), 40)
+        rows = EMU_MAIN.all_rows(("startTime", EARLY), ("sort", "conversation.startTime,conversation.id"), limit=7)
+        self.assertEqual([c["id"] for c in rows if c["startTime"] == t], sorted(gen))
+
+    def test_odd_ids(self):
+        short, long_, letters = ODD_IDS
+        self.assertEqual((len(short), len(long_)), (15, 17))
+        digits = [i for i in ids(DS) if i.isdigit()]
+        self.assertEqual(min(digits, key=int), short)
+        self.assertEqual(max(digits, key=int), long_)
+        self.assertEqual(max(digits), short)            # by code point: the largest
+        self.assertLess(long_, "1000000000000001")     # by code point: before 16-digit ids
+        self.assertRegex(letters, r"[A-Za-z]")
+        self.assertIn("-", letters)
+        # the API sorts ids as strings, by code point
+        rows = EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", "65536"), ("sort", "conversation.id")))
+        self.assertEqual(ids(rows), sorted(ids(DS)))
+        self.assertEqual(ids(rows)[-1], short)
+        self.assertLess(ids(rows).index(letters), ids(rows).index("9990000000000001"))
+        self.assertEqual(ids(EMU_MAIN.rows(qs(("startTime", EARLY), ("filter", "conversation.id==" + letters)))),
+                         [letters])
+
+
+class TestMissingReading(unittest.TestCase):
+    """missing=match|nomatch: comparisons and the window on absent/null fields."""
+    CASES = [("conversation.name", op, ["Globex / Planning"]) for op in REF_OPS if op not in ("=in=", "=out=")] + [
+        ("conversation.name", "=in=", ["Globex / Planning", ""]),
+        ("conversation.name", "=out=", ["Globex / Planning", ""]),
+        ("conversation.type", "==", ["meeting"]), ("conversation.type", "!=", ["meeting"]),
+        ("conversation.type", "=lt=", ["m"]), ("conversation.type", "=ge=", ["m"]),
+        ("conversation.type", "=in=", ["meeting", "chat"]), ("conversation.type", "=out=", ["call"]),
+        ("conversation.metadata.customerId", "==", ["cust-007"]),
+        ("conversation.metadata.customerId", "!=", ["cust-007"]),
+        ("conversation.metadata.customerId", "=gt=", ["cust-025"]),
+        ("conversation.metadata.customerId", "<=", ["cust-025"]),
+        ("conversation.metadata.customerId", "=out=", ["cust-001", "cust-002"]),
+        ("conversation.metadata.region", "<", ["us"]),
+    ]
+
+    def rsql(self, sel, op, args):
+        quoted = ["'%s'" % a for a in args]
+        if op in ("=in=", "=out="):
+            return "%s%s(%s)" % (sel, op, ",".join(quoted))
+        return sel + op + quoted[0]
+
+    def got(self, flt, prefix):
+        return sorted(ids(EMU_MAIN.all_rows(("filter", flt), ("startTime", EARLY),
+                                            ("sort", "conversation.startTime,conversation.id"),
+                                            limit=1000, prefix=prefix)))
+
+    def check(self, sel, op, args, prefix, missing):
+        typed = [ms(a) for a in args] if sel.endswith("Time") else args
+        exp = sorted(c["id"] for c in DS if ref_match(field(c, sel), op, typed, missing))
+        self.assertEqual(self.got(self.rsql(sel, op, args), prefix), exp)
+        return exp
+
+    def test_comparisons(self):
+        for prefix, missing in (("", "match"), ("/_x/missing=match", "match"),
+                                ("/_x/missing=nomatch", "nomatch")):
+            for sel, op, args in self.CASES:
+                with self.subTest(prefix=prefix, sel=sel, op=op):
+                    self.check(sel, op, args, prefix, missing)
+
+    def test_end_time_comparisons(self):
+        e = byid("9990000000000035")["endTime"]
+        for prefix, missing in (("", "match"), ("/_x/missing=nomatch", "nomatch")):
+            for op in REF_OPS:
+                with self.subTest(prefix=prefix, op=op):
+                    exp = self.check("conversation.endTime", op, [e], prefix, missing)
+                    opened = set(IN_PROGRESS_ABSENT + IN_PROGRESS_NULL)
+                    if missing == "nomatch" or op in ("==", "=in="):
+                        self.assertFalse(opened & set(exp))
+                    else:
+                        self.assertTrue(opened <= set(exp))
+
+    def test_window(self):
+        opened = set(IN_PROGRESS_ABSENT + IN_PROGRESS_NULL)
+        for prefix, missing in (("", "match"), ("/_x/missing=match", "match"),
+                                ("/_x/missing=nomatch", "nomatch")):
+            with self.subTest(prefix=prefix):
+                # no endTime parameter: rows in progress pass under both readings
+                got = set(ids(EMU_MAIN.all_rows(("startTime", EARLY), prefix=prefix, limit=1000)))
+                self.assertEqual(len(got), N)
+                got = set(ids(EMU_MAIN.all_rows(prefix=prefix, limit=1000)))
+                self.assertEqual(got, {c["id"] for c in DS
+                                       if in_window(c, NOW_MS - 7 * DAY, NOW_MS, end_given=False)})
+                self.assertTrue({"9990000000000038", "9990000000000043"} <= got)
+                # an endTime parameter: they pass it under 'match' only
+                for ws, we in ((EARLY, iso(NOW_MS - 1)), (iso(NOW_MS - 40 * DAY), iso(NOW_MS - 30 * DAY))):
+                    got = set(ids(EMU_MAIN.all_rows(("startTime", ws), ("endTime", we), prefix=prefix, limit=1000)))
+                    exp = {c["id"] for c in DS if in_window(c, ms(ws), ms(we), missing=missing)}
+                    self.assertEqual(got, exp)
+                    if missing == "match":
+                        self.assertTrue(got & opened)
+                    else:
+                        self.assertFalse(got & opened)
+        # under 'match' also one that started after the endTime bound
+        got = ids(EMU_MAIN.all_rows(("startTime", iso(NOW_MS - 40 * DAY)), ("endTime", iso(NOW_MS - 30 * DAY))))
+        self.assertIn("9990000000000038", got)
+
+    def test_bad_values(self):
+        for spec in ("missing=maybe", "missing=", "missing=MATCH", "missing_sort=middle",
+                     "time_reading=floor", "missing=match,missing=nomatch"):
+            with self.subTest(spec=spec):
+                st, r, body = EMU_MAIN.get("limit=1", prefix="/_x/" + spec)
+                self.assertEqual(st, 400)
+
+
+class TestMissingSort(unittest.TestCase):
+    """missing_sort=low|high: where absent/null values sort."""
+
+    def ref(self, field_name, desc, high):
+        def key(c):
+            v = field(c, "conversation." + field_name)
+            return ((1,) if high else (0,)) if v is None else ((0, v) if high else (1, v)), c["id"]
+        return [c["id"] for c in sorted(DS, key=key, reverse=desc)]
+
+    def test_sort(self):
+        for prefix, high in (("", False), ("/_x/missing_sort=low", False), ("/_x/missing_sort=high", True)):
+            for fld in ("name", "type", "endTime"):
+                for order in ("asc", "desc"):
+                    with self.subTest(prefix=prefix, field=fld, order=order):
+                        rows = EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", "65536"), ("order", order),
+                                                ("sort", "conversation.%s,conversation.id" % fld)), prefix=prefix)
+                        exp = self.ref(fld, order == "desc", high)
+                        self.assertEqual(ids(rows), exp)
+                        nmiss = sum(1 for c in DS if field(c, "conversation." + fld) is None)
+                        first = (order == "asc") != high
+                        edge = rows[:nmiss] if first else rows[-nmiss:]
+                        self.assertTrue(all(field(c, "conversation." + fld) is None for c in edge))
+
+    def test_missing_values_tie(self):
+        # without a unique last key, the missing values are one tie group
+        rows = EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", "9"), ("sort", "conversation.endTime")),
+                             prefix="/_x/missing_sort=low")
+        self.assertEqual(set(ids(rows)), set(IN_PROGRESS_ABSENT + IN_PROGRESS_NULL))
+
+    def test_paging_by_key_and_id(self):
+        for spec in ("missing_sort=low", "missing_sort=high"):
+            with self.subTest(spec=spec):
+                pre = "/_x/" + spec
+                full = ids(EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", "65536"),
+                                            ("sort", "conversation.endTime,conversation.id")), prefix=pre))
+                got = ids(EMU_MAIN.all_rows(("startTime", EARLY), ("sort", "conversation.endTime,conversation.id"),
+                                            limit=4, prefix=pre))
+                self.assertEqual(got, full)
+
+
+def sub_ms(msv, digits):
+    """msv with extra fraction digits after the millisecond: '...SS.mmm<digits>Z'."""
+    return iso(msv)[:-1] + digits + "Z"
+
+
+def read_ms(value, reading):
+    """Test-side reading of a time with more than 3 fraction digits."""
+    base = ms(value)
+    extra = value.rstrip("Z").partition(".")[2][3:]
+    return base + (1 if reading == "round" and extra and extra[0] >= "5" else 0)
+
+
+class TestTimeReading(unittest.TestCase):
+    """time_reading=truncate|round: times with more than 3 fraction digits."""
+    READINGS = (("", "truncate"), ("/_x/time_reading=truncate", "truncate"), ("/_x/time_reading=round", "round"))
+
+    def test_reference(self):
+        self.assertEqual(read_ms(sub_ms(5, "4999"), "round"), 5)
+        self.assertEqual(read_ms(sub_ms(5, "5"), "round"), 6)
+        self.assertEqual(read_ms(sub_ms(5, "9"), "truncate"), 5)
+
+    def test_window_parameters(self):
+        c = byid("9990000000000036")
+        s, e = ms(c["startTime"]), ms(c["endTime"])
+        for prefix, reading in self.READINGS:
+            for ws, we in ((sub_ms(s - 1, "9"), sub_ms(e, "5")), (sub_ms(s - 1, "4"), sub_ms(e, "4999")),
+                           (sub_ms(s - 1, "5"), sub_ms(e + 1, "0001")), (sub_ms(s, "0001"), sub_ms(e, "9999"))):
+                with self.subTest(prefix=prefix, ws=ws, we=we):
+                    got = c["id"] in ids(EMU_MAIN.rows(qs(("startTime", ws), ("endTime", we), ("limit", "65536")),
+                                                       prefix=prefix))
+                    self.assertEqual(got, s > read_ms(ws, reading) and e < read_ms(we, reading))
+        # the distinctive cases
+        q = qs(("startTime", sub_ms(s - 1, "9")), ("endTime", sub_ms(e + 1, "0")), ("limit", "65536"))
+        self.assertIn(c["id"], ids(EMU_MAIN.rows(q, prefix="/_x/time_reading=truncate")))
+        self.assertNotIn(c["id"], ids(EMU_MAIN.rows(q, prefix="/_x/time_reading=round")))
+        q = qs(("startTime", sub_ms(s - 1, "0")), ("endTime", sub_ms(e, "5")), ("limit", "65536"))
+        self.assertNotIn(c["id"], ids(EMU_MAIN.rows(q, prefix="/_x/time_reading=truncate")))
+        self.assertIn(c["id"], ids(EMU_MAIN.rows(q, prefix="/_x/time_reading=round")))
+
+    def test_rsql_values(self):
+        s = ms(byid("9990000000000036")["startTime"])
+        values = (sub_ms(s, "0004"), sub_ms(s, "5"), sub_ms(s - 1, "9999"), sub_ms(s - 1, "4"), sub_ms(s, "000000"))
+        for prefix, reading in self.READINGS:
+            for v in values:
+                for op in ("==", "!=", "=lt=", "=le=", ">", ">="):
+                    with self.subTest(prefix=prefix, v=v, op=op):
+                        got = sorted(ids(EMU_MAIN.all_rows(("filter", "conversation.startTime%s'%s'" % (op, v)),
+                                                           ("startTime", EARLY), limit=1000, prefix=prefix)))
+                        t = read_ms(v, reading)
+                        self.assertEqual(got, sorted(c["id"] for c in DS
+                                                     if REF_OPS[op](ms(c["startTime"]), [t])))
+            with self.subTest(prefix=prefix, op="=in="):
+                got = ids(EMU_MAIN.all_rows(("filter", "conversation.startTime=in=(%s,%s)" % (sub_ms(s, "5"), sub_ms(s - 1, "5"))),
+                                            ("startTime", EARLY), prefix=prefix))
+                self.assertEqual(sorted(got), sorted(c["id"] for c in DS
+                                                     if ms(c["startTime"]) in (read_ms(sub_ms(s, "5"), reading),
+                                                                               read_ms(sub_ms(s - 1, "5"), reading))))
+        # keyset-style lower bounds, read the same way
+        for prefix, reading in self.READINGS:
+            for op in ("=ge=", "=gt="):
+                with self.subTest(prefix=prefix, op=op):
+                    v = sub_ms(s - 1, "5")
+                    got = ids(EMU_MAIN.all_rows(("filter", 'conversation.startTime%s"%s"' % (op, v)),
+                                                ("startTime", EARLY), ("sort", "conversation.startTime,conversation.id"),
+                                                limit=1000, prefix=prefix))
+                    t = read_ms(v, reading)
+                    self.assertEqual(sorted(got), sorted(c["id"] for c in DS
+                                                         if REF_OPS[op](ms(c["startTime"]), [t])))
+
+    def test_read_before_the_checks(self):
+        # now is 12:00:00.000: .9996 of the second before is 'before now' truncated, 'now' rounded
+        just = "2026-01-15T11:59:59.9996Z"
+        st, r, body = EMU_MAIN.get(qs(("startTime", just)), prefix="/_x/time_reading=truncate")
+        self.assertEqual(st, 200)
+        st, r, body = EMU_MAIN.get(qs(("startTime", just)), prefix="/_x/time_reading=round")
+        self.assertEqual(st, 400)
+        self.assertIn("current time", json.loads(body)["message"])
+        # startTime < endTime is decided on the values as read
+        a, b = "2025-06-01T00:00:00.0001Z", "2025-06-01T00:00:00.0006Z"
+        for prefix, status in (("/_x/time_reading=truncate", 400), ("/_x/time_reading=round", 200)):
+            with self.subTest(prefix=prefix):
+                st, r, body = EMU_MAIN.get(qs(("startTime", a), ("endTime", b)), prefix=prefix)
+                self.assertEqual(st, status, body)
+
+
+class TestClockSkew(unittest.TestCase):
+    """clock_skew=SECONDS: the API's now = the emulator's + SECONDS."""
+
+    def status(self, query, skew):
+        prefix = "/_x/clock_skew=%s" % quote(skew, safe="") if skew is not None else ""
+        st, r, body = EMU_MAIN.get(query, prefix=prefix)
+        return st, json.loads(body)
+
+    def test_times_must_lie_before_the_apis_now(self):
+        before, after = qs(("startTime", iso(NOW_MS - 300_000))), qs(("startTime", iso(NOW_MS + 300_000)))
+        self.assertEqual(self.status(before, None)[0], 200)
+        self.assertEqual(self.status(after, None)[0], 400)
+        st, body = self.status(before, "-600")
+        self.assertEqual(st, 400)
+        self.assertIn(iso(NOW_MS - 600_000), body["message"])
+        for skew in ("600", "+600"):
+            self.assertEqual(self.status(after, skew)[0], 200)
+            self.assertEqual(self.status(qs(("endTime", iso(NOW_MS + 300_000))), skew)[0], 200)
+        self.assertEqual(self.status(qs(("endTime", iso(NOW_MS - 300_000))), "-600")[0], 400)
+
+    def test_default_window_moves(self):
+        for skew in (-86400, -3600, 86400):
+            with self.subTest(skew=skew):
+                now = NOW_MS + skew * 1000
+                got = set(ids(EMU_MAIN.all_rows(prefix="/_x/clock_skew=%d" % skew, limit=1000)))
+                self.assertEqual(got, {c["id"] for c in DS if in_window(c, now - 7 * DAY, now, end_given=False)})
+        # an hour behind: 035 (ends 1 ms before the emulator's now) is not over yet
+        self.assertNotIn("9990000000000035", ids(EMU_MAIN.all_rows(prefix="/_x/clock_skew=-3600", limit=1000)))
+
+    def test_bad_values(self):
+        for skew in ("86401", "-86401", "1.5", "abc", "--5", "+-5", " 5", "9999999"):
+            with self.subTest(skew=skew):
+                self.assertEqual(self.status("limit=1", skew)[0], 400)
+        for skew in ("86400", "-86400", "-0", "+0"):
+            with self.subTest(skew=skew):
+                self.assertEqual(self.status("limit=1", skew)[0], 200)
+
+
+class TestReadingsOnTheCommandLine(unittest.TestCase):
+    """Every reading as a command-line default; a request's /_x/ spec wins."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = Emulator("--missing", "nomatch", "--missing-sort", "high", "--time-reading", "round",
+                           "--clock-skew", "-600", n=120)
+        st, t = cls.emu.token()
+        cls.tok = t["accessToken"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.close()
+
+    def rows(self, prefix="", **params):
+        params.setdefault("startTime", EARLY)
+        params.setdefault("limit", "65536")
+        return ids(self.emu.rows(qs(*params.items()), token=self.tok, prefix=prefix))
+
+    def test_defaults_and_overrides(self):
+        flt = "conversation.name!=x"
+        self.assertNotIn("9990000000000015", self.rows(filter=flt))
+        self.assertIn("9990000000000015", self.rows("/_x/missing=match", filter=flt))
+        no_name = ["9990000000000015", "9990000000000018", "9990000000000048", "9990000000000049"]
+        by_name = self.rows(sort="conversation.name,conversation.id")
+        self.assertEqual(by_name[-4:], no_name)
+        by_name = self.rows("/_x/missing_sort=low", sort="conversation.name,conversation.id")
+        self.assertEqual(by_name[:4], no_name)
+        c = byid("9990000000000036")
+        v = sub_ms(ms(c["startTime"]) - 1, "5")
+        self.assertIn(c["id"], self.rows(filter="conversation.startTime=='%s'" % v))
+        self.assertNotIn(c["id"], self.rows("/_x/time_reading=truncate", filter="conversation.startTime=='%s'" % v))
+        late = iso(NOW_MS - 300_000)
+        st, r, body = self.emu.get(qs(("startTime", late)), token=self.tok)
+        self.assertEqual(st, 400)
+        st, r, body = self.emu.get(qs(("startTime", late)), token=self.tok, prefix="/_x/clock_skew=0")
+        self.assertEqual(st, 200)
+
+    def test_bad_command_line(self):
+        for args in (["--clock-skew", "86401"], ["--clock-skew", "x"], ["--missing", "maybe"],
+                     ["--missing-sort", "middle"], ["--time-reading", "floor"]):
+            with self.subTest(args=args):
+                p = subprocess.run([sys.executable, EMU, "--conversations", "5", "--dump-dataset", "jsonl"] + args,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                self.assertNotEqual(p.returncode, 0)
+
+
 class TestGzip(unittest.TestCase):
     def test_gzip(self):
         q = qs(("limit", "50"), ("startTime", EARLY))
