@@ -96,6 +96,15 @@ def parse_iso_ms(s):
     return val
 
 
+def read_time_ms(s, time_reading):
+    """A time value as the API reads it: strict ISO 8601, then the fraction
+    beyond the millisecond truncated or rounded half-up -> integer epoch ms."""
+    v = parse_iso_ms(s)
+    if time_reading == "round":
+        return math.floor(v + Fraction(1, 2))
+    return math.floor(v)    # the written digits cut off: floor, also before 1970
+
+
 def fmt_ms(ms):
     """Integer epoch milliseconds -> YYYY-MM-DDTHH:MM:SS.mmmZ."""
     s, r = divmod(int(ms), 1000)
@@ -143,14 +152,27 @@ _AGENTS = ["agent-%02d" % i for i in range(1, 41)] + ["johndoe", "janedoe"]
 MISSING = object()  # marker for "field absent" in adversarial specs
 
 
+# How the emulator reads what the contract leaves open (README "Readings");
+# per request through /_x/<spec>, else the command line's, else these.
+Readings = collections.namedtuple("Readings", "missing missing_sort time_reading")
+READING_CHOICES = {"missing": ("match", "nomatch"),
+                   "missing_sort": ("low", "high"),
+                   "time_reading": ("truncate", "round")}
+DEFAULT_READINGS = Readings("match", "low", "truncate")
+CLOCK_SKEW_MAX = 86400
+
+
 def adversarial_specs(anchor):
     """The fixed adversarial conversations, in their fixed positions.
 
     Every endTime (here and in the generated rows) is < anchor, so with
     --now equal to the anchor an explicit early startTime reaches all rows.
+    Every row has a startTime; every other field but id may be absent or
+    null (an 'end' of MISSING or None: a conversation still in progress).
 
-    Position k gets id str(9990000000000001 + k). Every entry: dict of
-    overrides; 'start' and 'dur' in ms.  A value MISSING drops the key."""
+    Position k gets id str(9990000000000001 + k) unless the entry sets 'id'.
+    Every entry: dict of overrides; 'start', 'dur' and 'end' in ms.  A value
+    MISSING drops the key.  -> [(row, start ms, end ms or None)]"""
     base = anchor - 3 * MS_PER_DAY
     long_name = ("0123456789abcdef-" * 300)[:4999] + "Z"
     specs = [
@@ -213,17 +235,48 @@ def adversarial_specs(anchor):
              type="webinar",
              metadata={"customerId": "cust-050", "agentId": "agent-01",
                        "region": "eu-central-1"}),
+        # --- fields the contract lets the API omit (every field but id) ---
+        # conversations still in progress: no endTime key, or "endTime": null
+        dict(name="In progress: started 67 min before anchor",
+             start=anchor - 67 * MS_PER_MIN + 250, end=MISSING, type="call",
+             members=[{"name": "Mary", "email": "mary@example.com"}],
+             metadata={"agentId": "agent-07", "customerId": "cust-007",
+                       "region": "us-east-1"}),
+        dict(name="In progress: started 2 days before anchor",
+             start=anchor - 2 * MS_PER_DAY + 5 * 60 * MS_PER_MIN + 1, end=MISSING),
+        dict(name="In progress: started exactly 7 days before anchor",
+             start=anchor - SEVEN_DAYS_MS, end=MISSING),          # ties with 032
+        dict(name="In progress: started 45 days before anchor",
+             start=anchor - 45 * MS_PER_DAY + 777, end=MISSING, type="webinar"),
+        dict(name="In progress: started 400 days before anchor",
+             start=anchor - 400 * MS_PER_DAY + 5, end=MISSING),   # ties with 036
+        dict(name="In progress (endTime null): started 3 hours before anchor",
+             start=anchor - 3 * 60 * MS_PER_MIN + 42, end=None),
+        dict(name="In progress (endTime null): started 20 days before anchor",
+             start=anchor - 20 * MS_PER_DAY + 3, end=None, type="chat"),
+        dict(name="Type missing", type=MISSING),
+        dict(name="Metadata null", metadata=None),
+        dict(name="Members null", members=None),
+        dict(type=MISSING, name=MISSING, end=MISSING, members=MISSING,
+             metadata=MISSING),                                   # id and startTime only
+        dict(type=None, name=None, end=None, members=None, metadata=None),
+        # ids are strings: lengths differ, so code-point order is not numeric order
+        dict(id="999999999999999", name="Odd id: 15 digits"),
+        dict(id="10000000000000000", name="Odd id: 17 digits"),
+        dict(id="9990000000000-Ab", name="Odd id: letters and a dash"),
     ]
+    specs += bulk_import_specs(anchor)
     out = []
     for k, s in enumerate(specs):
         start = s.get("start", base + k * 17 * MS_PER_MIN + k * 7)
         dur = s.get("dur", (5 + k) * MS_PER_MIN + 123)
+        end = s.get("end", start + dur)
         row = {
-            "id": str(ADVERSARIAL_ID_BASE + 1 + k),
+            "id": s.get("id", str(ADVERSARIAL_ID_BASE + 1 + k)),
             "type": s.get("type", "meeting"),
             "name": s.get("name", "Adversarial %d" % k),
             "startTime": fmt_ms(start),
-            "endTime": fmt_ms(start + dur),
+            "endTime": end if end is MISSING or end is None else fmt_ms(end),
             "members": s.get("members", [{"name": "John", "email": "john@example.com"}]
                              if k % 2 else []),
             "metadata": s.get("metadata", {"agentId": "agent-%02d" % (k % 40 + 1),
@@ -232,8 +285,29 @@ def adversarial_specs(anchor):
         for key in list(row):
             if row[key] is MISSING:
                 del row[key]
-        out.append((row, start, start + dur))
+        out.append((row, start, end if isinstance(end, int) else None))
     return out
+
+
+BULK_IMPORT_ROWS = 40
+
+
+def bulk_import_specs(anchor):
+    """A bulk import: 40 conversations with one startTime (more than a page
+    of most clients), ids handed out in an order that is not their sort order."""
+    start = anchor - 100 * MS_PER_DAY
+    return [dict(id=str(ADVERSARIAL_ID_BASE + 100 + (j * 23 + 7) % BULK_IMPORT_ROWS),
+                 name="Bulk import %02d" % j, type="call", start=start,
+                 dur=(10 + (j * 7) % BULK_IMPORT_ROWS) * MS_PER_MIN + j,
+                 members=[],
+                 metadata={"customerId": _CUSTOMERS[j % 50], "source": "import"})
+            for j in range(BULK_IMPORT_ROWS)]
+
+
+# endTime of a conversation in progress (absent or null): below every time,
+# so that it sorts lowest and passes any upper bound unless a reading says no
+END_MISSING = -(1 << 63)
+END_MISSING_HIGH = (1 << 63) - 1
 
 
 class Dataset:
@@ -245,19 +319,23 @@ class Dataset:
         self.anchor = anchor_ms
         self.rows = []                  # pre-serialised JSON (bytes)
         self.ids = []
-        self.types = []
+        self.types = []                 # str, or None when null / absent
         self.names = []                 # str, or None when null / absent
-        self.start = array.array("q")
-        self.end = array.array("q")
-        self.metas = []                 # dict, or None when absent
+        self.start = array.array("q")   # always present
+        self.end = array.array("q")     # END_MISSING when null / absent
+        self.metas = []                 # dict, or None when null / absent
+        self.open_rows = []             # indices of rows without an endTime
         self._rank_lock = threading.Lock()
-        self._name_rank = None
+        self._ranks = {}                # (column, missing high?) -> sort key array
         self._generate()
 
     def _add(self, row, start, end):
+        if end is None:
+            self.open_rows.append(len(self.rows))
+            end = END_MISSING
         self.rows.append(jbytes(row))
         self.ids.append(row["id"])
-        self.types.append(row["type"])
+        self.types.append(row.get("type"))
         self.names.append(row.get("name"))
         self.start.append(start)
         self.end.append(end)
@@ -381,26 +459,43 @@ class Dataset:
             metas_append(meta)
 
     # ---- sort keys -------------------------------------------------------
-    def name_rank(self):
+    def _rank(self, column, missing_high):
+        """Integer sort keys of a string column (code-point order); a missing
+        value ranks below (or above) every string.  Built once, on demand."""
         with self._rank_lock:
-            if self._name_rank is None:
-                distinct = sorted({x for x in self.names if x is not None})
+            key = (column, missing_high)
+            r = self._ranks.get(key)
+            if r is None:
+                values = getattr(self, column)
+                distinct = sorted({x for x in values if x is not None})
                 rank = {v: i for i, v in enumerate(distinct)}
-                self._name_rank = array.array(
-                    "l", (-1 if x is None else rank[x] for x in self.names))
-            return self._name_rank
+                miss = len(distinct) if missing_high else -1
+                r = self._ranks[key] = array.array(
+                    "l", (miss if x is None else rank[x] for x in values))
+            return r
 
-    def key_getter(self, field):
+    def _end_high(self):
+        with self._rank_lock:
+            r = self._ranks.get(("end", True))
+            if r is None:
+                r = self._ranks[("end", True)] = array.array("q", self.end)
+                for i in self.open_rows:
+                    r[i] = END_MISSING_HIGH
+            return r
+
+    def key_getter(self, field, missing_high=False):
         if field == "conversation.startTime":
             return self.start.__getitem__
         if field == "conversation.endTime":
+            if missing_high and self.open_rows:
+                return self._end_high().__getitem__
             return self.end.__getitem__
         if field == "conversation.id":
             return self.ids.__getitem__
         if field == "conversation.type":
-            return self.types.__getitem__
+            return self._rank("types", missing_high).__getitem__
         if field == "conversation.name":
-            return self.name_rank().__getitem__
+            return self._rank("names", missing_high).__getitem__
         raise KeyError(field)
 
     # ---- dumps -------------------------------------------------------------
@@ -413,16 +508,10 @@ class Dataset:
             return '"' + s.replace('"', '""') + '"'
         for raw in self.rows:
             o = json.loads(raw)
-            name = o.get("name")
-            mem = o.get("members", MISSING)
-            meta = o.get("metadata", MISSING)
-            yield ",".join((
-                q(o["id"]), q(o["type"]),
-                "" if name is None else q(name),
-                q(o["startTime"]), q(o["endTime"]),
-                "" if mem is MISSING or mem is None else q(jdump(mem)),
-                "" if meta is MISSING or meta is None else q(jdump(meta)),
-            )) + "\n"
+            text = [o.get(k) for k in ("id", "type", "name", "startTime", "endTime")]
+            js = [o.get(k) for k in ("members", "metadata")]
+            yield ",".join(["" if v is None else q(v) for v in text] +
+                           ["" if v is None else q(jdump(v)) for v in js]) + "\n"
 
     def csv_bytes(self):
         return "".join(self.csv_lines()).encode("utf-8")
@@ -611,8 +700,14 @@ TIME_SELECTORS = {"conversation.startTime": "start", "conversation.endTime": "en
 META_PREFIX = "conversation.metadata."
 
 
-def compile_filter(src, ds):
-    """Parse and validate an RSQL filter; return a predicate over row indices."""
+# pred: row index -> bool; start_min: the least startTime (ms) the filter's
+# startTime lower bounds allow, or None; start_only: the filter is nothing but
+# such bounds (start_min then decides it alone)
+CompiledFilter = collections.namedtuple("CompiledFilter", "pred start_min start_only")
+
+
+def compile_filter(src, ds, readings=DEFAULT_READINGS):
+    """Parse and validate an RSQL filter -> CompiledFilter."""
     node = _Parser(src).parse()
     if _has_or(node):
         raise FilterError("OR is not supported in filter (',' and ' or ' between comparisons)")
@@ -628,81 +723,105 @@ def compile_filter(src, ds):
         raise FilterError("filter can not have more than 2 parameters (distinct selectors), got %d: %s"
                           % (len(selectors), ", ".join(selectors)))
     preds = []
+    start_min = None
+    start_only = True
     for _, sel, op, args, pos in cmps:
         kind = OPERATORS.get(op)
         if kind is None:
             raise FilterError("unknown operator '%s' at position %d" % (op, pos))
         if kind not in ("in", "out") and len(args) != 1:
             raise FilterError("operator '%s' expects a single value" % op)
+        on_missing = _missing_matches(kind, readings.missing)
         if sel in TIME_SELECTORS:
             vals = []
             for a in args:
                 try:
-                    vals.append(parse_iso_ms(a))
+                    vals.append(read_time_ms(a, readings.time_reading))
                 except ValueError:
                     raise FilterError("invalid ISO 8601 value '%s' for %s" % (a, sel))
-            preds.append(_time_pred(getattr(ds, TIME_SELECTORS[sel]), kind, vals))
+            col = getattr(ds, TIME_SELECTORS[sel])
+            pred = _time_pred(col, kind, vals)
+            if sel == "conversation.startTime" and kind in ("gt", "ge"):
+                low = vals[0] + (kind == "gt")
+                start_min = low if start_min is None else max(start_min, low)
+                continue
+            if sel == "conversation.endTime" and ds.open_rows:
+                pred = _with_missing_end(col, pred, on_missing)
+            preds.append(pred)
         elif sel in STRING_SELECTORS:
-            preds.append(_col_pred(getattr(ds, STRING_SELECTORS[sel]), kind, args))
+            preds.append(_col_pred(getattr(ds, STRING_SELECTORS[sel]), kind, args, on_missing))
         else:
-            preds.append(_meta_pred(ds.metas, sel[len(META_PREFIX):], kind, args))
+            preds.append(_meta_pred(ds.metas, sel[len(META_PREFIX):], kind, args, on_missing))
+        start_only = False
+    if start_min is not None:
+        start = ds.start
+        preds.append(lambda i: start[i] >= start_min)
     if len(preds) == 1:
-        return preds[0]
-    return lambda i, preds=tuple(preds): all(p(i) for p in preds)
+        pred = preds[0]
+    else:
+        pred = lambda i, preds=tuple(preds): all(p(i) for p in preds)
+    return CompiledFilter(pred, start_min, start_only)
+
+
+def _missing_matches(kind, missing):
+    """Does a comparison match a row whose field (or metadata key) is absent
+    or null?  'match': every comparison that could hold for some value not
+    equal to the operand does (!=, =out=, the ranges); 'nomatch': none does."""
+    return missing == "match" and kind not in ("eq", "in")
 
 
 def _time_pred(col, kind, vals):
+    """Comparison of an integer ms column with values read to the ms."""
     v = vals[0]
-    fl, ce = math.floor(v), math.ceil(v)
     if kind == "eq":
-        if fl != ce:
-            return lambda i: False
-        return lambda i: col[i] == fl
+        return lambda i: col[i] == v
     if kind == "ne":
-        if fl != ce:
-            return lambda i: True
-        return lambda i: col[i] != fl
+        return lambda i: col[i] != v
     if kind == "gt":
-        return lambda i: col[i] > fl
+        return lambda i: col[i] > v
     if kind == "ge":
-        return lambda i: col[i] >= ce
+        return lambda i: col[i] >= v
     if kind == "lt":
-        return lambda i: col[i] < ce
+        return lambda i: col[i] < v
     if kind == "le":
-        return lambda i: col[i] <= fl
-    s = frozenset(int(x) for x in vals if x.denominator == 1)
+        return lambda i: col[i] <= v
+    s = frozenset(vals)
     if kind == "in":
         return lambda i: col[i] in s
     return lambda i: col[i] not in s
 
 
-def _cmp_value_pred(kind, args):
+def _with_missing_end(col, pred, on_missing):
+    return lambda i: on_missing if col[i] == END_MISSING else pred(i)
+
+
+def _cmp_value_pred(kind, args, on_missing):
     a = args[0]
     if kind == "eq":
-        return lambda v: v is not None and v == a
+        return lambda v: v == a if v is not None else on_missing
     if kind == "ne":
-        return lambda v: v is None or v != a
+        return lambda v: v != a if v is not None else on_missing
     if kind == "lt":
-        return lambda v: v is not None and v < a
+        return lambda v: v < a if v is not None else on_missing
     if kind == "le":
-        return lambda v: v is not None and v <= a
+        return lambda v: v <= a if v is not None else on_missing
     if kind == "gt":
-        return lambda v: v is not None and v > a
+        return lambda v: v > a if v is not None else on_missing
     if kind == "ge":
-        return lambda v: v is not None and v >= a
+        return lambda v: v >= a if v is not None else on_missing
     s = frozenset(args)
     if kind == "in":
-        return lambda v: v is not None and v in s
-    return lambda v: v is None or v not in s
+        return lambda v: v in s if v is not None else on_missing
+    return lambda v: v not in s if v is not None else on_missing
 
 
-def _col_pred(col, kind, args):
-    f = _cmp_value_pred(kind, args)
+def _col_pred(col, kind, args, on_missing):
+    f = _cmp_value_pred(kind, args, on_missing)
     return lambda i: f(col[i])
 
 
-def _meta_pred(metas, key, kind, args):
-    f = _cmp_value_pred(kind, args)
+def _meta_pred(metas, key, kind, args, on_missing):
+    f = _cmp_value_pred(kind, args, on_missing)
 
     def pred(i):
         m = metas[i]
@@ -742,9 +861,6 @@ def _forget_bodies(res):
         res.bodies = {}
 
 
-_START_LOWER_RE = re.compile(r'conversation\.startTime=(ge|gt)="([^"\\]*)"')
-
-
 class Engine:
     def __init__(self, ds, inclusive=False, cache_size=256):
         self.ds = ds
@@ -765,14 +881,19 @@ class Engine:
             return math.ceil(ws), math.floor(we)
         return math.floor(ws) + 1, math.ceil(we) - 1
 
-    def query(self, ws, we, filter_src, sort_fields, desc):
+    def query(self, ws, we, filter_src, sort_fields, desc,
+              readings=DEFAULT_READINGS, end_given=False):
+        """Rows of the window (ws, we) that pass the filter, sorted.
+        end_given: the request had an endTime parameter (under 'nomatch' a
+        row without endTime then fails the window)."""
         smin, emax = self.window_bounds(ws, we)
         # The default window moves with the clock; key the cache by the rows
         # the bounds select, not by the bounds, so repeated pages hit it.
         emax = min(emax, self.max_end)
         p0 = bisect.bisect_left(self.start_sorted, smin)
-        smin = self.start_sorted[p0] if p0 < len(self.start_sorted) else emax + 1
-        key = (smin, emax, filter_src, sort_fields, desc)
+        smin = self.start_sorted[p0] if p0 < len(self.start_sorted) else 1 << 62
+        drop_open = end_given and readings.missing == "nomatch"
+        key = (smin, emax, filter_src, sort_fields, desc, readings, drop_open)
         while True:
             with self.lock:
                 res = self.cache.get(key)
@@ -785,7 +906,7 @@ class Engine:
                     break
             done.wait()
         try:
-            res = self._compute(smin, emax, filter_src, sort_fields, desc)
+            res = self._compute(smin, emax, filter_src, sort_fields, desc, readings, drop_open)
             with self.lock:
                 self.cache[key] = res
                 self.cache.move_to_end(key)
@@ -797,37 +918,51 @@ class Engine:
             done.set()
         return res
 
-    def _compute(self, smin, emax, filter_src, sort_fields, desc):
+    def _window(self, smin, emax, drop_open):
+        """Row indices with startTime >= smin and endTime <= emax, in
+        (startTime, id) order; rows without endTime by the reading."""
         ds = self.ds
-        # a startTime lower bound in the filter (keyset paging sends one)
-        # narrows the rows to look at; the filter itself still decides
-        if filter_src is not None:
-            for m in _START_LOWER_RE.finditer(filter_src):
-                try:
-                    bound = parse_iso_ms(m.group(2))
-                except ValueError:
-                    continue
-                smin = max(smin, math.floor(bound) + (1 if m.group(1) == "gt" else 0))
         p0 = bisect.bisect_left(self.start_sorted, smin)
         p1 = bisect.bisect_right(self.start_sorted, emax)
         end = ds.end
         if emax >= self.max_end:
             cand = self.start_order[p0:p1]     # every end fits (a C-level copy)
         else:
+            # END_MISSING is below every bound: rows in progress stay
             cand = [i for i in self.start_order[p0:p1] if end[i] <= emax]
+        if not ds.open_rows:
+            return cand
+        start = ds.start
+        if drop_open:
+            gone = {i for i in ds.open_rows if smin <= start[i] <= emax}
+            if gone:
+                cand = [i for i in cand if i not in gone]
+            return cand
+        # rows in progress that started after emax: after every row above
+        later = sorted((start[i], ds.ids[i], i) for i in ds.open_rows
+                       if start[i] >= smin and start[i] > emax)
+        if later:
+            cand = list(cand) + [t[2] for t in later]
+        return cand
+
+    def _compute(self, smin, emax, filter_src, sort_fields, desc, readings, drop_open):
+        ds = self.ds
+        flt = None
         if filter_src is not None:
-            pred = compile_filter(filter_src, ds)
-            # a filter of startTime lower bounds alone is what the narrowing
-            # above already applied exactly (start >= ceil(bound) for =ge=)
-            rest = _START_LOWER_RE.sub("", filter_src).replace(";", "").strip()
-            exact = all(parse_iso_ms(m.group(2)).denominator == 1 or m.group(1) == "gt"
-                        for m in _START_LOWER_RE.finditer(filter_src))
-            if rest or not exact:
-                cand = [i for i in cand if pred(i)]
+            flt = compile_filter(filter_src, ds, readings)
+            # a startTime lower bound in the filter (keyset paging sends one)
+            # narrows the rows to look at; the filter itself still decides
+            if flt.start_min is not None:
+                smin = max(smin, flt.start_min)
+        cand = self._window(smin, emax, drop_open)
+        if flt is not None and not flt.start_only:
+            pred = flt.pred
+            cand = [i for i in cand if pred(i)]
         if tuple(sort_fields) == ("conversation.startTime", "conversation.id"):
             # already in this order; ids are unique, so there are no ties
             return Result(cand[::-1] if desc else cand, [], [])
-        getters = [ds.key_getter(f) for f in sort_fields]
+        high = readings.missing_sort == "high"
+        getters = [ds.key_getter(f, high) for f in sort_fields]
         if len(getters) == 1:
             keys = list(map(getters[0], cand))
         else:
@@ -890,7 +1025,8 @@ _INT_KEYS = ("count", "after", "token_ttl", "expire_token_after", "latency_ms",
              "slow_bps", "truncate")
 FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
               "token_ttl", "expire_token_after", "latency_ms", "slow_bps", "hang",
-              "truncate", "reset", "body", "redirect", "on")
+              "truncate", "reset", "body", "redirect", "on",
+              "missing", "missing_sort", "time_reading", "clock_skew")
 
 
 class SpecError(ValueError):
@@ -904,6 +1040,17 @@ def strict_unquote(s):
     if _PCT_BAD.search(s):
         raise ValueError("malformed percent-escape in %r" % s)
     return unquote(s, encoding="utf-8", errors="strict")
+
+
+_SKEW_RE = re.compile(r"[+-]?[0-9]{1,6}\Z", re.ASCII)
+
+
+def parse_clock_skew(v):
+    """Signed seconds, |S| <= CLOCK_SKEW_MAX. Raises SpecError."""
+    if not _SKEW_RE.match(v) or abs(int(v)) > CLOCK_SKEW_MAX:
+        raise SpecError("clock_skew must be signed whole seconds, at most %d either way"
+                        % CLOCK_SKEW_MAX)
+    return int(v)
 
 
 def parse_fault_spec(seg):
@@ -944,6 +1091,11 @@ def parse_fault_spec(seg):
         elif k == "on":
             if v not in ("api", "token", "all"):
                 raise SpecError("on must be api, token or all")
+        elif k in READING_CHOICES:
+            if v not in READING_CHOICES[k]:
+                raise SpecError("%s must be %s" % (k, " or ".join(READING_CHOICES[k])))
+        elif k == "clock_skew":
+            v = parse_clock_skew(v)
         spec[k] = v
     spec.setdefault("tag", "default")
     spec.setdefault("on", "api")
@@ -995,6 +1147,17 @@ class State:
 
     def now_ms(self):
         return self.fixed_now if self.fixed_now is not None else real_now_ms()
+
+    def api_now_ms(self, spec):
+        """The API's clock: the emulator's, skewed by clock_skew seconds."""
+        return self.now_ms() + 1000 * spec.get("clock_skew", self.args.clock_skew)
+
+    def readings(self, spec):
+        """The readings of a request: its /_x/ spec's, else the command line's."""
+        a = self.args
+        return Readings(spec.get("missing", a.missing),
+                        spec.get("missing_sort", a.missing_sort),
+                        spec.get("time_reading", a.time_reading))
 
     def tag(self, name):
         t = self.tags.get(name)
@@ -1624,8 +1787,10 @@ class Handler(BaseHTTPRequestHandler):
             self._msg(401, MSG_TOKEN, fault=f)
             return
         try:
-            q = self._validate(params, qerr)
-            res = st.engine.query(q["ws"], q["we"], q.get("filter"), q["sort"], q["order"] == "desc")
+            readings = st.readings(spec)
+            q = self._validate(params, qerr, readings, st.api_now_ms(spec))
+            res = st.engine.query(q["ws"], q["we"], q.get("filter"), q["sort"], q["order"] == "desc",
+                                  readings, q["end_given"])
         except (QueryError, FilterError) as e:
             rec["status"] = 400
             msg = str(e)
@@ -1650,7 +1815,7 @@ class Handler(BaseHTTPRequestHandler):
             st.tag(spec["tag"]).api_ok += 1
         self._send(200, cached[0], fault=f, gzip_cache=cached)
 
-    def _validate(self, params, qerr):
+    def _validate(self, params, qerr, readings=DEFAULT_READINGS, now=None):
         if qerr is not None:
             raise QueryError("Malformed query string: " + qerr)
         seen = {}
@@ -1683,12 +1848,13 @@ class Handler(BaseHTTPRequestHandler):
         if len(set(fields)) != len(fields):
             raise QueryError("Invalid sort '%s': a field is repeated" % v)
         q["sort"] = tuple(fields)
-        now = self.st.now_ms()
+        if now is None:
+            now = self.st.api_now_ms({})
         times = {}
         for name in ("startTime", "endTime"):
             if name in seen:
                 try:
-                    t = parse_iso_ms(seen[name])
+                    t = read_time_ms(seen[name], readings.time_reading)
                 except ValueError:
                     raise QueryError("Invalid %s '%s': must be an ISO 8601 date-time "
                                      "(YYYY-MM-DDTHH:MM:SS[.fff] followed by Z or +HH:MM)" % (name, seen[name]))
@@ -1702,9 +1868,10 @@ class Handler(BaseHTTPRequestHandler):
         we = times.get("endTime", now)
         ws = times.get("startTime", we - SEVEN_DAYS_MS)
         q["ws"], q["we"] = ws, we
+        q["end_given"] = "endTime" in times
         if "filter" in seen:
             # validate eagerly (also when the result is cached)
-            compile_filter(seen["filter"], self.st.ds)
+            compile_filter(seen["filter"], self.st.ds, readings)
             q["filter"] = seen["filter"]
         return q
 
@@ -1774,6 +1941,15 @@ def build_arg_parser():
     p.add_argument("--ready-file", default=None, metavar="PATH")
     p.add_argument("--no-gzip", action="store_true")
     p.add_argument("--gzip-level", type=int, default=1, choices=range(1, 10), metavar="1..9")
+    # readings of what the contract leaves open; a request's /_x/ spec overrides
+    p.add_argument("--missing", choices=READING_CHOICES["missing"],
+                   default=DEFAULT_READINGS.missing)
+    p.add_argument("--missing-sort", choices=READING_CHOICES["missing_sort"],
+                   default=DEFAULT_READINGS.missing_sort)
+    p.add_argument("--time-reading", choices=READING_CHOICES["time_reading"],
+                   default=DEFAULT_READINGS.time_reading)
+    p.add_argument("--clock-skew", default="0", metavar="SECONDS",
+                   help="the API's clock = the emulator's + SECONDS (signed)")
     return p
 
 
@@ -1793,6 +1969,10 @@ def main(argv=None):
             parse_iso_ms(args.now)
     except ValueError as e:
         sys.exit("bad --anchor/--now: %s" % e)
+    try:
+        args.clock_skew = parse_clock_skew(args.clock_skew)
+    except SpecError as e:
+        sys.exit("bad --clock-skew: %s" % e)
     ds = Dataset(args.conversations, args.seed, anchor)
     if args.dump_dataset:
         out = sys.stdout.buffer

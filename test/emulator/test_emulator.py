@@ -145,11 +145,11 @@ class Emulator:
             raise AssertionError("HTTP %d: %s" % (st, body[:300]))
         return json.loads(body)["conversations"]
 
-    def all_rows(self, *pairs, limit=100):
+    def all_rows(self, *pairs, limit=100, prefix=""):
         out = []
         off = 0
         while True:
-            page = self.rows(qs(*pairs, ("limit", str(limit)), ("offset", str(off))))
+            page = self.rows(qs(*pairs, ("limit", str(limit)), ("offset", str(off))), prefix=prefix)
             out += page
             if len(page) < limit:
                 return out
@@ -172,6 +172,7 @@ EMU_MAIN = None
 TOKEN = None
 DS = None          # list of conversation dicts, as served
 EARLY = "2000-01-01T00:00:00Z"
+ODD_IDS = ("999999999999999", "10000000000000000", "9990000000000-Ab")
 
 
 def setUpModule():
@@ -194,11 +195,44 @@ def ids(rows):
     return [r["id"] for r in rows]
 
 
-def in_window(c, ws, we, inclusive=False):
-    s, e = ms(c["startTime"]), ms(c["endTime"])
-    if inclusive:
-        return s >= ws and e <= we
-    return s > ws and e < we
+def end_ms(c):
+    """endTime in ms, or None for a conversation in progress (absent or null)."""
+    return None if c.get("endTime") is None else ms(c["endTime"])
+
+
+def in_window(c, ws, we, inclusive=False, end_given=True, missing="match"):
+    """The window as the emulator reads it.  end_given: the request had an
+    endTime parameter; without one a row in progress always passes it."""
+    s, e = ms(c["startTime"]), end_ms(c)
+    ok = s >= ws if inclusive else s > ws
+    if e is None:
+        return ok and (not end_given or missing == "match")
+    return ok and (e <= we if inclusive else e < we)
+
+
+def field(c, sel):
+    """A selector's value in a conversation: str, ms for times, None if missing."""
+    if sel.startswith("conversation.metadata."):
+        return (c.get("metadata") or {}).get(sel[len("conversation.metadata."):])
+    key = sel[len("conversation."):]
+    if key in ("startTime", "endTime"):
+        return None if c.get(key) is None else ms(c[key])
+    return c.get(key)
+
+
+REF_OPS = {"==": lambda v, a: v == a[0], "!=": lambda v, a: v != a[0],
+           "=lt=": lambda v, a: v < a[0], "=le=": lambda v, a: v <= a[0],
+           "=gt=": lambda v, a: v > a[0], "=ge=": lambda v, a: v >= a[0],
+           "<": lambda v, a: v < a[0], "<=": lambda v, a: v <= a[0],
+           ">": lambda v, a: v > a[0], ">=": lambda v, a: v >= a[0],
+           "=in=": lambda v, a: v in a, "=out=": lambda v, a: v not in a}
+
+
+def ref_match(v, op, args, missing="match"):
+    """One RSQL comparison as the emulator reads it (args already typed)."""
+    if v is None:
+        return missing == "match" and op not in ("==", "=in=")
+    return REF_OPS[op](v, args)
 
 
 class TestMisc(unittest.TestCase):
@@ -470,29 +504,35 @@ class TestParams(unittest.TestCase):
 
 
 class TestWindow(unittest.TestCase):
-    def expected(self, ws, we, pred=lambda c: True, inclusive=False):
-        return sorted(c["id"] for c in DS if in_window(c, ws, we, inclusive) and pred(c))
+    def expected(self, ws, we, pred=lambda c: True, inclusive=False, end_given=True):
+        return sorted(c["id"] for c in DS
+                      if in_window(c, ws, we, inclusive, end_given) and pred(c))
 
     def test_default_window(self):
         got = EMU_MAIN.all_rows(("sort", "conversation.startTime,conversation.id"))
-        exp = self.expected(NOW_MS - 7 * DAY, NOW_MS)
+        exp = self.expected(NOW_MS - 7 * DAY, NOW_MS, end_given=False)
         self.assertEqual(sorted(ids(got)), exp)
         self.assertGreater(len(exp), 20)
         self.assertLess(len(exp), N // 4)
         for c in got:
             self.assertGreater(ms(c["startTime"]), NOW_MS - 7 * DAY)
-            self.assertLess(ms(c["endTime"]), NOW_MS)
+            if end_ms(c) is not None:
+                self.assertLess(end_ms(c), NOW_MS)
+        # conversations in progress that started in the window are in it
+        self.assertTrue({"9990000000000038", "9990000000000039", "9990000000000043"} <= set(exp))
+        self.assertNotIn("9990000000000040", exp)     # started exactly now - 7 d
 
     def test_default_window_with_filter(self):
         got = EMU_MAIN.all_rows(("filter", "conversation.type==meeting"),
                                 ("sort", "conversation.startTime,conversation.id"))
-        exp = self.expected(NOW_MS - 7 * DAY, NOW_MS, lambda c: c["type"] == "meeting")
+        exp = self.expected(NOW_MS - 7 * DAY, NOW_MS, lambda c: c.get("type") == "meeting",
+                            end_given=False)
         self.assertEqual(sorted(ids(got)), exp)
-        self.assertLess(len(exp), sum(1 for c in DS if c["type"] == "meeting") // 3)
+        self.assertLess(len(exp), sum(1 for c in DS if c.get("type") == "meeting") // 3)
         # a filter on startTime does not lift the window either
         got = EMU_MAIN.all_rows(("filter", "conversation.startTime=gt=2000-01-01T00:00:00Z"),
                                 ("sort", "conversation.startTime,conversation.id"))
-        self.assertEqual(sorted(ids(got)), self.expected(NOW_MS - 7 * DAY, NOW_MS))
+        self.assertEqual(sorted(ids(got)), self.expected(NOW_MS - 7 * DAY, NOW_MS, end_given=False))
 
     def test_explicit_early_start_returns_everything(self):
         got = EMU_MAIN.all_rows(("startTime", EARLY), ("sort", "conversation.startTime,conversation.id"))
@@ -515,21 +555,20 @@ class TestWindow(unittest.TestCase):
         self.assertFalse(has(s, e + 1))
         self.assertFalse(has(s - 1, e))
         self.assertTrue(has(s - 1, e + 1))
-        # sub-millisecond bounds are exact
-        sub = lambda v, f: iso(v)[:-1] + f + "Z"
-        self.assertTrue(c["id"] in ids(EMU_MAIN.rows(qs(("startTime", sub(s - 1, "9")), ("endTime", sub(e, "1"))))))
-        self.assertFalse(c["id"] in ids(EMU_MAIN.rows(qs(("startTime", sub(s, "0001")), ("endTime", sub(e, "1"))))))
 
     def test_only_end_time(self):
         we = NOW_MS - 30 * DAY
         got = EMU_MAIN.all_rows(("endTime", iso(we)), ("sort", "conversation.id"))
         self.assertEqual(sorted(ids(got)), self.expected(we - 7 * DAY, we))
         self.assertGreater(len(got), 0)
+        # 'missing=match': rows in progress pass an endTime bound, also those
+        # that started after it (here 20 days later)
+        self.assertIn("9990000000000044", ids(got))
 
     def test_only_start_time(self):
         ws = NOW_MS - 100 * DAY
         got = EMU_MAIN.all_rows(("startTime", iso(ws)), ("sort", "conversation.id"))
-        self.assertEqual(sorted(ids(got)), self.expected(ws, NOW_MS))
+        self.assertEqual(sorted(ids(got)), self.expected(ws, NOW_MS, end_given=False))
         self.assertIn("9990000000000035", ids(got))  # ends 1 ms before now
 
     def test_timezone_offsets(self):
@@ -537,6 +576,7 @@ class TestWindow(unittest.TestCase):
         b = EMU_MAIN.rows(qs(("startTime", "2025-06-01T00:00:00Z"), ("endTime", "2025-06-30T19:00:00-05:00"), ("limit", "1000")))
         self.assertEqual(ids(a), ids(b))
         self.assertEqual(sorted(ids(a)), self.expected(ms("2025-06-01T00:00:00Z"), ms("2025-07-01T00:00:00Z")))
+        self.assertIn("9990000000000038", ids(a))   # in progress: passes the endTime bound
 
 
 class TestInclusiveServer(unittest.TestCase):
@@ -576,7 +616,7 @@ class TestAnchorNowRealClock(unittest.TestCase):
             now = time.time() * 1000
             for c in rows:
                 self.assertGreater(ms(c["startTime"]), now - 7 * DAY - 60_000)
-                self.assertLess(ms(c["endTime"]), now)
+                self.assertLess(end_ms(c) or 0, now)
             st, r, body = e.get(qs(("startTime", iso(int(now) + 60_000))), token=t["accessToken"])
             self.assertEqual(st, 400)
         finally:
@@ -624,7 +664,7 @@ class TestRSQL(unittest.TestCase):
         self.assertEqual(self.fids('conversation.name=="Caf\u00e9 combining \u00c5"'), [])
 
     def test_and_forms(self):
-        pred = lambda c: c["type"] == "meeting" and (c.get("metadata") or {}).get("customerId") == "cust-007"
+        pred = lambda c: c.get("type") == "meeting" and (c.get("metadata") or {}).get("customerId") == "cust-007"
         exp = self.exp(pred)
         self.assertGreater(len(exp), 0)
         self.assertEqual(self.fids("conversation.type==meeting;conversation.metadata.customerId==cust-007"), exp)
@@ -650,13 +690,13 @@ class TestRSQL(unittest.TestCase):
 
     def test_in_out(self):
         self.assertEqual(self.fids("conversation.type=in=(call,chat)"),
-                         self.exp(lambda c: c["type"] in ("call", "chat")))
+                         self.exp(lambda c: c.get("type") in ("call", "chat")))
         self.assertEqual(self.fids("conversation.type=in=(call or chat)"),
-                         self.exp(lambda c: c["type"] in ("call", "chat")))
+                         self.exp(lambda c: c.get("type") in ("call", "chat")))
         self.assertEqual(self.fids("conversation.type=in=webinar"),
-                         self.exp(lambda c: c["type"] == "webinar"))
+                         self.exp(lambda c: c.get("type") == "webinar"))
         self.assertEqual(self.fids("conversation.type=out=(meeting,'call')"),
-                         self.exp(lambda c: c["type"] not in ("call", "meeting")))
+                         self.exp(lambda c: c.get("type") not in ("call", "meeting")))
         got = self.fids("conversation.metadata.customerId=out=(cust-001,cust-002)")
         exp = self.exp(lambda c: (c.get("metadata") or {}).get("customerId") not in ("cust-001", "cust-002"))
         self.assertEqual(got, exp)
@@ -674,21 +714,26 @@ class TestRSQL(unittest.TestCase):
         self.assertEqual(self.fids("conversation.metadata.note==\"it's \\\"quoted\\\"; a=b,c (x) ~!\""),
                          ["9990000000000019"])
         self.assertEqual(self.fids("conversation.metadata.ünï=='naïve 日本 🎉'"), ["9990000000000019"])
+        # 'missing=match': a row without the key matches a range comparison
         self.assertEqual(self.fids("conversation.metadata.customerId=ge=cust-049"),
-                         self.exp(lambda c: meta(c, "customerId") is not None and meta(c, "customerId") >= "cust-049"))
+                         self.exp(lambda c: meta(c, "customerId") is None or meta(c, "customerId") >= "cust-049"))
 
     def test_missing_semantics(self):
-        no_name = {"9990000000000015", "9990000000000018"}
+        # the default reading 'missing=match' (class TestMissingReading has both)
+        no_name = {"9990000000000015", "9990000000000018", "9990000000000048", "9990000000000049"}
+        self.assertEqual(no_name, {c["id"] for c in DS if c.get("name") is None})
         ne = set(self.fids("conversation.name!=zzz"))
         self.assertTrue(no_name <= ne)
         self.assertEqual(len(ne), N)
         lt = set(self.fids("conversation.name=lt=zzz"))
-        self.assertFalse(no_name & lt)
-        self.assertEqual(lt, set(self.exp(lambda c: c.get("name") is not None and c["name"] < "zzz")))
+        self.assertTrue(no_name <= lt)
+        self.assertEqual(lt, set(self.exp(lambda c: c.get("name") is None or c["name"] < "zzz")))
         self.assertFalse(no_name & set(self.fids("conversation.name=in=(zzz,'')")))
+        self.assertFalse(no_name & set(self.fids("conversation.name==''")))
         self.assertTrue(no_name <= set(self.fids("conversation.name=out=(zzz)")))
-        self.assertNotIn("9990000000000016", self.fids("conversation.metadata.customerId<cust-999"))
+        self.assertIn("9990000000000016", self.fids("conversation.metadata.customerId<cust-999"))
         self.assertIn("9990000000000016", self.fids("conversation.metadata.customerId!=cust-001"))
+        self.assertNotIn("9990000000000016", self.fids("conversation.metadata.customerId==cust-001"))
 
     def test_unknown_selector(self):
         for flt in ["name==x", "conversation.members==x", "conversation.metadata.==x",
@@ -707,9 +752,14 @@ class TestRSQL(unittest.TestCase):
                        ("=ge=", lambda a, b: a >= b), (">=", lambda a, b: a >= b)):
             with self.subTest(op=op):
                 self.assertEqual(self.fids("conversation.name%s'Globex / Planning'" % op),
-                                 self.exp(lambda c: c.get("name") is not None and fn(c["name"], "Globex / Planning")))
-        self.assertEqual(self.fids("conversation.id=ge=9990000000000030"),
-                         self.exp(lambda c: c["id"] >= "9990000000000030"))
+                                 self.exp(lambda c: c.get("name") is None or fn(c["name"], "Globex / Planning")))
+        # ids compare as strings, by code point: not as numbers
+        got = self.fids("conversation.id=ge=9990000000000030")
+        self.assertEqual(got, self.exp(lambda c: c["id"] >= "9990000000000030"))
+        self.assertIn("999999999999999", got)          # 15 digits: numerically smaller
+        self.assertNotIn("10000000000000000", got)     # 17 digits: numerically larger
+        self.assertNotIn("9990000000000-Ab", got)      # '-' < '0'
+
 
     def test_time_selectors(self):
         c = next(c for c in DS if c["id"] == "9990000000000036")
@@ -721,9 +771,9 @@ class TestRSQL(unittest.TestCase):
         self.assertEqual(self.fids("conversation.startTime>" + s),
                          self.exp(lambda x: ms(x["startTime"]) > ms(s)))
         self.assertEqual(self.fids("conversation.endTime=lt=2025-01-01T00:00:00Z"),
-                         self.exp(lambda x: ms(x["endTime"]) < ms("2025-01-01T00:00:00Z")))
+                         self.exp(lambda x: end_ms(x) is None or end_ms(x) < ms("2025-01-01T00:00:00Z")))
         self.assertEqual(self.fids("conversation.endTime=lt='2025-01-01T01:00:00+01:00'"),
-                         self.exp(lambda x: ms(x["endTime"]) < ms("2025-01-01T00:00:00Z")))
+                         self.exp(lambda x: end_ms(x) is None or end_ms(x) < ms("2025-01-01T00:00:00Z")))
         self.bad("conversation.startTime=gt=2021-13-45T99:00:00Z", "ISO")
         self.bad("conversation.startTime=gt=yesterday", "ISO")
         self.bad("conversation.endTime=in=(2021-01-01T00:00:00Z,x)", "ISO")
@@ -757,19 +807,20 @@ class TestSort(unittest.TestCase):
 
     def test_multi_field_with_missing(self):
         def key(c):
-            n = c.get("name")
-            return (c["type"], (0, "") if n is None else (1, n), c["id"])
+            n, t = c.get("name"), c.get("type")
+            return ((0, "") if t is None else (1, t), (0, "") if n is None else (1, n), c["id"])
         rows = self.all_sorted("conversation.type,conversation.name,conversation.id")
         self.assertEqual(ids(rows), [c["id"] for c in sorted(DS, key=key)])
         rows = self.all_sorted("conversation.type,conversation.name,conversation.id", "desc")
         self.assertEqual(ids(rows), [c["id"] for c in sorted(DS, key=key, reverse=True)])
+        no_name = ["9990000000000015", "9990000000000018", "9990000000000048", "9990000000000049"]
         rows = self.all_sorted("conversation.name,conversation.id")
-        self.assertEqual(sorted(ids(rows[:2])), ["9990000000000015", "9990000000000018"])
-        self.assertEqual(rows[2]["name"], "")
+        self.assertEqual(ids(rows[:4]), no_name)
+        self.assertEqual(rows[4]["name"], "")
         rows = self.all_sorted("conversation.name,conversation.id", "desc")
-        self.assertEqual(sorted(ids(rows[-2:])), ["9990000000000015", "9990000000000018"])
+        self.assertEqual(ids(rows[-4:]), no_name[::-1])
         rows = self.all_sorted("conversation.endTime,conversation.id", "desc")
-        self.assertEqual(ids(rows), [c["id"] for c in sorted(DS, key=lambda c: (ms(c["endTime"]), c["id"]), reverse=True)])
+        self.assertEqual(ids(rows), [c["id"] for c in sorted(DS, key=lambda c: (end_ms(c) or -1, c["id"]), reverse=True)])
         rows = self.all_sorted("conversation.id")
         self.assertEqual(ids(rows), sorted(ids(DS)))
 
@@ -804,6 +855,387 @@ class TestSort(unittest.TestCase):
                 got = ids(EMU_MAIN.all_rows(("startTime", EARLY), ("sort", sort), ("order", order), limit=37))
                 self.assertEqual(got, full)
                 self.assertEqual(len(set(got)), N)
+
+
+IN_PROGRESS_ABSENT = ["9990000000000038", "9990000000000039", "9990000000000040",
+                      "9990000000000041", "9990000000000042", "9990000000000048"]
+IN_PROGRESS_NULL = ["9990000000000043", "9990000000000044", "9990000000000049"]
+
+
+def byid(i):
+    return next(c for c in DS if c["id"] == i)
+
+
+class TestNewRows(unittest.TestCase):
+    """Rows with what the contract lets the API leave out, and odd ids."""
+
+    def test_positions_of_the_fixed_rows(self):
+        fixed = ids(DS[:92])
+        self.assertEqual(fixed[:49], [str(9990000000000001 + k) for k in range(49)])
+        self.assertEqual(fixed[49:52], list(ODD_IDS))
+        self.assertTrue(all(c["name"].startswith("Bulk import") for c in DS[52:92]))
+        self.assertFalse(any(i.startswith("999000000000") for i in ids(DS[92:])))
+
+    def test_in_progress(self):
+        for i in IN_PROGRESS_ABSENT:
+            self.assertNotIn("endTime", byid(i))
+        for i in IN_PROGRESS_NULL:
+            self.assertIn("endTime", byid(i))
+            self.assertIsNone(byid(i)["endTime"])
+        self.assertEqual({c["id"] for c in DS if c.get("endTime") is None},
+                         set(IN_PROGRESS_ABSENT + IN_PROGRESS_NULL))
+        recent = [i for i in IN_PROGRESS_ABSENT + IN_PROGRESS_NULL
+                  if ms(byid(i)["startTime"]) > NOW_MS - 7 * DAY]
+        self.assertEqual(sorted(recent), ["9990000000000038", "9990000000000039", "9990000000000043",
+                                          "9990000000000048", "9990000000000049"])
+        for i in ("9990000000000038", "9990000000000041", "9990000000000044"):
+            c = byid(i)
+            self.assertTrue(c["name"].startswith("In progress"))
+            self.assertIn("customerId", c["metadata"])
+            self.assertIsInstance(c["members"], list)
+        # ties of a finished and an unfinished conversation
+        self.assertEqual(byid("9990000000000040")["startTime"], byid("9990000000000032")["startTime"])
+        self.assertEqual(byid("9990000000000042")["startTime"], byid("9990000000000036")["startTime"])
+
+    def test_other_missing_fields(self):
+        self.assertNotIn("type", byid("9990000000000045"))
+        self.assertEqual(byid("9990000000000045")["name"], "Type missing")
+        self.assertIn("metadata", byid("9990000000000046"))
+        self.assertIsNone(byid("9990000000000046")["metadata"])
+        self.assertIn("members", byid("9990000000000047"))
+        self.assertIsNone(byid("9990000000000047")["members"])
+        self.assertEqual(list(byid("9990000000000048")), ["id", "startTime"])
+        self.assertEqual(byid("9990000000000049"),
+                         {"id": "9990000000000049", "type": None, "name": None,
+                          "startTime": byid("9990000000000049")["startTime"], "endTime": None,
+                          "members": None, "metadata": None})
+        self.assertTrue(all("startTime" in c for c in DS))
+
+    def test_bulk_import(self):
+        bulk = [c for c in DS if (c.get("name") or "").startswith("Bulk import")]
+        self.assertEqual(len(bulk), 40)
+        self.assertEqual({c["startTime"] for c in bulk}, {iso(NOW_MS - 100 * DAY)})
+        gen = ids(bulk)
+        self.assertEqual(sorted(gen), [str(9990000000000100 + j) for j in range(40)])
+        self.assertNotEqual(gen, sorted(gen))
+        # the only rows at that time: a tie group of 40 in every startTime sort
+        t = bulk[0]["startTime"]
+        self.assertEqual(sum(1 for c in DS if c["startTime"] == t), 40)
+        rows = EMU_MAIN.all_rows(("startTime", EARLY), ("sort", "conversation.startTime,conversation.id"), limit=7)
+        self.assertEqual([c["id"] for c in rows if c["startTime"] == t], sorted(gen))
+
+    def test_odd_ids(self):
+        short, long_, letters = ODD_IDS
+        self.assertEqual((len(short), len(long_)), (15, 17))
+        digits = [i for i in ids(DS) if i.isdigit()]
+        self.assertEqual(min(digits, key=int), short)
+        self.assertEqual(max(digits, key=int), long_)
+        self.assertEqual(max(digits), short)            # by code point: the largest
+        self.assertLess(long_, "1000000000000001")     # by code point: before 16-digit ids
+        self.assertRegex(letters, r"[A-Za-z]")
+        self.assertIn("-", letters)
+        # the API sorts ids as strings, by code point
+        rows = EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", "65536"), ("sort", "conversation.id")))
+        self.assertEqual(ids(rows), sorted(ids(DS)))
+        self.assertEqual(ids(rows)[-1], short)
+        self.assertLess(ids(rows).index(letters), ids(rows).index("9990000000000001"))
+        self.assertEqual(ids(EMU_MAIN.rows(qs(("startTime", EARLY), ("filter", "conversation.id==" + letters)))),
+                         [letters])
+
+
+class TestMissingReading(unittest.TestCase):
+    """missing=match|nomatch: comparisons and the window on absent/null fields."""
+    CASES = [("conversation.name", op, ["Globex / Planning"]) for op in REF_OPS if op not in ("=in=", "=out=")] + [
+        ("conversation.name", "=in=", ["Globex / Planning", ""]),
+        ("conversation.name", "=out=", ["Globex / Planning", ""]),
+        ("conversation.type", "==", ["meeting"]), ("conversation.type", "!=", ["meeting"]),
+        ("conversation.type", "=lt=", ["m"]), ("conversation.type", "=ge=", ["m"]),
+        ("conversation.type", "=in=", ["meeting", "chat"]), ("conversation.type", "=out=", ["call"]),
+        ("conversation.metadata.customerId", "==", ["cust-007"]),
+        ("conversation.metadata.customerId", "!=", ["cust-007"]),
+        ("conversation.metadata.customerId", "=gt=", ["cust-025"]),
+        ("conversation.metadata.customerId", "<=", ["cust-025"]),
+        ("conversation.metadata.customerId", "=out=", ["cust-001", "cust-002"]),
+        ("conversation.metadata.region", "<", ["us"]),
+    ]
+
+    def rsql(self, sel, op, args):
+        quoted = ["'%s'" % a for a in args]
+        if op in ("=in=", "=out="):
+            return "%s%s(%s)" % (sel, op, ",".join(quoted))
+        return sel + op + quoted[0]
+
+    def got(self, flt, prefix):
+        return sorted(ids(EMU_MAIN.all_rows(("filter", flt), ("startTime", EARLY),
+                                            ("sort", "conversation.startTime,conversation.id"),
+                                            limit=1000, prefix=prefix)))
+
+    def check(self, sel, op, args, prefix, missing):
+        typed = [ms(a) for a in args] if sel.endswith("Time") else args
+        exp = sorted(c["id"] for c in DS if ref_match(field(c, sel), op, typed, missing))
+        self.assertEqual(self.got(self.rsql(sel, op, args), prefix), exp)
+        return exp
+
+    def test_comparisons(self):
+        for prefix, missing in (("", "match"), ("/_x/missing=match", "match"),
+                                ("/_x/missing=nomatch", "nomatch")):
+            for sel, op, args in self.CASES:
+                with self.subTest(prefix=prefix, sel=sel, op=op):
+                    self.check(sel, op, args, prefix, missing)
+
+    def test_end_time_comparisons(self):
+        e = byid("9990000000000035")["endTime"]
+        for prefix, missing in (("", "match"), ("/_x/missing=nomatch", "nomatch")):
+            for op in REF_OPS:
+                with self.subTest(prefix=prefix, op=op):
+                    exp = self.check("conversation.endTime", op, [e], prefix, missing)
+                    opened = set(IN_PROGRESS_ABSENT + IN_PROGRESS_NULL)
+                    if missing == "nomatch" or op in ("==", "=in="):
+                        self.assertFalse(opened & set(exp))
+                    else:
+                        self.assertTrue(opened <= set(exp))
+
+    def test_window(self):
+        opened = set(IN_PROGRESS_ABSENT + IN_PROGRESS_NULL)
+        for prefix, missing in (("", "match"), ("/_x/missing=match", "match"),
+                                ("/_x/missing=nomatch", "nomatch")):
+            with self.subTest(prefix=prefix):
+                # no endTime parameter: rows in progress pass under both readings
+                got = set(ids(EMU_MAIN.all_rows(("startTime", EARLY), prefix=prefix, limit=1000)))
+                self.assertEqual(len(got), N)
+                got = set(ids(EMU_MAIN.all_rows(prefix=prefix, limit=1000)))
+                self.assertEqual(got, {c["id"] for c in DS
+                                       if in_window(c, NOW_MS - 7 * DAY, NOW_MS, end_given=False)})
+                self.assertTrue({"9990000000000038", "9990000000000043"} <= got)
+                # an endTime parameter: they pass it under 'match' only
+                for ws, we in ((EARLY, iso(NOW_MS - 1)), (iso(NOW_MS - 40 * DAY), iso(NOW_MS - 30 * DAY))):
+                    got = set(ids(EMU_MAIN.all_rows(("startTime", ws), ("endTime", we), prefix=prefix, limit=1000)))
+                    exp = {c["id"] for c in DS if in_window(c, ms(ws), ms(we), missing=missing)}
+                    self.assertEqual(got, exp)
+                    if missing == "match":
+                        self.assertTrue(got & opened)
+                    else:
+                        self.assertFalse(got & opened)
+        # under 'match' also one that started after the endTime bound
+        got = ids(EMU_MAIN.all_rows(("startTime", iso(NOW_MS - 40 * DAY)), ("endTime", iso(NOW_MS - 30 * DAY))))
+        self.assertIn("9990000000000038", got)
+
+    def test_bad_values(self):
+        for spec in ("missing=maybe", "missing=", "missing=MATCH", "missing_sort=middle",
+                     "time_reading=floor", "missing=match,missing=nomatch"):
+            with self.subTest(spec=spec):
+                st, r, body = EMU_MAIN.get("limit=1", prefix="/_x/" + spec)
+                self.assertEqual(st, 400)
+
+
+class TestMissingSort(unittest.TestCase):
+    """missing_sort=low|high: where absent/null values sort."""
+
+    def ref(self, field_name, desc, high):
+        def key(c):
+            v = field(c, "conversation." + field_name)
+            return ((1,) if high else (0,)) if v is None else ((0, v) if high else (1, v)), c["id"]
+        return [c["id"] for c in sorted(DS, key=key, reverse=desc)]
+
+    def test_sort(self):
+        for prefix, high in (("", False), ("/_x/missing_sort=low", False), ("/_x/missing_sort=high", True)):
+            for fld in ("name", "type", "endTime"):
+                for order in ("asc", "desc"):
+                    with self.subTest(prefix=prefix, field=fld, order=order):
+                        rows = EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", "65536"), ("order", order),
+                                                ("sort", "conversation.%s,conversation.id" % fld)), prefix=prefix)
+                        exp = self.ref(fld, order == "desc", high)
+                        self.assertEqual(ids(rows), exp)
+                        nmiss = sum(1 for c in DS if field(c, "conversation." + fld) is None)
+                        first = (order == "asc") != high
+                        edge = rows[:nmiss] if first else rows[-nmiss:]
+                        self.assertTrue(all(field(c, "conversation." + fld) is None for c in edge))
+
+    def test_missing_values_tie(self):
+        # without a unique last key, the missing values are one tie group
+        rows = EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", "9"), ("sort", "conversation.endTime")),
+                             prefix="/_x/missing_sort=low")
+        self.assertEqual(set(ids(rows)), set(IN_PROGRESS_ABSENT + IN_PROGRESS_NULL))
+
+    def test_paging_by_key_and_id(self):
+        for spec in ("missing_sort=low", "missing_sort=high"):
+            with self.subTest(spec=spec):
+                pre = "/_x/" + spec
+                full = ids(EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", "65536"),
+                                            ("sort", "conversation.endTime,conversation.id")), prefix=pre))
+                got = ids(EMU_MAIN.all_rows(("startTime", EARLY), ("sort", "conversation.endTime,conversation.id"),
+                                            limit=4, prefix=pre))
+                self.assertEqual(got, full)
+
+
+def sub_ms(msv, digits):
+    """msv with extra fraction digits after the millisecond: '...SS.mmm<digits>Z'."""
+    return iso(msv)[:-1] + digits + "Z"
+
+
+def read_ms(value, reading):
+    """Test-side reading of a time with more than 3 fraction digits."""
+    base = ms(value)
+    extra = value.rstrip("Z").partition(".")[2][3:]
+    return base + (1 if reading == "round" and extra and extra[0] >= "5" else 0)
+
+
+class TestTimeReading(unittest.TestCase):
+    """time_reading=truncate|round: times with more than 3 fraction digits."""
+    READINGS = (("", "truncate"), ("/_x/time_reading=truncate", "truncate"), ("/_x/time_reading=round", "round"))
+
+    def test_reference(self):
+        self.assertEqual(read_ms(sub_ms(5, "4999"), "round"), 5)
+        self.assertEqual(read_ms(sub_ms(5, "5"), "round"), 6)
+        self.assertEqual(read_ms(sub_ms(5, "9"), "truncate"), 5)
+
+    def test_window_parameters(self):
+        c = byid("9990000000000036")
+        s, e = ms(c["startTime"]), ms(c["endTime"])
+        for prefix, reading in self.READINGS:
+            for ws, we in ((sub_ms(s - 1, "9"), sub_ms(e, "5")), (sub_ms(s - 1, "4"), sub_ms(e, "4999")),
+                           (sub_ms(s - 1, "5"), sub_ms(e + 1, "0001")), (sub_ms(s, "0001"), sub_ms(e, "9999"))):
+                with self.subTest(prefix=prefix, ws=ws, we=we):
+                    got = c["id"] in ids(EMU_MAIN.rows(qs(("startTime", ws), ("endTime", we), ("limit", "65536")),
+                                                       prefix=prefix))
+                    self.assertEqual(got, s > read_ms(ws, reading) and e < read_ms(we, reading))
+        # the distinctive cases
+        q = qs(("startTime", sub_ms(s - 1, "9")), ("endTime", sub_ms(e + 1, "0")), ("limit", "65536"))
+        self.assertIn(c["id"], ids(EMU_MAIN.rows(q, prefix="/_x/time_reading=truncate")))
+        self.assertNotIn(c["id"], ids(EMU_MAIN.rows(q, prefix="/_x/time_reading=round")))
+        q = qs(("startTime", sub_ms(s - 1, "0")), ("endTime", sub_ms(e, "5")), ("limit", "65536"))
+        self.assertNotIn(c["id"], ids(EMU_MAIN.rows(q, prefix="/_x/time_reading=truncate")))
+        self.assertIn(c["id"], ids(EMU_MAIN.rows(q, prefix="/_x/time_reading=round")))
+
+    def test_rsql_values(self):
+        s = ms(byid("9990000000000036")["startTime"])
+        values = (sub_ms(s, "0004"), sub_ms(s, "5"), sub_ms(s - 1, "9999"), sub_ms(s - 1, "4"), sub_ms(s, "000000"))
+        for prefix, reading in self.READINGS:
+            for v in values:
+                for op in ("==", "!=", "=lt=", "=le=", ">", ">="):
+                    with self.subTest(prefix=prefix, v=v, op=op):
+                        got = sorted(ids(EMU_MAIN.all_rows(("filter", "conversation.startTime%s'%s'" % (op, v)),
+                                                           ("startTime", EARLY), limit=1000, prefix=prefix)))
+                        t = read_ms(v, reading)
+                        self.assertEqual(got, sorted(c["id"] for c in DS
+                                                     if REF_OPS[op](ms(c["startTime"]), [t])))
+            with self.subTest(prefix=prefix, op="=in="):
+                got = ids(EMU_MAIN.all_rows(("filter", "conversation.startTime=in=(%s,%s)" % (sub_ms(s, "5"), sub_ms(s - 1, "5"))),
+                                            ("startTime", EARLY), prefix=prefix))
+                self.assertEqual(sorted(got), sorted(c["id"] for c in DS
+                                                     if ms(c["startTime"]) in (read_ms(sub_ms(s, "5"), reading),
+                                                                               read_ms(sub_ms(s - 1, "5"), reading))))
+        # keyset-style lower bounds, read the same way
+        for prefix, reading in self.READINGS:
+            for op in ("=ge=", "=gt="):
+                with self.subTest(prefix=prefix, op=op):
+                    v = sub_ms(s - 1, "5")
+                    got = ids(EMU_MAIN.all_rows(("filter", 'conversation.startTime%s"%s"' % (op, v)),
+                                                ("startTime", EARLY), ("sort", "conversation.startTime,conversation.id"),
+                                                limit=1000, prefix=prefix))
+                    t = read_ms(v, reading)
+                    self.assertEqual(sorted(got), sorted(c["id"] for c in DS
+                                                         if REF_OPS[op](ms(c["startTime"]), [t])))
+
+    def test_read_before_the_checks(self):
+        # now is 12:00:00.000: .9996 of the second before is 'before now' truncated, 'now' rounded
+        just = "2026-01-15T11:59:59.9996Z"
+        st, r, body = EMU_MAIN.get(qs(("startTime", just)), prefix="/_x/time_reading=truncate")
+        self.assertEqual(st, 200)
+        st, r, body = EMU_MAIN.get(qs(("startTime", just)), prefix="/_x/time_reading=round")
+        self.assertEqual(st, 400)
+        self.assertIn("current time", json.loads(body)["message"])
+        # startTime < endTime is decided on the values as read
+        a, b = "2025-06-01T00:00:00.0001Z", "2025-06-01T00:00:00.0006Z"
+        for prefix, status in (("/_x/time_reading=truncate", 400), ("/_x/time_reading=round", 200)):
+            with self.subTest(prefix=prefix):
+                st, r, body = EMU_MAIN.get(qs(("startTime", a), ("endTime", b)), prefix=prefix)
+                self.assertEqual(st, status, body)
+
+
+class TestClockSkew(unittest.TestCase):
+    """clock_skew=SECONDS: the API's now = the emulator's + SECONDS."""
+
+    def status(self, query, skew):
+        prefix = "/_x/clock_skew=%s" % quote(skew, safe="") if skew is not None else ""
+        st, r, body = EMU_MAIN.get(query, prefix=prefix)
+        return st, json.loads(body)
+
+    def test_times_must_lie_before_the_apis_now(self):
+        before, after = qs(("startTime", iso(NOW_MS - 300_000))), qs(("startTime", iso(NOW_MS + 300_000)))
+        self.assertEqual(self.status(before, None)[0], 200)
+        self.assertEqual(self.status(after, None)[0], 400)
+        st, body = self.status(before, "-600")
+        self.assertEqual(st, 400)
+        self.assertIn(iso(NOW_MS - 600_000), body["message"])
+        for skew in ("600", "+600"):
+            self.assertEqual(self.status(after, skew)[0], 200)
+            self.assertEqual(self.status(qs(("endTime", iso(NOW_MS + 300_000))), skew)[0], 200)
+        self.assertEqual(self.status(qs(("endTime", iso(NOW_MS - 300_000))), "-600")[0], 400)
+
+    def test_default_window_moves(self):
+        for skew in (-86400, -3600, 86400):
+            with self.subTest(skew=skew):
+                now = NOW_MS + skew * 1000
+                got = set(ids(EMU_MAIN.all_rows(prefix="/_x/clock_skew=%d" % skew, limit=1000)))
+                self.assertEqual(got, {c["id"] for c in DS if in_window(c, now - 7 * DAY, now, end_given=False)})
+        # an hour behind: 035 (ends 1 ms before the emulator's now) is not over yet
+        self.assertNotIn("9990000000000035", ids(EMU_MAIN.all_rows(prefix="/_x/clock_skew=-3600", limit=1000)))
+
+    def test_bad_values(self):
+        for skew in ("86401", "-86401", "1.5", "abc", "--5", "+-5", " 5", "9999999"):
+            with self.subTest(skew=skew):
+                self.assertEqual(self.status("limit=1", skew)[0], 400)
+        for skew in ("86400", "-86400", "-0", "+0"):
+            with self.subTest(skew=skew):
+                self.assertEqual(self.status("limit=1", skew)[0], 200)
+
+
+class TestReadingsOnTheCommandLine(unittest.TestCase):
+    """Every reading as a command-line default; a request's /_x/ spec wins."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = Emulator("--missing", "nomatch", "--missing-sort", "high", "--time-reading", "round",
+                           "--clock-skew", "-600", n=120)
+        st, t = cls.emu.token()
+        cls.tok = t["accessToken"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.close()
+
+    def rows(self, prefix="", **params):
+        params.setdefault("startTime", EARLY)
+        params.setdefault("limit", "65536")
+        return ids(self.emu.rows(qs(*params.items()), token=self.tok, prefix=prefix))
+
+    def test_defaults_and_overrides(self):
+        flt = "conversation.name!=x"
+        self.assertNotIn("9990000000000015", self.rows(filter=flt))
+        self.assertIn("9990000000000015", self.rows("/_x/missing=match", filter=flt))
+        no_name = ["9990000000000015", "9990000000000018", "9990000000000048", "9990000000000049"]
+        by_name = self.rows(sort="conversation.name,conversation.id")
+        self.assertEqual(by_name[-4:], no_name)
+        by_name = self.rows("/_x/missing_sort=low", sort="conversation.name,conversation.id")
+        self.assertEqual(by_name[:4], no_name)
+        c = byid("9990000000000036")
+        v = sub_ms(ms(c["startTime"]) - 1, "5")
+        self.assertIn(c["id"], self.rows(filter="conversation.startTime=='%s'" % v))
+        self.assertNotIn(c["id"], self.rows("/_x/time_reading=truncate", filter="conversation.startTime=='%s'" % v))
+        late = iso(NOW_MS - 300_000)
+        st, r, body = self.emu.get(qs(("startTime", late)), token=self.tok)
+        self.assertEqual(st, 400)
+        st, r, body = self.emu.get(qs(("startTime", late)), token=self.tok, prefix="/_x/clock_skew=0")
+        self.assertEqual(st, 200)
+
+    def test_bad_command_line(self):
+        for args in (["--clock-skew", "86401"], ["--clock-skew", "x"], ["--missing", "maybe"],
+                     ["--missing-sort", "middle"], ["--time-reading", "floor"]):
+            with self.subTest(args=args):
+                p = subprocess.run([sys.executable, EMU, "--conversations", "5", "--dump-dataset", "jsonl"] + args,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                self.assertNotEqual(p.returncode, 0)
 
 
 class TestGzip(unittest.TestCase):
@@ -1088,23 +1520,27 @@ class TestDataset(unittest.TestCase):
         starts = {}
         anchor = NOW_MS
         for c in DS:
-            self.assertRegex(c["id"], r"\A[1-9]\d{15}\Z")
+            if c["id"] not in ODD_IDS:
+                self.assertRegex(c["id"], r"\A[1-9]\d{15}\Z")
             idset.add(c["id"])
             keys = list(c)
             order = ["id", "type", "name", "startTime", "endTime", "members", "metadata"]
             self.assertEqual(keys, [k for k in order if k in keys])
-            self.assertIn(c["type"], ("meeting", "call", "chat", "webinar"))
+            self.assertIn(c.get("type"), ("meeting", "call", "chat", "webinar", None))
+            # the emulator never omits startTime
             self.assertRegex(c["startTime"], self.TIME_RE)
-            self.assertRegex(c["endTime"], self.TIME_RE)
-            d = ms(c["endTime"]) - ms(c["startTime"])
-            self.assertTrue(60_000 <= d <= 120 * 60_000, c)
-            self.assertLessEqual(ms(c["endTime"]), anchor)
             self.assertGreaterEqual(ms(c["startTime"]), anchor - 731 * DAY)
+            self.assertLess(ms(c["startTime"]), anchor)
+            if c.get("endTime") is not None:
+                self.assertRegex(c["endTime"], self.TIME_RE)
+                d = ms(c["endTime"]) - ms(c["startTime"])
+                self.assertTrue(60_000 <= d <= 120 * 60_000, c)
+                self.assertLessEqual(ms(c["endTime"]), anchor)
             for k, v in (c.get("metadata") or {}).items():
                 self.assertIsInstance(v, str)
                 self.assertLessEqual(len(v), 128)
                 keys_seen.add(k)
-            for m in c.get("members", []):
+            for m in c.get("members") or []:
                 self.assertIn("name", m)
                 self.assertLessEqual(set(m), {"id", "name", "email"})
             starts.setdefault(c["startTime"], []).append(c["id"])
@@ -1124,7 +1560,7 @@ class TestDataset(unittest.TestCase):
         self.assertIsNone(byid["9990000000000018"]["name"])
         self.assertEqual(byid["9990000000000013"]["name"], "")
         self.assertEqual(len(byid["9990000000000014"]["name"]), 5000)
-        in_default = [c for c in DS if in_window(c, NOW_MS - 7 * DAY, NOW_MS)]
+        in_default = [c for c in DS if in_window(c, NOW_MS - 7 * DAY, NOW_MS, end_given=False)]
         self.assertTrue(20 < len(in_default) < N // 4)
 
     def test_csv(self):
@@ -1137,12 +1573,12 @@ class TestDataset(unittest.TestCase):
         for r, c in zip(rows, DS):
             self.assertEqual(len(r), 7)
             self.assertEqual(r[0], c["id"])
-            self.assertEqual(r[1], c["type"])
+            self.assertEqual(r[1], c.get("type") or "")
             self.assertEqual(r[2], c.get("name") or "")
-            self.assertEqual(r[3:5], [c["startTime"], c["endTime"]])
-            if "members" in c:
+            self.assertEqual(r[3:5], [c["startTime"], c.get("endTime") or ""])
+            if c.get("members") is not None:
                 self.assertEqual(json.loads(r[5]), c["members"])
-            if "metadata" in c:
+            if c.get("metadata") is not None:
                 self.assertEqual(json.loads(r[6]), c["metadata"])
         text = data.decode("utf-8")
         # NULL = unquoted empty field; empty string = ""
@@ -1151,6 +1587,14 @@ class TestDataset(unittest.TestCase):
         self.assertIn('"9990000000000018","meeting",,', text)
         self.assertRegex(text, r'"9990000000000016",[^\n]*,\n')          # metadata NULL (last field)
         self.assertRegex(text, r'"9990000000000017","meeting","Members missing","[^"]+","[^"]+",,"')
+        # absent and null alike are NULL
+        for pattern in (r'\n"9990000000000038","call","In progress: [^"]+","[^"]+",,"\[',
+                        r'\n"9990000000000043","meeting","In progress \(endTime null\)[^"]+","[^"]+",,"\[',
+                        r'\n"9990000000000045",,"Type missing",',
+                        r'\n"9990000000000046","meeting","Metadata null","[^"]+","[^"]+","\[[^\n]*\]",\n',
+                        r'\n"9990000000000047","meeting","Members null","[^"]+","[^"]+",,"\{',
+                        r'\n"9990000000000048",,,"[^"]+",,,\n"9990000000000049",,,"[^"]+",,,\n'):
+            self.assertTrue(re.search(pattern, text), pattern)
 
 
 class TestStartupPerformance(unittest.TestCase):
