@@ -1,0 +1,877 @@
+/*-------------------------------------------------------------------------
+ *
+ * pager_model.c
+ *		  Model-based property test of the paging state machine
+ *		  (src/pager.c).
+ *
+ * The driver plays the scan's part: it tops up prefetch at random moments
+ * (symbl_pager_next_ask with needed_now = false, a random number of times),
+ * asks with needed_now = true only when it has no rows and nothing is in
+ * flight, answers the oldest request from a model of the API, hands the
+ * answer back with symbl_pager_page_done, drops what is in flight after a
+ * short page, and passes every row that its local quals accept to
+ * symbl_pager_take_row.  What the scan returns must be the model's answer:
+ * rows [first_offset, first_offset + max_rows) of the whole ordered data,
+ * then the local quals, then the local OFFSET and LIMIT.
+ *
+ * The model API: rows sorted by (startTime, id), ids unique (here: the row
+ * number).  A request (limit, offset, anchored, anchor) gets the rows with
+ * startTime >= anchor when anchored (all rows otherwise), in that order,
+ * sliced [offset, offset + limit).
+ *
+ * Beside the rows, every request is checked as it goes out:
+ *	- requests tile the window: each one starts at the row right after the
+ *	  rows asked for before it (so no row comes twice and none is skipped);
+ *	- 1 <= limit <= page_size; the first request asks for
+ *	  min(max(1, row_goal + local_skip), page_size) with a row goal, else
+ *	  page_size (then capped by max_rows), and is what
+ *	  symbl_pager_first_limit says; each later one doubles the last, up to
+ *	  page_size (capped by what max_rows leaves);
+ *	- at most `concurrency` requests are in flight;
+ *	- nothing is asked for after a short page;
+ *	- in a keyset scan offsets stay bounded however deep the scan goes:
+ *	  below (SPAN + concurrency + 2) * page_size + the largest tie group,
+ *	  counted from first_offset until the first re-anchor.  A re-anchor
+ *	  waits for the first whole tie group, at most the largest group plus
+ *	  the pages in flight, then restarts the offset at the rows in flight
+ *	  plus the anchor's ties.
+ *
+ * Usage: pager_model [--cases N]    the fixed cases, then seeds 1..N
+ *		  pager_model --seed N       one random case, every request shown
+ *		  pager_model --fixed I      one fixed case, every request shown
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pager.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the longest scan a case can make (page size 1 over the largest data) */
+#define MAX_STEPS 10000000
+
+typedef struct ModelData
+{
+	int64_t		n;
+	int64_t    *start;			/* startTime of row i, ascending */
+	int64_t		largest_group;	/* rows in the largest tie group */
+} ModelData;
+
+typedef struct TestCase
+{
+	char		name[128];
+	SymblPagerConfig cfg;
+	ModelData	data;
+	int			reject_mod;		/* local quals reject some rows; 0: none */
+} TestCase;
+
+/* A request the driver sent, with where it must start in the data */
+typedef struct SentAsk
+{
+	SymblPageAsk ask;
+	int64_t		first_row;
+} SentAsk;
+
+typedef struct Scan
+{
+	const TestCase *tc;
+	SymblPager	pager;
+	uint64_t	rng;
+	bool		verbose;
+
+	/* requests in flight, oldest first */
+	SentAsk    *sent;
+	int64_t		sent_head;
+	int64_t		sent_count;
+	int64_t		asks;			/* requests sent in all */
+	int64_t		asked_rows;		/* rows asked for in all */
+	int64_t		last_limit;
+	bool		end_seen;		/* a short page arrived */
+
+	/* rows received and not yet given to the scan's caller */
+	int64_t    *buffer;
+	int64_t		buffer_head;
+	int64_t		buffer_count;
+	bool	   *received;		/* by row id */
+
+	/* what the scan returned */
+	int64_t    *out;
+	int64_t		out_count;
+	bool		done;
+
+	char		error[512];
+} Scan;
+
+/* ---- random numbers (splitmix64: one seed replays one case) ---- */
+
+static uint64_t
+rng_next(uint64_t *state)
+{
+	uint64_t	z = (*state += UINT64_C(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+/* uniform in [lo, hi] */
+static int64_t
+rng_range(uint64_t *state, int64_t lo, int64_t hi)
+{
+	return lo + (int64_t) (rng_next(state) % (uint64_t) (hi - lo + 1));
+}
+
+/* true with probability percent / 100 */
+static bool
+rng_chance(uint64_t *state, int percent)
+{
+	return rng_range(state, 0, 99) < percent;
+}
+
+static void *
+xcalloc(size_t count, size_t size)
+{
+	void	   *p = calloc(count ? count : 1, size);
+
+	if (p == NULL)
+	{
+		fprintf(stderr, "pager_model: out of memory\n");
+		exit(2);
+	}
+	return p;
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int64_t
+max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* ---- the model API ---- */
+
+/* the first row with startTime >= t */
+static int64_t
+model_lower_bound(const ModelData *data, int64_t t)
+{
+	int64_t		lo = 0;
+	int64_t		hi = data->n;
+
+	while (lo < hi)
+	{
+		int64_t		mid = lo + (hi - lo) / 2;
+
+		if (data->start[mid] < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* where a request's answer starts in the whole ordered data */
+static int64_t
+model_first_row(const ModelData *data, const SymblPageAsk *ask)
+{
+	int64_t		base = ask->anchored ? model_lower_bound(data, ask->anchor) : 0;
+
+	return base + ask->offset;
+}
+
+static int64_t
+model_answer_rows(const ModelData *data, const SymblPageAsk *ask)
+{
+	int64_t		first = model_first_row(data, ask);
+
+	if (first >= data->n)
+		return 0;
+	return min64(ask->limit, data->n - first);
+}
+
+static bool
+model_rejects(const TestCase *tc, int64_t id)
+{
+	return tc->reject_mod > 0 &&
+		((uint64_t) id * UINT64_C(2654435761)) % (uint64_t) tc->reject_mod == 0;
+}
+
+/* The rows the scan must return, in order; returns their count */
+static int64_t
+model_expected(const TestCase *tc, int64_t *rows)
+{
+	const SymblPagerConfig *cfg = &tc->cfg;
+	int64_t		end = tc->data.n;
+	int64_t		skip = cfg->local_skip;
+	int64_t		count = 0;
+	int64_t		id;
+
+	if (cfg->max_rows >= 0)
+		end = min64(end, cfg->first_offset + cfg->max_rows);
+	for (id = cfg->first_offset; id < end; id++)
+	{
+		if (model_rejects(tc, id))
+			continue;
+		if (skip > 0)
+		{
+			skip--;
+			continue;
+		}
+		if (cfg->local_limit >= 0 && count >= cfg->local_limit)
+			break;
+		rows[count++] = id;
+	}
+	return count;
+}
+
+/* ---- test data ---- */
+
+/* Rows in tie groups: a group is one row, or with tie_percent 1..max_group */
+static void
+data_generate(ModelData *data, uint64_t *rng, int64_t n, int tie_percent,
+			  int64_t max_group)
+{
+	int64_t		t = rng_range(rng, -1000000, 1000000);
+	int64_t		i = 0;
+
+	data->n = n;
+	data->start = xcalloc((size_t) n, sizeof(int64_t));
+	data->largest_group = 0;
+	while (i < n)
+	{
+		int64_t		size = rng_chance(rng, tie_percent) ? rng_range(rng, 1, max_group) : 1;
+		int64_t		j;
+
+		size = min64(size, n - i);
+		for (j = 0; j < size; j++)
+			data->start[i++] = t;
+		data->largest_group = max64(data->largest_group, size);
+		t += rng_range(rng, 1, 1000);
+	}
+}
+
+/* n rows of distinct startTimes but for one group of group_size at group_at */
+static void
+data_one_group(ModelData *data, int64_t n, int64_t group_at, int64_t group_size)
+{
+	int64_t		i;
+	int64_t		t = 0;
+
+	data->n = n;
+	data->start = xcalloc((size_t) n, sizeof(int64_t));
+	for (i = 0; i < n; i++)
+	{
+		if (i <= group_at || i >= group_at + group_size)
+			t += 1000;
+		data->start[i] = t;
+	}
+	data->largest_group = max64(1, min64(group_size, n - group_at));
+}
+
+/* a row inside a tie group, not its first, or -1 if there is none */
+static int64_t
+data_pick_inside_group(const ModelData *data, uint64_t *rng)
+{
+	int			attempt;
+
+	for (attempt = 0; attempt < 50 && data->n > 1; attempt++)
+	{
+		int64_t		i = rng_range(rng, 1, data->n - 1);
+
+		if (data->start[i] == data->start[i - 1])
+			return i;
+	}
+	return -1;
+}
+
+static int64_t
+random_page_size(uint64_t *rng)
+{
+	int64_t		pick = rng_range(rng, 0, 99);
+
+	if (pick < 10)
+		return 1;
+	if (pick < 40)
+		return rng_range(rng, 2, 8);
+	if (pick < 70)
+		return rng_range(rng, 1, 64);
+	if (pick < 90)
+		return rng_range(rng, 1, 300);
+	return 1000;
+}
+
+static int64_t
+random_size(uint64_t *rng)
+{
+	int64_t		pick = rng_range(rng, 0, 99);
+
+	if (pick < 20)
+		return rng_range(rng, 0, 20);
+	if (pick < 50)
+		return rng_range(rng, 0, 300);
+	return rng_range(rng, 0, 3000);
+}
+
+static int64_t
+random_first_offset(const ModelData *data, uint64_t *rng)
+{
+	int64_t		pick = rng_range(rng, 0, 99);
+	int64_t		inside;
+
+	if (pick < 35)
+		return 0;
+	if (pick < 75 && (inside = data_pick_inside_group(data, rng)) >= 0)
+		return inside;
+	return rng_range(rng, 0, data->n + 5);
+}
+
+/* -1 (none) with probability none_percent, else small or up to near n */
+static int64_t
+random_count(uint64_t *rng, int none_percent, int64_t n)
+{
+	if (rng_chance(rng, none_percent))
+		return -1;
+	if (rng_chance(rng, 50))
+		return rng_range(rng, 0, 50);
+	return rng_range(rng, 0, n + 5);
+}
+
+static void
+case_random(TestCase *tc, uint64_t seed)
+{
+	static const int tie_percents[] = {0, 10, 50, 90};
+	uint64_t	rng = seed;
+	SymblPagerConfig *cfg = &tc->cfg;
+
+	memset(tc, 0, sizeof(*tc));
+	snprintf(tc->name, sizeof(tc->name), "seed %" PRIu64, seed);
+	data_generate(&tc->data, &rng, random_size(&rng),
+				  tie_percents[rng_range(&rng, 0, 3)], 60);
+	cfg->page_size = random_page_size(&rng);
+	cfg->concurrency = (int) rng_range(&rng, 1, 16);
+	cfg->first_offset = random_first_offset(&tc->data, &rng);
+	cfg->max_rows = random_count(&rng, 50, tc->data.n);
+	cfg->row_goal = random_count(&rng, 60, tc->data.n);
+	cfg->keyset = rng_chance(&rng, 70);
+	cfg->local_skip = rng_chance(&rng, 70) ? 0 : rng_range(&rng, 0, 60);
+	cfg->local_limit = random_count(&rng, 70, tc->data.n);
+	tc->reject_mod = rng_chance(&rng, 80) ? 0 : (int) rng_range(&rng, 2, 5);
+}
+
+/*
+ * The known bug: OFFSET lands 5 rows into a 25-row tie group.  Re-anchoring
+ * at that group skipped only the rows of it the scan had received, not the
+ * 5 that OFFSET had skipped, so the anchored requests returned 5 rows the
+ * scan already had: duplicates.  The pager now waits for the next group.
+ * At page 1000 a 25-row group is long gone when the scan re-anchors (after
+ * 16 pages); a group longer than that shows the same bug there.
+ */
+static const struct
+{
+	const char *name;
+	int64_t		n;
+	int64_t		group_at;
+	int64_t		group_size;
+	int64_t		page_size;
+	int			concurrency;
+	int64_t		first_offset;
+	int64_t		max_rows;
+}			fixed_cases[] =
+{
+	{"offset 5 rows into a 25-row group, page 1, LIMIT 40", 200, 30, 25, 1, 1, 35, 40},
+	{"the same, prefetching 16", 200, 30, 25, 1, 16, 35, 40},
+	{"the same at page 1000, 17+ pages past it", 40000, 30, 25, 1000, 4, 35, -1},
+	{"offset 5 rows into a 20000-row group, page 1000", 40000, 30, 20000, 1000, 4, 35, -1},
+	{"offset at a group's first row, page 1", 200, 30, 25, 1, 2, 30, 40},
+};
+
+#define NUM_FIXED ((int) (sizeof(fixed_cases) / sizeof(fixed_cases[0])))
+
+static void
+case_fixed(TestCase *tc, int i)
+{
+	SymblPagerConfig *cfg = &tc->cfg;
+
+	memset(tc, 0, sizeof(*tc));
+	snprintf(tc->name, sizeof(tc->name), "fixed %d (%s)", i, fixed_cases[i].name);
+	data_one_group(&tc->data, fixed_cases[i].n, fixed_cases[i].group_at,
+				   fixed_cases[i].group_size);
+	cfg->page_size = fixed_cases[i].page_size;
+	cfg->concurrency = fixed_cases[i].concurrency;
+	cfg->first_offset = fixed_cases[i].first_offset;
+	cfg->max_rows = fixed_cases[i].max_rows;
+	cfg->row_goal = -1;
+	cfg->keyset = true;
+	cfg->local_skip = 0;
+	cfg->local_limit = -1;
+}
+
+static void
+case_free(TestCase *tc)
+{
+	free(tc->data.start);
+}
+
+static void
+case_print(const TestCase *tc, FILE *out)
+{
+	const SymblPagerConfig *cfg = &tc->cfg;
+
+	fprintf(out,
+			"  data: %" PRId64 " rows, largest tie group %" PRId64 "\n"
+			"  page_size %" PRId64 ", concurrency %d, first_offset %" PRId64
+			", max_rows %" PRId64 ", row_goal %" PRId64 ", keyset %s\n"
+			"  local_skip %" PRId64 ", local_limit %" PRId64 ", ",
+			tc->data.n, tc->data.largest_group,
+			cfg->page_size, cfg->concurrency, cfg->first_offset,
+			cfg->max_rows, cfg->row_goal, cfg->keyset ? "on" : "off",
+			cfg->local_skip, cfg->local_limit);
+	if (tc->reject_mod > 0)
+		fprintf(out, "local quals reject id * 2654435761 %% %d == 0\n",
+				tc->reject_mod);
+	else
+		fprintf(out, "no local quals\n");
+	if (cfg->first_offset > 0 && cfg->first_offset < tc->data.n)
+	{
+		int64_t		first = model_lower_bound(&tc->data,
+											  tc->data.start[cfg->first_offset]);
+
+		fprintf(out, "  first_offset is %" PRId64 " rows into its tie group\n",
+				cfg->first_offset - first);
+	}
+}
+
+/* ---- the scan ---- */
+
+static bool
+scan_fail(Scan *scan, const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(scan->error, sizeof(scan->error), fmt, args);
+	va_end(args);
+	return false;
+}
+
+static void
+scan_init(Scan *scan, const TestCase *tc, uint64_t seed, bool verbose)
+{
+	int64_t		n = tc->data.n;
+
+	memset(scan, 0, sizeof(*scan));
+	scan->tc = tc;
+	scan->rng = seed ^ UINT64_C(0x5DEECE66D);
+	scan->verbose = verbose;
+	scan->sent = xcalloc(SYMBL_PAGER_MAX_PENDING + 1, sizeof(SentAsk));
+	/* every row at most once, unless the pager is wrong: then we stop */
+	scan->buffer = xcalloc((size_t) n, sizeof(int64_t));
+	scan->received = xcalloc((size_t) n, sizeof(bool));
+	scan->out = xcalloc((size_t) n, sizeof(int64_t));
+	symbl_pager_init(&scan->pager, &tc->cfg);
+	scan->last_limit = 0;
+}
+
+static void
+scan_free(Scan *scan)
+{
+	free(scan->sent);
+	free(scan->buffer);
+	free(scan->received);
+	free(scan->out);
+}
+
+/* The first request's size: from the row goal, capped by the pushed LIMIT */
+static int64_t
+expected_first_limit(const SymblPagerConfig *cfg)
+{
+	int64_t		size = cfg->page_size;
+
+	if (cfg->row_goal >= 0)
+		size = max64(1, min64(cfg->page_size, cfg->row_goal + cfg->local_skip));
+	if (cfg->max_rows >= 0)
+		size = min64(size, cfg->max_rows);
+	return size;
+}
+
+static bool
+check_ask_size(Scan *scan, const SymblPageAsk *ask)
+{
+	const SymblPagerConfig *cfg = &scan->tc->cfg;
+	int64_t		want;
+
+	if (scan->asks == 0)
+	{
+		want = expected_first_limit(cfg);
+		if (symbl_pager_first_limit(cfg) != want)
+			return scan_fail(scan, "symbl_pager_first_limit says %" PRId64
+							 ", expected %" PRId64,
+							 symbl_pager_first_limit(cfg), want);
+	}
+	else
+	{
+		want = min64(cfg->page_size, 2 * scan->last_limit);
+		if (cfg->max_rows >= 0)
+			want = min64(want, cfg->max_rows - scan->asked_rows);
+	}
+	if (ask->limit < 1 || ask->limit > cfg->page_size)
+		return scan_fail(scan, "request %" PRId64 " asks for %" PRId64
+						 " rows, page_size is %" PRId64,
+						 scan->asks, ask->limit, cfg->page_size);
+	if (ask->limit != want)
+		return scan_fail(scan, "request %" PRId64 " asks for %" PRId64
+						 " rows, expected %" PRId64,
+						 scan->asks, ask->limit, want);
+	return true;
+}
+
+/* see the header comment: why this bound */
+static bool
+check_ask_offset(Scan *scan, const SymblPageAsk *ask)
+{
+	const TestCase *tc = scan->tc;
+	const SymblPagerConfig *cfg = &tc->cfg;
+	int64_t		bound = (SYMBL_PAGER_KEYSET_SPAN_PAGES + cfg->concurrency + 2) *
+		cfg->page_size + tc->data.largest_group;
+	int64_t		depth = ask->anchored ? ask->offset : ask->offset - cfg->first_offset;
+
+	if (ask->offset < 0)
+		return scan_fail(scan, "request %" PRId64 " has offset %" PRId64,
+						 scan->asks, ask->offset);
+	if (ask->anchored && !cfg->keyset)
+		return scan_fail(scan, "request %" PRId64 " is anchored in a scan"
+						 " without keyset paging", scan->asks);
+	if (cfg->keyset && depth >= bound)
+		return scan_fail(scan, "request %" PRId64 " has offset %" PRId64
+						 " (%s), at or above the bound %" PRId64,
+						 scan->asks, ask->offset,
+						 ask->anchored ? "anchored" : "not yet anchored", bound);
+	return true;
+}
+
+/* Each request starts right after the rows asked for before it */
+static bool
+check_ask_tiles(Scan *scan, const SymblPageAsk *ask, int64_t first_row)
+{
+	int64_t		want = scan->tc->cfg.first_offset + scan->asked_rows;
+
+	if (first_row != want)
+		return scan_fail(scan, "request %" PRId64 " (limit %" PRId64
+						 ", offset %" PRId64 "%s) starts at row %" PRId64
+						 ", the rows asked for so far end before row %" PRId64
+						 ": %s",
+						 scan->asks, ask->limit, ask->offset,
+						 ask->anchored ? ", anchored" : "", first_row, want,
+						 first_row < want ? "duplicates" : "rows missing");
+	return true;
+}
+
+static void
+print_ask(const Scan *scan, const SymblPageAsk *ask, bool needed_now,
+		  int64_t first_row)
+{
+	printf("  ask %" PRId64 "%s: limit %" PRId64 " offset %" PRId64,
+		   scan->asks, needed_now ? " (needed now)" : " (prefetch)",
+		   ask->limit, ask->offset);
+	if (ask->anchored)
+		printf(" startTime>=%" PRId64, ask->anchor);
+	printf(" -> rows from %" PRId64 "\n", first_row);
+}
+
+static bool
+scan_send(Scan *scan, const SymblPageAsk *ask, bool needed_now)
+{
+	const SymblPagerConfig *cfg = &scan->tc->cfg;
+	int64_t		first_row = model_first_row(&scan->tc->data, ask);
+	SentAsk    *slot;
+
+	if (scan->verbose)
+		print_ask(scan, ask, needed_now, first_row);
+	if (scan->end_seen)
+		return scan_fail(scan, "request %" PRId64 " sent after a short page",
+						 scan->asks);
+	if (needed_now && scan->sent_count > 0)
+		return scan_fail(scan, "needed_now with requests in flight");
+	if (!check_ask_size(scan, ask) || !check_ask_offset(scan, ask) ||
+		!check_ask_tiles(scan, ask, first_row))
+		return false;
+	if (scan->sent_count >= max64(1, cfg->concurrency))
+		return scan_fail(scan, "request %" PRId64 " makes %" PRId64
+						 " in flight, concurrency is %d",
+						 scan->asks, scan->sent_count + 1, cfg->concurrency);
+	slot = &scan->sent[(scan->sent_head + scan->sent_count) % (SYMBL_PAGER_MAX_PENDING + 1)];
+	slot->ask = *ask;
+	slot->first_row = first_row;
+	scan->sent_count++;
+	scan->asks++;
+	scan->asked_rows += ask->limit;
+	scan->last_limit = ask->limit;
+	return true;
+}
+
+/* Prefetch at a random moment: a random number of times */
+static bool
+scan_top_up(Scan *scan)
+{
+	int64_t		times = rng_range(&scan->rng, 1, 4);
+	SymblPageAsk ask;
+
+	while (times-- > 0 && symbl_pager_next_ask(&scan->pager, false, &ask))
+	{
+		if (!scan_send(scan, &ask, false))
+			return false;
+	}
+	return true;
+}
+
+/* Answer the oldest request from the model and hand the page to the pager */
+static bool
+scan_answer_oldest(Scan *scan)
+{
+	const ModelData *data = &scan->tc->data;
+	SentAsk		sent = scan->sent[scan->sent_head];
+	const SymblPageAsk *oldest = symbl_pager_oldest(&scan->pager);
+	int64_t		nrows = model_answer_rows(data, &sent.ask);
+	const int64_t *starts = nrows > 0 ? &data->start[sent.first_row] : NULL;
+	bool	   *nulls = xcalloc((size_t) nrows, sizeof(bool));
+	int64_t		bad_row;
+	SymblPagerStatus status;
+	int64_t		i;
+
+	if (oldest == NULL || memcmp(oldest, &sent.ask, sizeof(sent.ask)) != 0)
+	{
+		free(nulls);
+		return scan_fail(scan, "symbl_pager_oldest is not the oldest request sent");
+	}
+	scan->sent_head = (scan->sent_head + 1) % (SYMBL_PAGER_MAX_PENDING + 1);
+	scan->sent_count--;
+	status = symbl_pager_page_done(&scan->pager, nrows, starts, nulls, &bad_row);
+	free(nulls);
+	if (scan->verbose)
+		printf("  page: %" PRId64 " rows from row %" PRId64 "\n", nrows, sent.first_row);
+	if (status != SYMBL_PAGER_OK)
+		return scan_fail(scan, "page_done status %d (row %" PRId64 ")", (int) status, bad_row);
+	for (i = 0; i < nrows; i++)
+	{
+		int64_t		id = sent.first_row + i;
+
+		if (scan->received[id])
+			return scan_fail(scan, "row %" PRId64 " received twice", id);
+		scan->received[id] = true;
+		scan->buffer[(scan->buffer_head + scan->buffer_count) % data->n] = id;
+		scan->buffer_count++;
+	}
+	if (nrows < sent.ask.limit)
+	{
+		scan->end_seen = true;
+		symbl_pager_cancel(&scan->pager);
+		scan->sent_count = 0;
+	}
+	return true;
+}
+
+/* Give the caller a few rows, through the local quals, OFFSET and LIMIT */
+static void
+scan_consume(Scan *scan)
+{
+	int64_t		n = rng_range(&scan->rng, 1, 8);
+
+	while (n-- > 0 && scan->buffer_count > 0 && !scan->done)
+	{
+		int64_t		id = scan->buffer[scan->buffer_head];
+
+		scan->buffer_head = (scan->buffer_head + 1) % scan->tc->data.n;
+		scan->buffer_count--;
+		if (model_rejects(scan->tc, id))
+			continue;
+		switch (symbl_pager_take_row(&scan->pager))
+		{
+			case SYMBL_ROW_SKIP:
+				break;
+			case SYMBL_ROW_RETURN:
+				scan->out[scan->out_count++] = id;
+				break;
+			case SYMBL_ROW_RETURN_LAST:
+				scan->out[scan->out_count++] = id;
+				scan->done = true;
+				break;
+		}
+	}
+}
+
+/* No rows and nothing in flight: ask now, or the scan is over */
+static bool
+scan_need_rows(Scan *scan)
+{
+	SymblPageAsk ask;
+
+	if (symbl_pager_next_ask(&scan->pager, true, &ask))
+		return scan_send(scan, &ask, true);
+	if (!symbl_pager_finished(&scan->pager))
+		return scan_fail(scan, "no request now, yet symbl_pager_finished is false");
+	scan->done = true;
+	return true;
+}
+
+static bool
+scan_step(Scan *scan)
+{
+	if (rng_chance(&scan->rng, 30) && !scan_top_up(scan))
+		return false;
+	if (scan->sent_count > 0 && symbl_pager_finished(&scan->pager))
+		return scan_fail(scan, "symbl_pager_finished with requests in flight");
+	if (scan->buffer_count > 0 &&
+		(scan->sent_count == 0 || rng_chance(&scan->rng, 70)))
+	{
+		scan_consume(scan);
+		return true;
+	}
+	if (scan->sent_count > 0)
+		return scan_answer_oldest(scan);
+	return scan_need_rows(scan);
+}
+
+static bool
+scan_run(Scan *scan)
+{
+	int64_t		steps;
+
+	for (steps = 0; !scan->done; steps++)
+	{
+		if (steps >= MAX_STEPS)
+			return scan_fail(scan, "the scan does not end (%d steps)", MAX_STEPS);
+		if (!scan_step(scan))
+			return false;
+	}
+	return true;
+}
+
+static bool
+scan_check_rows(Scan *scan)
+{
+	const TestCase *tc = scan->tc;
+	int64_t    *want = xcalloc((size_t) tc->data.n, sizeof(int64_t));
+	int64_t		nwant = model_expected(tc, want);
+	int64_t		i;
+	bool		ok = true;
+
+	for (i = 0; ok && i < min64(nwant, scan->out_count); i++)
+	{
+		if (scan->out[i] != want[i])
+			ok = scan_fail(scan, "row %" PRId64 " returned is %" PRId64
+						   ", expected %" PRId64, i, scan->out[i], want[i]);
+	}
+	if (ok && scan->out_count != nwant)
+		ok = scan_fail(scan, "%" PRId64 " rows returned, expected %" PRId64,
+					   scan->out_count, nwant);
+	free(want);
+	return ok;
+}
+
+/* ---- cases ---- */
+
+static bool
+run_case(const TestCase *tc, uint64_t seed, bool verbose)
+{
+	Scan		scan;
+	bool		ok;
+
+	if (verbose)
+	{
+		printf("%s\n", tc->name);
+		case_print(tc, stdout);
+	}
+	scan_init(&scan, tc, seed, verbose);
+	ok = scan_run(&scan) && scan_check_rows(&scan);
+	if (!ok)
+	{
+		fprintf(stderr, "pager_model: %s FAILED: %s\n", tc->name, scan.error);
+		case_print(tc, stderr);
+	}
+	else if (verbose)
+		printf("  ok: %" PRId64 " rows returned, %" PRId64 " requests\n",
+			   scan.out_count, scan.asks);
+	scan_free(&scan);
+	return ok;
+}
+
+static bool
+run_fixed(int i, bool verbose)
+{
+	TestCase	tc;
+	bool		ok;
+
+	case_fixed(&tc, i);
+	ok = run_case(&tc, (uint64_t) i, verbose);
+	if (!ok)
+		fprintf(stderr, "  replay: test/pager/run.sh --fixed %d\n", i);
+	case_free(&tc);
+	return ok;
+}
+
+static bool
+run_seed(uint64_t seed, bool verbose)
+{
+	TestCase	tc;
+	bool		ok;
+
+	case_random(&tc, seed);
+	ok = run_case(&tc, seed, verbose);
+	if (!ok)
+		fprintf(stderr, "  replay: test/pager/run.sh --seed %" PRIu64 "\n", seed);
+	case_free(&tc);
+	return ok;
+}
+
+static int
+run_all(uint64_t cases)
+{
+	int64_t		failed = 0;
+	uint64_t	seed;
+	int			i;
+
+	for (i = 0; i < NUM_FIXED; i++)
+		failed += !run_fixed(i, false);
+	for (seed = 1; seed <= cases && failed < 10; seed++)
+		failed += !run_seed(seed, false);
+	printf("symbl_fdw: pager model, %d fixed and %" PRIu64 " random cases, %"
+		   PRId64 " failed\n", NUM_FIXED, seed - 1, failed);
+	return failed == 0 ? 0 : 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: pager_model [--cases N] | --seed N | --fixed I\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 1)
+		return run_all(20000);
+	if (argc != 3)
+		usage();
+	if (strcmp(argv[1], "--cases") == 0)
+		return run_all(strtoull(argv[2], NULL, 10));
+	if (strcmp(argv[1], "--seed") == 0)
+		return run_seed(strtoull(argv[2], NULL, 10), true) ? 0 : 1;
+	if (strcmp(argv[1], "--fixed") == 0)
+	{
+		int			i = atoi(argv[2]);
+
+		if (i < 0 || i >= NUM_FIXED)
+			usage();
+		return run_fixed(i, true) ? 0 : 1;
+	}
+	usage();
+	return 2;
+}
