@@ -521,6 +521,9 @@ check_ask_size(Scan *scan, const SymblPageAsk *ask)
 		if (cfg->max_rows >= 0)
 			want = min64(want, cfg->max_rows - scan->asked_rows);
 	}
+	if (want <= 0)
+		return scan_fail(scan, "request %" PRId64 " sent after max_rows (%" PRId64
+						 ") rows were asked for", scan->asks, cfg->max_rows);
 	if (ask->limit < 1 || ask->limit > cfg->page_size)
 		return scan_fail(scan, "request %" PRId64 " asks for %" PRId64
 						 " rows, page_size is %" PRId64,
