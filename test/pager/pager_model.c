@@ -14,10 +14,9 @@
  * rows [first_offset, first_offset + max_rows) of the whole ordered data,
  * then the local quals, then the local OFFSET and LIMIT.
  *
- * The model API: rows sorted by (startTime, id), ids unique (here: the row
- * number).  A request (limit, offset, anchored, anchor) gets the rows with
- * startTime >= anchor when anchored (all rows otherwise), in that order,
- * sliced [offset, offset + limit).
+ * The model API is model_api.c, the cases pager_cases.c (random ones from a
+ * seed, and the fixed ones: the known tie-group bug), and pager_faults.c
+ * checks the statuses of answers the API must not give.
  *
  * Beside the rows, every request is checked as it goes out:
  *	- requests tile the window: each one starts at the row right after the
@@ -36,13 +35,14 @@
  *	  the pages in flight, then restarts the offset at the rows in flight
  *	  plus the anchor's ties.
  *
- * Usage: pager_model [--cases N]    the fixed cases, then seeds 1..N
+ * Usage: pager_model [--cases N]    fault and fixed cases, then seeds 1..N
  *		  pager_model --seed N       one random case, every request shown
  *		  pager_model --fixed I      one fixed case, every request shown
  *
  *-------------------------------------------------------------------------
  */
-#include "pager.h"
+#include "pager_cases.h"
+#include "pager_faults.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -52,22 +52,6 @@
 
 /* the longest scan a case can make (page size 1 over the largest data) */
 #define MAX_STEPS 10000000
-
-typedef struct ModelData
-{
-	int64_t		n;
-	int64_t    *start;			/* startTime of row i, ascending */
-	int64_t		nulls;			/* the first rows have none (sorted first) */
-	int64_t		largest_group;	/* rows in the largest tie group */
-} ModelData;
-
-typedef struct TestCase
-{
-	char		name[128];
-	SymblPagerConfig cfg;
-	ModelData	data;
-	int			reject_mod;		/* local quals reject some rows; 0: none */
-} TestCase;
 
 /* A request the driver sent, with where it must start in the data */
 typedef struct SentAsk
@@ -106,368 +90,6 @@ typedef struct Scan
 
 	char		error[512];
 } Scan;
-
-/* ---- random numbers (splitmix64: one seed replays one case) ---- */
-
-static uint64_t
-rng_next(uint64_t *state)
-{
-	uint64_t	z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-	return z ^ (z >> 31);
-}
-
-/* uniform in [lo, hi] */
-static int64_t
-rng_range(uint64_t *state, int64_t lo, int64_t hi)
-{
-	return lo + (int64_t) (rng_next(state) % (uint64_t) (hi - lo + 1));
-}
-
-/* true with probability percent / 100 */
-static bool
-rng_chance(uint64_t *state, int percent)
-{
-	return rng_range(state, 0, 99) < percent;
-}
-
-static void *
-xcalloc(size_t count, size_t size)
-{
-	void	   *p = calloc(count ? count : 1, size);
-
-	if (p == NULL)
-	{
-		fprintf(stderr, "pager_model: out of memory\n");
-		exit(2);
-	}
-	return p;
-}
-
-static int64_t
-min64(int64_t a, int64_t b)
-{
-	return a < b ? a : b;
-}
-
-static int64_t
-max64(int64_t a, int64_t b)
-{
-	return a > b ? a : b;
-}
-
-/* ---- the model API ---- */
-
-/* the first row with startTime >= t (a missing startTime is never >=) */
-static int64_t
-model_lower_bound(const ModelData *data, int64_t t)
-{
-	int64_t		lo = data->nulls;
-	int64_t		hi = data->n;
-
-	while (lo < hi)
-	{
-		int64_t		mid = lo + (hi - lo) / 2;
-
-		if (data->start[mid] < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* where a request's answer starts in the whole ordered data */
-static int64_t
-model_first_row(const ModelData *data, const SymblPageAsk *ask)
-{
-	int64_t		base = ask->anchored ? model_lower_bound(data, ask->anchor) : 0;
-
-	return base + ask->offset;
-}
-
-static int64_t
-model_answer_rows(const ModelData *data, const SymblPageAsk *ask)
-{
-	int64_t		first = model_first_row(data, ask);
-
-	if (first >= data->n)
-		return 0;
-	return min64(ask->limit, data->n - first);
-}
-
-static bool
-model_rejects(const TestCase *tc, int64_t id)
-{
-	return tc->reject_mod > 0 &&
-		((uint64_t) id * UINT64_C(2654435761)) % (uint64_t) tc->reject_mod == 0;
-}
-
-/* The rows the scan must return, in order; returns their count */
-static int64_t
-model_expected(const TestCase *tc, int64_t *rows)
-{
-	const SymblPagerConfig *cfg = &tc->cfg;
-	int64_t		end = tc->data.n;
-	int64_t		skip = cfg->local_skip;
-	int64_t		count = 0;
-	int64_t		id;
-
-	if (cfg->max_rows >= 0)
-		end = min64(end, cfg->first_offset + cfg->max_rows);
-	for (id = cfg->first_offset; id < end; id++)
-	{
-		if (model_rejects(tc, id))
-			continue;
-		if (skip > 0)
-		{
-			skip--;
-			continue;
-		}
-		if (cfg->local_limit >= 0 && count >= cfg->local_limit)
-			break;
-		rows[count++] = id;
-	}
-	return count;
-}
-
-/* ---- test data ---- */
-
-/* Rows in tie groups: a group is one row, or with tie_percent 1..max_group */
-static void
-data_generate(ModelData *data, uint64_t *rng, int64_t n, int tie_percent,
-			  int64_t max_group)
-{
-	int64_t		t = rng_range(rng, -1000000, 1000000);
-	int64_t		i = 0;
-
-	data->n = n;
-	data->start = xcalloc((size_t) n, sizeof(int64_t));
-	data->largest_group = 0;
-	while (i < n)
-	{
-		int64_t		size = rng_chance(rng, tie_percent) ? rng_range(rng, 1, max_group) : 1;
-		int64_t		j;
-
-		size = min64(size, n - i);
-		for (j = 0; j < size; j++)
-			data->start[i++] = t;
-		data->largest_group = max64(data->largest_group, size);
-		t += rng_range(rng, 1, 1000);
-	}
-}
-
-/*
- * Some rows without a startTime, sorted first: a keyset scan that meets
- * one must fall back to offsets (an anchored request never returns them).
- * The API does not say where it sorts them; sorted last, re-anchoring
- * would lose them, which the pager cannot see.
- */
-static void
-data_add_nulls(ModelData *data, int64_t nulls)
-{
-	int64_t		i;
-
-	data->nulls = min64(nulls, data->n);
-	for (i = 0; i < data->nulls; i++)
-		data->start[i] = INT64_MIN;
-}
-
-/* n rows of distinct startTimes but for one group of group_size at group_at */
-static void
-data_one_group(ModelData *data, int64_t n, int64_t group_at, int64_t group_size)
-{
-	int64_t		i;
-	int64_t		t = 0;
-
-	data->n = n;
-	data->start = xcalloc((size_t) n, sizeof(int64_t));
-	for (i = 0; i < n; i++)
-	{
-		if (i <= group_at || i >= group_at + group_size)
-			t += 1000;
-		data->start[i] = t;
-	}
-	data->largest_group = max64(1, min64(group_size, n - group_at));
-}
-
-/* a row inside a tie group, not its first, or -1 if there is none */
-static int64_t
-data_pick_inside_group(const ModelData *data, uint64_t *rng)
-{
-	int			attempt;
-
-	for (attempt = 0; attempt < 50 && data->n > 1; attempt++)
-	{
-		int64_t		i = rng_range(rng, 1, data->n - 1);
-
-		if (data->start[i] == data->start[i - 1])
-			return i;
-	}
-	return -1;
-}
-
-static int64_t
-random_page_size(uint64_t *rng)
-{
-	int64_t		pick = rng_range(rng, 0, 99);
-
-	if (pick < 10)
-		return 1;
-	if (pick < 40)
-		return rng_range(rng, 2, 8);
-	if (pick < 70)
-		return rng_range(rng, 1, 64);
-	if (pick < 90)
-		return rng_range(rng, 1, 300);
-	return 1000;
-}
-
-static int64_t
-random_size(uint64_t *rng)
-{
-	int64_t		pick = rng_range(rng, 0, 99);
-
-	if (pick < 20)
-		return rng_range(rng, 0, 20);
-	if (pick < 50)
-		return rng_range(rng, 0, 300);
-	return rng_range(rng, 0, 3000);
-}
-
-static int64_t
-random_first_offset(const ModelData *data, uint64_t *rng)
-{
-	int64_t		pick = rng_range(rng, 0, 99);
-	int64_t		inside;
-
-	if (pick < 35)
-		return 0;
-	if (pick < 75 && (inside = data_pick_inside_group(data, rng)) >= 0)
-		return inside;
-	return rng_range(rng, 0, data->n + 5);
-}
-
-/* -1 (none) with probability none_percent, else small or up to near n */
-static int64_t
-random_count(uint64_t *rng, int none_percent, int64_t n)
-{
-	if (rng_chance(rng, none_percent))
-		return -1;
-	if (rng_chance(rng, 50))
-		return rng_range(rng, 0, 50);
-	return rng_range(rng, 0, n + 5);
-}
-
-static void
-case_random(TestCase *tc, uint64_t seed)
-{
-	static const int tie_percents[] = {0, 10, 50, 90};
-	uint64_t	rng = seed;
-	SymblPagerConfig *cfg = &tc->cfg;
-
-	memset(tc, 0, sizeof(*tc));
-	snprintf(tc->name, sizeof(tc->name), "seed %" PRIu64, seed);
-	data_generate(&tc->data, &rng, random_size(&rng),
-				  tie_percents[rng_range(&rng, 0, 3)], 60);
-	if (rng_chance(&rng, 10))
-		data_add_nulls(&tc->data, rng_range(&rng, 1, 30));
-	cfg->page_size = random_page_size(&rng);
-	cfg->concurrency = (int) rng_range(&rng, 1, 16);
-	cfg->first_offset = random_first_offset(&tc->data, &rng);
-	cfg->max_rows = random_count(&rng, 50, tc->data.n);
-	cfg->row_goal = random_count(&rng, 60, tc->data.n);
-	cfg->keyset = rng_chance(&rng, 70);
-	cfg->local_skip = rng_chance(&rng, 70) ? 0 : rng_range(&rng, 0, 60);
-	cfg->local_limit = random_count(&rng, 70, tc->data.n);
-	tc->reject_mod = rng_chance(&rng, 80) ? 0 : (int) rng_range(&rng, 2, 5);
-}
-
-/*
- * The known bug: OFFSET lands 5 rows into a 25-row tie group.  Re-anchoring
- * at that group skipped only the rows of it the scan had received, not the
- * 5 that OFFSET had skipped, so the anchored requests returned 5 rows the
- * scan already had: duplicates.  The pager now waits for the next group.
- * At page 1000 a 25-row group is long gone when the scan re-anchors (after
- * 16 pages); a group longer than that shows the same bug there.
- */
-static const struct
-{
-	const char *name;
-	int64_t		n;
-	int64_t		group_at;
-	int64_t		group_size;
-	int64_t		page_size;
-	int			concurrency;
-	int64_t		first_offset;
-	int64_t		max_rows;
-}			fixed_cases[] =
-{
-	{"offset 5 rows into a 25-row group, page 1, LIMIT 40", 200, 30, 25, 1, 1, 35, 40},
-	{"the same, prefetching 16", 200, 30, 25, 1, 16, 35, 40},
-	{"the same at page 1000, 17+ pages past it", 40000, 30, 25, 1000, 4, 35, -1},
-	{"offset 5 rows into a 20000-row group, page 1000", 40000, 30, 20000, 1000, 4, 35, -1},
-	{"offset at a group's first row, page 1", 200, 30, 25, 1, 2, 30, 40},
-};
-
-#define NUM_FIXED ((int) (sizeof(fixed_cases) / sizeof(fixed_cases[0])))
-
-static void
-case_fixed(TestCase *tc, int i)
-{
-	SymblPagerConfig *cfg = &tc->cfg;
-
-	memset(tc, 0, sizeof(*tc));
-	snprintf(tc->name, sizeof(tc->name), "fixed %d (%s)", i, fixed_cases[i].name);
-	data_one_group(&tc->data, fixed_cases[i].n, fixed_cases[i].group_at,
-				   fixed_cases[i].group_size);
-	cfg->page_size = fixed_cases[i].page_size;
-	cfg->concurrency = fixed_cases[i].concurrency;
-	cfg->first_offset = fixed_cases[i].first_offset;
-	cfg->max_rows = fixed_cases[i].max_rows;
-	cfg->row_goal = -1;
-	cfg->keyset = true;
-	cfg->local_skip = 0;
-	cfg->local_limit = -1;
-}
-
-static void
-case_free(TestCase *tc)
-{
-	free(tc->data.start);
-}
-
-static void
-case_print(const TestCase *tc, FILE *out)
-{
-	const SymblPagerConfig *cfg = &tc->cfg;
-
-	fprintf(out,
-			"  data: %" PRId64 " rows (the first %" PRId64 " without startTime)"
-			", largest tie group %" PRId64 "\n"
-			"  page_size %" PRId64 ", concurrency %d, first_offset %" PRId64
-			", max_rows %" PRId64 ", row_goal %" PRId64 ", keyset %s\n"
-			"  local_skip %" PRId64 ", local_limit %" PRId64 ", ",
-			tc->data.n, tc->data.nulls, tc->data.largest_group,
-			cfg->page_size, cfg->concurrency, cfg->first_offset,
-			cfg->max_rows, cfg->row_goal, cfg->keyset ? "on" : "off",
-			cfg->local_skip, cfg->local_limit);
-	if (tc->reject_mod > 0)
-		fprintf(out, "local quals reject id * 2654435761 %% %d == 0\n",
-				tc->reject_mod);
-	else
-		fprintf(out, "no local quals\n");
-	if (cfg->first_offset > tc->data.nulls && cfg->first_offset < tc->data.n)
-	{
-		int64_t		first = model_lower_bound(&tc->data,
-											  tc->data.start[cfg->first_offset]);
-
-		fprintf(out, "  first_offset is %" PRId64 " rows into its tie group\n",
-				cfg->first_offset - first);
-	}
-}
 
 /* ---- the scan ---- */
 
@@ -640,11 +262,12 @@ scan_send(Scan *scan, const SymblPageAsk *ask, bool needed_now)
 	return true;
 }
 
-/* Prefetch at a random moment: a random number of times */
+/* Prefetch at a random moment: a random number of times, or until refused */
 static bool
 scan_top_up(Scan *scan)
 {
-	int64_t		times = rng_range(&scan->rng, 1, 4);
+	int64_t		times = rng_chance(&scan->rng, 20) ? SYMBL_PAGER_MAX_PENDING + 1 :
+		rng_range(&scan->rng, 1, 4);
 	SymblPageAsk ask;
 
 	while (times-- > 0 && symbl_pager_next_ask(&scan->pager, false, &ask))
@@ -735,7 +358,7 @@ scan_consume(Scan *scan)
 
 		scan->buffer_head = (scan->buffer_head + 1) % scan->tc->data.n;
 		scan->buffer_count--;
-		if (model_rejects(scan->tc, id))
+		if (case_rejects(scan->tc, id))
 			continue;
 		switch (symbl_pager_take_row(&scan->pager))
 		{
@@ -804,7 +427,7 @@ scan_check_rows(Scan *scan)
 {
 	const TestCase *tc = scan->tc;
 	int64_t    *want = xcalloc((size_t) tc->data.n, sizeof(int64_t));
-	int64_t		nwant = model_expected(tc, want);
+	int64_t		nwant = case_expected(tc, want);
 	int64_t		i;
 	bool		ok = true;
 
@@ -820,88 +443,6 @@ scan_check_rows(Scan *scan)
 	free(want);
 	return ok;
 }
-
-/* ---- answers the API must not give ---- */
-
-static void
-fault_pager(SymblPager *pager, int64_t page_size, bool keyset)
-{
-	SymblPagerConfig cfg = {page_size, 1, 0, -1, -1, keyset, 0, -1};
-
-	symbl_pager_init(pager, &cfg);
-}
-
-/* One page of nrows rows with startTimes start, start + step, ... */
-static SymblPagerStatus
-fault_page(SymblPager *pager, int64_t nrows, int64_t start, int64_t step,
-		   bool null_last, int64_t *bad_row)
-{
-	int64_t		starts[8];
-	bool		nulls[8] = {false};
-	SymblPageAsk ask;
-	int64_t		i;
-
-	if (!symbl_pager_next_ask(pager, true, &ask))
-		return (SymblPagerStatus) -1;
-	for (i = 0; i < nrows; i++)
-		starts[i] = start + i * step;
-	nulls[nrows - 1] = null_last;
-	return symbl_pager_page_done(pager, nrows, starts, nulls, bad_row);
-}
-
-/* The next page of fault_page's rows must get status want, naming want_row */
-static bool
-fault_expect(const char *what, SymblPager *pager, int64_t nrows, int64_t start,
-			 int64_t step, bool null_last, SymblPagerStatus want,
-			 int64_t want_row)
-{
-	int64_t		bad_row;
-	SymblPagerStatus got = fault_page(pager, nrows, start, step, null_last,
-									  &bad_row);
-
-	if (got == want && bad_row == want_row)
-		return true;
-	fprintf(stderr, "pager_model: fault case \"%s\" FAILED: status %d row %"
-			PRId64 ", expected status %d row %" PRId64 "\n",
-			what, (int) got, bad_row, (int) want, want_row);
-	return false;
-}
-
-/*
- * More rows than asked for, startTime going backwards in a page or from one
- * page to the next, and a row without startTime once anchored: the pager
- * names the status and the row, for the scan's error.
- */
-static int
-run_fault_cases(void)
-{
-	SymblPager	pager;
-	int64_t		bad_row;
-	int64_t		i;
-	int			failed = 0;
-
-	fault_pager(&pager, 4, true);
-	failed += !fault_expect("5 rows for limit 4", &pager, 5, 0, 1, false,
-							SYMBL_PAGER_TOO_MANY_ROWS, -1);
-	fault_pager(&pager, 4, true);
-	failed += !fault_expect("backwards in a page", &pager, 4, 10, -1, false,
-							SYMBL_PAGER_OUT_OF_ORDER, 1);
-	fault_pager(&pager, 2, true);
-	fault_page(&pager, 2, 10, 1, false, &bad_row);
-	failed += !fault_expect("backwards across pages", &pager, 2, 5, 1, false,
-							SYMBL_PAGER_OUT_OF_ORDER, 0);
-	fault_pager(&pager, 4, false);
-	failed += !fault_expect("backwards without keyset", &pager, 4, 10, -1, false,
-							SYMBL_PAGER_OK, -1);
-	fault_pager(&pager, 1, true);
-	for (i = 0; i <= SYMBL_PAGER_KEYSET_SPAN_PAGES; i++)
-		fault_page(&pager, 1, i, 1, false, &bad_row);
-	failed += !fault_expect("no startTime once anchored", &pager, 1, 99, 1, true,
-							SYMBL_PAGER_NO_START_ANCHORED, 0);
-	return failed;
-}
-
-#define NUM_FAULT 5
 
 /* ---- cases ---- */
 
@@ -965,14 +506,14 @@ run_all(uint64_t cases)
 	uint64_t	seed;
 	int			i;
 
-	failed += run_fault_cases();
-	for (i = 0; i < NUM_FIXED; i++)
+	failed += fault_cases_failed();
+	for (i = 0; i < case_fixed_count; i++)
 		failed += !run_fixed(i, false);
 	for (seed = 1; seed <= cases && failed < 10; seed++)
 		failed += !run_seed(seed, false);
 	printf("symbl_fdw: pager model, %d fault, %d fixed and %" PRIu64
 		   " random cases, %" PRId64 " failed\n",
-		   NUM_FAULT, NUM_FIXED, seed - 1, failed);
+		   FAULT_CASES, case_fixed_count, seed - 1, failed);
 	return failed == 0 ? 0 : 1;
 }
 
@@ -998,7 +539,7 @@ main(int argc, char **argv)
 	{
 		int			i = atoi(argv[2]);
 
-		if (i < 0 || i >= NUM_FIXED)
+		if (i < 0 || i >= case_fixed_count)
 			usage();
 		return run_fixed(i, true) ? 0 : 1;
 	}
