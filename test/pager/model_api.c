@@ -87,6 +87,7 @@ model_answer_rows(const ModelData *data, const SymblPageAsk *ask)
 		return 0;
 	return min64(ask->limit, data->n - first);
 }
+
 /* ---- test data ---- */
 
 /* Rows in tie groups: a group is one row, or with tie_percent 1..max_group */
