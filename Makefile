@@ -49,6 +49,11 @@ check-valgrind:
 check-asan:
 	bash test/asan.sh
 
+# the paging state machine against a model of the API (see test/pager/run.sh)
+.PHONY: check-pager
+check-pager:
+	bash test/pager/run.sh
+
 # libFuzzer harnesses (see test/fuzz/run.sh): FUZZ_SECONDS per harness
 FUZZ_SECONDS ?= 180
 .PHONY: fuzz

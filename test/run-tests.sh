@@ -36,6 +36,14 @@ else
 fi
 tail -n 40 "$logdir/fuzz.log"
 
+echo "== the pager against a model of the API, under ASan and UBSan"
+if bash test/pager/run.sh >"$logdir/pager.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+tail -n 40 "$logdir/pager.log"
+
 echo "== pg_regress against the emulator"
 rm -rf results regression.diffs regression.out
 pg_virtualenv -t -v "$SYMBL_PG_VERSION" \

@@ -1,0 +1,554 @@
+/*-------------------------------------------------------------------------
+ *
+ * pager_model.c
+ *		  Model-based property test of the paging state machine
+ *		  (src/pager.c).
+ *
+ * The driver plays the scan's part: it tops up prefetch at random moments
+ * (symbl_pager_next_ask with needed_now = false, a random number of times),
+ * asks with needed_now = true only when it has no rows and nothing is in
+ * flight, answers the oldest request from a model of the API, hands the
+ * answer back with symbl_pager_page_done, drops what is in flight after a
+ * short page, and passes every row that its local quals accept to
+ * symbl_pager_take_row.  What the scan returns must be the model's answer:
+ * rows [first_offset, first_offset + max_rows) of the whole ordered data,
+ * then the local quals, then the local OFFSET and LIMIT.
+ *
+ * The model API is model_api.c, the cases pager_cases.c (random ones from a
+ * seed, and the fixed ones: the known tie-group bug), and pager_faults.c
+ * checks the statuses of answers the API must not give.
+ *
+ * Beside the rows, every request is checked as it goes out:
+ *	- requests tile the window: each one starts at the row right after the
+ *	  rows asked for before it (so no row comes twice and none is skipped);
+ *	- 1 <= limit <= page_size; the first request asks for
+ *	  min(max(1, row_goal + local_skip), page_size) with a row goal, else
+ *	  page_size (then capped by max_rows), and is what
+ *	  symbl_pager_first_limit says; each later one doubles the last, up to
+ *	  page_size (capped by what max_rows leaves);
+ *	- at most `concurrency` requests are in flight;
+ *	- nothing is asked for after a short page;
+ *	- in a keyset scan offsets stay bounded however deep the scan goes:
+ *	  below (SPAN + concurrency + 2) * page_size + the largest tie group,
+ *	  counted from first_offset until the first re-anchor.  A re-anchor
+ *	  waits for the first whole tie group, at most the largest group plus
+ *	  the pages in flight, then restarts the offset at the rows in flight
+ *	  plus the anchor's ties.
+ *
+ * Usage: pager_model [--cases N]    fault and fixed cases, then seeds 1..N
+ *		  pager_model --seed N       one random case, every request shown
+ *		  pager_model --fixed I      one fixed case, every request shown
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pager_cases.h"
+#include "pager_faults.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* the longest scan a case can make (page size 1 over the largest data) */
+#define MAX_STEPS 10000000
+
+/* A request the driver sent, with where it must start in the data */
+typedef struct SentAsk
+{
+	SymblPageAsk ask;
+	int64_t		first_row;
+} SentAsk;
+
+typedef struct Scan
+{
+	const TestCase *tc;
+	SymblPager	pager;
+	uint64_t	rng;
+	bool		verbose;
+
+	/* requests in flight, oldest first */
+	SentAsk    *sent;
+	int64_t		sent_head;
+	int64_t		sent_count;
+	int64_t		asks;			/* requests sent in all */
+	int64_t		asked_rows;		/* rows asked for in all */
+	int64_t		last_limit;
+	bool		end_seen;		/* a short page arrived */
+
+	/* rows received and not yet given to the scan's caller */
+	int64_t    *buffer;
+	int64_t		buffer_head;
+	int64_t		buffer_count;
+	bool	   *received;		/* by row id */
+	bool		null_seen;		/* a row without startTime: offsets only */
+
+	/* what the scan returned */
+	int64_t    *out;
+	int64_t		out_count;
+	bool		done;
+
+	char		error[512];
+} Scan;
+
+/* ---- the scan ---- */
+
+static bool
+scan_fail(Scan *scan, const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	vsnprintf(scan->error, sizeof(scan->error), fmt, args);
+	va_end(args);
+	return false;
+}
+
+static void
+scan_init(Scan *scan, const TestCase *tc, uint64_t seed, bool verbose)
+{
+	int64_t		n = tc->data.n;
+
+	memset(scan, 0, sizeof(*scan));
+	scan->tc = tc;
+	scan->rng = seed ^ UINT64_C(0x5DEECE66D);
+	scan->verbose = verbose;
+	scan->sent = xcalloc(SYMBL_PAGER_MAX_PENDING + 1, sizeof(SentAsk));
+	/* n rows are enough: a row received twice stops the scan */
+	scan->buffer = xcalloc((size_t) n, sizeof(int64_t));
+	scan->received = xcalloc((size_t) n, sizeof(bool));
+	scan->out = xcalloc((size_t) n, sizeof(int64_t));
+	symbl_pager_init(&scan->pager, &tc->cfg);
+}
+
+static void
+scan_free(Scan *scan)
+{
+	free(scan->sent);
+	free(scan->buffer);
+	free(scan->received);
+	free(scan->out);
+}
+
+/* The first request's size: from the row goal, capped by the pushed LIMIT */
+static int64_t
+expected_first_limit(const SymblPagerConfig *cfg)
+{
+	int64_t		size = cfg->page_size;
+
+	if (cfg->row_goal >= 0)
+		size = max64(1, min64(cfg->page_size, cfg->row_goal + cfg->local_skip));
+	if (cfg->max_rows >= 0)
+		size = min64(size, cfg->max_rows);
+	return size;
+}
+
+static bool
+check_ask_size(Scan *scan, const SymblPageAsk *ask)
+{
+	const SymblPagerConfig *cfg = &scan->tc->cfg;
+	int64_t		want;
+
+	if (scan->asks == 0)
+	{
+		want = expected_first_limit(cfg);
+		if (symbl_pager_first_limit(cfg) != want)
+			return scan_fail(scan, "symbl_pager_first_limit says %" PRId64
+							 ", expected %" PRId64,
+							 symbl_pager_first_limit(cfg), want);
+	}
+	else
+	{
+		want = min64(cfg->page_size, 2 * scan->last_limit);
+		if (cfg->max_rows >= 0)
+			want = min64(want, cfg->max_rows - scan->asked_rows);
+	}
+	if (want <= 0)
+		return scan_fail(scan, "request %" PRId64 " sent after max_rows (%" PRId64
+						 ") rows were asked for", scan->asks, cfg->max_rows);
+	if (ask->limit < 1 || ask->limit > cfg->page_size)
+		return scan_fail(scan, "request %" PRId64 " asks for %" PRId64
+						 " rows, page_size is %" PRId64,
+						 scan->asks, ask->limit, cfg->page_size);
+	if (ask->limit != want)
+		return scan_fail(scan, "request %" PRId64 " asks for %" PRId64
+						 " rows, expected %" PRId64,
+						 scan->asks, ask->limit, want);
+	return true;
+}
+
+/* see the header comment: why this bound */
+static bool
+check_ask_offset(Scan *scan, const SymblPageAsk *ask)
+{
+	const TestCase *tc = scan->tc;
+	const SymblPagerConfig *cfg = &tc->cfg;
+	int64_t		bound = (SYMBL_PAGER_KEYSET_SPAN_PAGES + cfg->concurrency + 2) *
+		cfg->page_size + tc->data.largest_group;
+	int64_t		depth = ask->anchored ? ask->offset : ask->offset - cfg->first_offset;
+
+	if (ask->offset < 0)
+		return scan_fail(scan, "request %" PRId64 " has offset %" PRId64,
+						 scan->asks, ask->offset);
+	if (ask->anchored && !cfg->keyset)
+		return scan_fail(scan, "request %" PRId64 " is anchored in a scan"
+						 " without keyset paging", scan->asks);
+	if (cfg->keyset && !scan->null_seen && depth >= bound)
+		return scan_fail(scan, "request %" PRId64 " has offset %" PRId64
+						 " (%s), at or above the bound %" PRId64,
+						 scan->asks, ask->offset,
+						 ask->anchored ? "anchored" : "not yet anchored", bound);
+	return true;
+}
+
+/* Each request starts right after the rows asked for before it */
+static bool
+check_ask_tiles(Scan *scan, const SymblPageAsk *ask, int64_t first_row)
+{
+	int64_t		want = scan->tc->cfg.first_offset + scan->asked_rows;
+
+	if (first_row != want)
+		return scan_fail(scan, "request %" PRId64 " (limit %" PRId64
+						 ", offset %" PRId64 "%s) starts at row %" PRId64
+						 ", the rows asked for so far end before row %" PRId64
+						 ": %s",
+						 scan->asks, ask->limit, ask->offset,
+						 ask->anchored ? ", anchored" : "", first_row, want,
+						 first_row < want ? "duplicates" : "rows missing");
+	return true;
+}
+
+static void
+print_ask(const Scan *scan, const SymblPageAsk *ask, bool needed_now,
+		  int64_t first_row)
+{
+	printf("  ask %" PRId64 "%s: limit %" PRId64 " offset %" PRId64,
+		   scan->asks, needed_now ? " (needed now)" : " (prefetch)",
+		   ask->limit, ask->offset);
+	if (ask->anchored)
+		printf(" startTime>=%" PRId64, ask->anchor);
+	printf(" -> rows from %" PRId64 "\n", first_row);
+}
+
+static bool
+scan_send(Scan *scan, const SymblPageAsk *ask, bool needed_now)
+{
+	const SymblPagerConfig *cfg = &scan->tc->cfg;
+	int64_t		first_row = model_first_row(&scan->tc->data, ask);
+	SentAsk    *slot;
+
+	if (scan->verbose)
+		print_ask(scan, ask, needed_now, first_row);
+	if (scan->end_seen)
+		return scan_fail(scan, "request %" PRId64 " sent after a short page",
+						 scan->asks);
+	if (needed_now && scan->sent_count > 0)
+		return scan_fail(scan, "needed_now with requests in flight");
+	if (!check_ask_size(scan, ask) || !check_ask_offset(scan, ask) ||
+		!check_ask_tiles(scan, ask, first_row))
+		return false;
+	if (scan->sent_count >= max64(1, cfg->concurrency))
+		return scan_fail(scan, "request %" PRId64 " makes %" PRId64
+						 " in flight, concurrency is %d",
+						 scan->asks, scan->sent_count + 1, cfg->concurrency);
+	slot = &scan->sent[(scan->sent_head + scan->sent_count) % (SYMBL_PAGER_MAX_PENDING + 1)];
+	slot->ask = *ask;
+	slot->first_row = first_row;
+	scan->sent_count++;
+	scan->asks++;
+	scan->asked_rows += ask->limit;
+	scan->last_limit = ask->limit;
+	return true;
+}
+
+/* Prefetch at a random moment: a random number of times, or until refused */
+static bool
+scan_top_up(Scan *scan)
+{
+	int64_t		times = rng_chance(&scan->rng, 20) ? SYMBL_PAGER_MAX_PENDING + 1 :
+		rng_range(&scan->rng, 1, 4);
+	SymblPageAsk ask;
+
+	while (times-- > 0 && symbl_pager_next_ask(&scan->pager, false, &ask))
+	{
+		if (!scan_send(scan, &ask, false))
+			return false;
+	}
+	return true;
+}
+
+/* The answer's rows join the scan's buffer; none may come twice */
+static bool
+scan_receive(Scan *scan, int64_t first_row, int64_t nrows)
+{
+	const ModelData *data = &scan->tc->data;
+	int64_t		id;
+
+	for (id = first_row; id < first_row + nrows; id++)
+	{
+		if (scan->received[id])
+			return scan_fail(scan, "row %" PRId64 " received twice", id);
+		scan->received[id] = true;
+		scan->null_seen |= id < data->nulls;
+		scan->buffer[(scan->buffer_head + scan->buffer_count) % data->n] = id;
+		scan->buffer_count++;
+	}
+	return true;
+}
+
+/* Hand the pager the answer's startTimes, as the scan does */
+static SymblPagerStatus
+scan_page_done(Scan *scan, int64_t first_row, int64_t nrows, int64_t *bad_row)
+{
+	const ModelData *data = &scan->tc->data;
+	bool	   *nulls = xcalloc((size_t) nrows, sizeof(bool));
+	SymblPagerStatus status;
+	int64_t		i;
+
+	for (i = 0; i < nrows; i++)
+		nulls[i] = first_row + i < data->nulls;
+	status = symbl_pager_page_done(&scan->pager, nrows,
+								   nrows > 0 ? &data->start[first_row] : NULL,
+								   nulls, bad_row);
+	free(nulls);
+	return status;
+}
+
+static bool
+same_ask(const SymblPageAsk *a, const SymblPageAsk *b)
+{
+	return a->limit == b->limit && a->offset == b->offset &&
+		a->anchored == b->anchored && (!a->anchored || a->anchor == b->anchor);
+}
+
+/* Answer the oldest request from the model; a short page ends the scan */
+static bool
+scan_answer_oldest(Scan *scan)
+{
+	SentAsk		sent = scan->sent[scan->sent_head];
+	const SymblPageAsk *oldest = symbl_pager_oldest(&scan->pager);
+	int64_t		nrows = model_answer_rows(&scan->tc->data, &sent.ask);
+	int64_t		bad_row;
+	SymblPagerStatus status;
+
+	if (oldest == NULL || !same_ask(oldest, &sent.ask))
+		return scan_fail(scan, "symbl_pager_oldest is not the oldest request sent");
+	scan->sent_head = (scan->sent_head + 1) % (SYMBL_PAGER_MAX_PENDING + 1);
+	scan->sent_count--;
+	if (scan->verbose)
+		printf("  page: %" PRId64 " rows from row %" PRId64 "\n", nrows, sent.first_row);
+	status = scan_page_done(scan, sent.first_row, nrows, &bad_row);
+	if (status != SYMBL_PAGER_OK)
+		return scan_fail(scan, "page_done status %d (row %" PRId64 ")",
+						 (int) status, bad_row);
+	if (!scan_receive(scan, sent.first_row, nrows))
+		return false;
+	if (nrows < sent.ask.limit)
+	{
+		scan->end_seen = true;
+		symbl_pager_cancel(&scan->pager);
+		scan->sent_count = 0;
+	}
+	return true;
+}
+
+/* Give the caller a few rows, through the local quals, OFFSET and LIMIT */
+static void
+scan_consume(Scan *scan)
+{
+	int64_t		n = rng_range(&scan->rng, 1, 8);
+
+	while (n-- > 0 && scan->buffer_count > 0 && !scan->done)
+	{
+		int64_t		id = scan->buffer[scan->buffer_head];
+
+		scan->buffer_head = (scan->buffer_head + 1) % scan->tc->data.n;
+		scan->buffer_count--;
+		if (case_rejects(scan->tc, id))
+			continue;
+		switch (symbl_pager_take_row(&scan->pager))
+		{
+			case SYMBL_ROW_SKIP:
+				break;
+			case SYMBL_ROW_RETURN:
+				scan->out[scan->out_count++] = id;
+				break;
+			case SYMBL_ROW_RETURN_LAST:
+				scan->out[scan->out_count++] = id;
+				scan->done = true;
+				break;
+		}
+	}
+}
+
+/* No rows and nothing in flight: ask now, or the scan is over */
+static bool
+scan_need_rows(Scan *scan)
+{
+	SymblPageAsk ask;
+
+	if (symbl_pager_next_ask(&scan->pager, true, &ask))
+		return scan_send(scan, &ask, true);
+	if (!symbl_pager_finished(&scan->pager))
+		return scan_fail(scan, "no request now, yet symbl_pager_finished is false");
+	scan->done = true;
+	return true;
+}
+
+static bool
+scan_step(Scan *scan)
+{
+	if (rng_chance(&scan->rng, 30) && !scan_top_up(scan))
+		return false;
+	if (scan->sent_count > 0 && symbl_pager_finished(&scan->pager))
+		return scan_fail(scan, "symbl_pager_finished with requests in flight");
+	if (scan->buffer_count > 0 &&
+		(scan->sent_count == 0 || rng_chance(&scan->rng, 70)))
+	{
+		scan_consume(scan);
+		return true;
+	}
+	if (scan->sent_count > 0)
+		return scan_answer_oldest(scan);
+	return scan_need_rows(scan);
+}
+
+static bool
+scan_run(Scan *scan)
+{
+	int64_t		steps;
+
+	for (steps = 0; !scan->done; steps++)
+	{
+		if (steps >= MAX_STEPS)
+			return scan_fail(scan, "the scan does not end (%d steps)", MAX_STEPS);
+		if (!scan_step(scan))
+			return false;
+	}
+	return true;
+}
+
+static bool
+scan_check_rows(Scan *scan)
+{
+	const TestCase *tc = scan->tc;
+	int64_t    *want = xcalloc((size_t) tc->data.n, sizeof(int64_t));
+	int64_t		nwant = case_expected(tc, want);
+	int64_t		i;
+	bool		ok = true;
+
+	for (i = 0; ok && i < min64(nwant, scan->out_count); i++)
+	{
+		if (scan->out[i] != want[i])
+			ok = scan_fail(scan, "row %" PRId64 " returned is %" PRId64
+						   ", expected %" PRId64, i, scan->out[i], want[i]);
+	}
+	if (ok && scan->out_count != nwant)
+		ok = scan_fail(scan, "%" PRId64 " rows returned, expected %" PRId64,
+					   scan->out_count, nwant);
+	free(want);
+	return ok;
+}
+
+/* ---- cases ---- */
+
+static bool
+run_case(const TestCase *tc, uint64_t seed, bool verbose)
+{
+	Scan		scan;
+	bool		ok;
+
+	if (verbose)
+	{
+		printf("%s\n", tc->name);
+		case_print(tc, stdout);
+	}
+	scan_init(&scan, tc, seed, verbose);
+	ok = scan_run(&scan) && scan_check_rows(&scan);
+	if (!ok)
+	{
+		fprintf(stderr, "pager_model: %s FAILED: %s\n", tc->name, scan.error);
+		case_print(tc, stderr);
+	}
+	else if (verbose)
+		printf("  ok: %" PRId64 " rows returned, %" PRId64 " requests\n",
+			   scan.out_count, scan.asks);
+	scan_free(&scan);
+	return ok;
+}
+
+static bool
+run_fixed(int i, bool verbose)
+{
+	TestCase	tc;
+	bool		ok;
+
+	case_fixed(&tc, i);
+	ok = run_case(&tc, (uint64_t) i, verbose);
+	if (!ok)
+		fprintf(stderr, "  replay: test/pager/run.sh --fixed %d\n", i);
+	case_free(&tc);
+	return ok;
+}
+
+static bool
+run_seed(uint64_t seed, bool verbose)
+{
+	TestCase	tc;
+	bool		ok;
+
+	case_random(&tc, seed);
+	ok = run_case(&tc, seed, verbose);
+	if (!ok)
+		fprintf(stderr, "  replay: test/pager/run.sh --seed %" PRIu64 "\n", seed);
+	case_free(&tc);
+	return ok;
+}
+
+static int
+run_all(uint64_t cases)
+{
+	int64_t		failed = 0;
+	uint64_t	seed;
+	int			i;
+
+	failed += fault_cases_failed();
+	for (i = 0; i < case_fixed_count; i++)
+		failed += !run_fixed(i, false);
+	for (seed = 1; seed <= cases && failed < 10; seed++)
+		failed += !run_seed(seed, false);
+	printf("symbl_fdw: pager model, %d fault, %d fixed and %" PRIu64
+		   " random cases, %" PRId64 " failed\n",
+		   FAULT_CASES, case_fixed_count, seed - 1, failed);
+	return failed == 0 ? 0 : 1;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: pager_model [--cases N] | --seed N | --fixed I\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc == 1)
+		return run_all(20000);
+	if (argc != 3)
+		usage();
+	if (strcmp(argv[1], "--cases") == 0)
+		return run_all(strtoull(argv[2], NULL, 10));
+	if (strcmp(argv[1], "--seed") == 0)
+		return run_seed(strtoull(argv[2], NULL, 10), true) ? 0 : 1;
+	if (strcmp(argv[1], "--fixed") == 0)
+	{
+		int			i = atoi(argv[2]);
+
+		if (i < 0 || i >= case_fixed_count)
+			usage();
+		return run_fixed(i, true) ? 0 : 1;
+	}
+	usage();
+	return 2;
+}
