@@ -20,12 +20,12 @@
  *	  page.  In an ascending (startTime, id) scan, every KEYSET_SPAN_PAGES
  *	  pages the requests restart at the last received row's startTime
  *	  (conversation.startTime=ge=T) with an offset that skips the rows with
- *	  that startTime already received.  That count is only known when the
- *	  scan has seen where the group of equal startTimes began: a group the
- *	  first row of an OFFSET scan lands in may have rows the OFFSET skipped,
- *	  so the scan keeps plain offsets until the next group starts.
- *	  Anchors only see conversations that have a startTime: where the API
- *	  puts the others is not documented, so when an anchored scan ends, one
+ *	  that startTime already received.  Only scans that start at offset 0
+ *	  re-anchor: they have seen every row before the anchor, so the count
+ *	  of equal startTimes is whole, and a conversation without startTime
+ *	  that the API sorts first has been seen (and has switched the scan to
+ *	  plain offsets) before any anchor could miscount it.  Anchors only see
+ *	  conversations that have a startTime: when an anchored scan ends, one
  *	  more request without the anchor asks for whatever follows all the
  *	  rows received (nothing, unless such conversations sort last).
  *
@@ -56,7 +56,7 @@ symbl_pager_init(SymblPager *pager, const SymblPagerConfig *cfg)
 		pager->cfg.concurrency = 1;
 	if (pager->cfg.concurrency > SYMBL_PAGER_MAX_PENDING)
 		pager->cfg.concurrency = SYMBL_PAGER_MAX_PENDING;
-	pager->keyset = cfg->keyset;
+	pager->keyset = cfg->keyset && cfg->first_offset == 0;
 	pager->skip_left = cfg->local_skip;
 	pager->return_left = cfg->local_limit;
 }
@@ -105,7 +105,7 @@ rows_in_flight(const SymblPager *pager)
 static void
 maybe_reanchor(SymblPager *pager)
 {
-	if (!pager->keyset || !pager->have_tail || !pager->tail_group_whole ||
+	if (!pager->keyset || !pager->have_tail ||
 		pager->span_asked < (int64_t) SYMBL_PAGER_KEYSET_SPAN_PAGES * pager->cfg.page_size)
 		return;
 	pager->anchored = true;
@@ -185,9 +185,6 @@ track_tail(SymblPager *pager, int64_t nrows, const int64_t *starts,
 		}
 		else
 		{
-			/* a new group: whole if a row before it was ours, or none was skipped */
-			pager->tail_group_whole = pager->have_tail ||
-				(pager->cfg.first_offset == 0 && !pager->anchored);
 			pager->tail_start = starts[row];
 			pager->tail_ties = 1;
 			pager->have_tail = true;

@@ -38,7 +38,8 @@ typedef struct SymblPagerConfig
 	int64_t		first_offset;	/* the pushed OFFSET */
 	int64_t		max_rows;		/* the pushed LIMIT, -1 for none */
 	int64_t		row_goal;		/* rows the plan above wants, -1 unknown */
-	bool		keyset;			/* rows come in ascending (startTime, id) */
+	bool		keyset;			/* rows come in ascending (startTime, id);
+								 * anchors only from offset 0 */
 	int64_t		local_skip;		/* OFFSET rows the scan skips itself */
 	int64_t		local_limit;	/* LIMIT the scan applies itself, -1 none */
 } SymblPagerConfig;
@@ -93,7 +94,6 @@ typedef struct SymblPager
 	bool		have_tail;
 	int64_t		tail_start;		/* startTime of the last row received */
 	int64_t		tail_ties;		/* rows received with that startTime */
-	bool		tail_group_whole;	/* its first row is known to be ours */
 
 	/* local LIMIT/OFFSET */
 	int64_t		skip_left;

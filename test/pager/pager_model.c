@@ -73,6 +73,8 @@ typedef struct Scan
 	int64_t		sent_count;
 	int64_t		asks;			/* requests sent in all */
 	int64_t		asked_rows;		/* rows asked for in all */
+	int64_t		received_rows;	/* rows answered in all */
+	bool		tail_asked;		/* the unanchored tail after anchors */
 	int64_t		last_limit;
 	bool		end_seen;		/* a short page arrived */
 
@@ -193,7 +195,8 @@ check_ask_offset(Scan *scan, const SymblPageAsk *ask)
 	if (ask->anchored && !cfg->keyset)
 		return scan_fail(scan, "request %" PRId64 " is anchored in a scan"
 						 " without keyset paging", scan->asks);
-	if (cfg->keyset && !scan->null_seen && depth >= bound)
+	if (cfg->keyset && cfg->first_offset == 0 && !scan->null_seen &&
+		!scan->tail_asked && depth >= bound)
 		return scan_fail(scan, "request %" PRId64 " has offset %" PRId64
 						 " (%s), at or above the bound %" PRId64,
 						 scan->asks, ask->offset,
@@ -343,12 +346,18 @@ scan_answer_oldest(Scan *scan)
 						 (int) status, bad_row);
 	if (!scan_receive(scan, sent.first_row, nrows))
 		return false;
-	if (nrows < sent.ask.limit)
+	scan->received_rows += nrows;
+	if (scan->pager.drop_pending)
 	{
-		scan->end_seen = true;
+		/* the end, or an anchored scan's end: then one unanchored request */
+		scan->end_seen = scan->pager.end_known;
 		symbl_pager_cancel(&scan->pager);
 		scan->sent_count = 0;
+		scan->asked_rows = scan->received_rows;
+		scan->tail_asked = !scan->end_seen;
 	}
+	else if (nrows < sent.ask.limit)
+		return scan_fail(scan, "a short page did not end the scan");
 	return true;
 }
 
