@@ -321,6 +321,7 @@ CALL fld.run_skew('clock_skew=300');
 --     and two requests, not two full pages.
 --
 CALL fld.block('fld-goal');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM fld.conv ORDER BY start_time DESC, id LIMIT 10;
 SELECT id FROM fld.conv ORDER BY start_time DESC, id LIMIT 10;
 SELECT count(*) AS requests, sum(rows) AS rows_received, max((params->>'limit')::int) AS largest_limit
   FROM fld.requests();

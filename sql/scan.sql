@@ -70,14 +70,17 @@ SELECT count(*) AS out_of_order FROM (
  WHERE (prev_start, prev_id) > (start_time, id);
 -- keyset paging: every 16 pages the requests re-anchor at the last row's
 -- startTime, so offsets stay small however deep the scan goes; rows still
--- come once each and in order, across the group of 25 equal startTimes
+-- come once each and in order, across the groups of 25 and 40 equal
+-- startTimes.  When the anchored requests end, one last request without
+-- the anchor asks for what follows all the rows (conversations without a
+-- startTime, which anchors cannot see, if the API sorts them last).
 CREATE SERVER symbl_scan_srvks FOREIGN DATA WRAPPER symbl_fdw
   OPTIONS (base_url :'uscanks', max_concurrent_requests '1', page_size '10');
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srvks
   OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
 CREATE FOREIGN TABLE symbl_scan_ks (id text, start_time timestamptz) SERVER symbl_scan_srvks;
 SELECT count(*), count(DISTINCT id) FROM symbl_scan_ks;
-\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scanks&format=jsonl" | python3 -c 'import sys, json; r = [json.loads(l) for l in sys.stdin if l.strip() and json.loads(l)["path"] == "/v1/conversations"]; p = [dict(x["params"]) for x in r]; print(len(r), "requests,", sum("startTime=ge=" in q.get("filter", "") for q in p), "anchored, largest offset", max(int(q["offset"]) for q in p))'
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scanks&format=jsonl" | python3 -c 'import sys, json; r = [json.loads(l) for l in sys.stdin if l.strip() and json.loads(l)["path"] == "/v1/conversations"]; p = [dict(x["params"]) for x in r]; a = [q for q in p if "startTime=ge=" in q.get("filter", "")]; print(len(r), "requests,", len(a), "anchored, largest anchored offset", max(int(q["offset"]) for q in a), "; the last:", "anchored" if "startTime=ge=" in p[-1].get("filter", "") else "unanchored", "offset", p[-1]["offset"])'
 SELECT count(*) AS out_of_order FROM (
   SELECT id, start_time, lag(start_time) OVER () AS prev_start, lag(id) OVER () AS prev_id
     FROM symbl_scan_ks) s
@@ -191,7 +194,7 @@ SET timezone = 'UTC';
 SELECT id, start_time, start_local FROM symbl_scan_times WHERE id = '9990000000000001';
 -- json and text for members and metadata
 CREATE FOREIGN TABLE symbl_scan_json (
-  id varchar(16), members json, metadata text
+  id text, members json, metadata text
 ) SERVER symbl_scan_srv300;
 SELECT id, members, metadata FROM symbl_scan_json
  WHERE id IN ('9990000000000019', '9990000000000031') ORDER BY id;

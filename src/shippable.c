@@ -793,7 +793,8 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 		{
 			EquivalenceMember *em = lfirst(lm);
 
-			if (em->em_is_const || em->em_is_child)
+			/* child members too: an inheritance or partition member sorts */
+			if (em->em_is_const)
 				continue;
 			col = column_for_var(em->em_expr, baserel, columns);
 			if (col == NULL)

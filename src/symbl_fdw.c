@@ -375,20 +375,38 @@ single_base_rel(PlannerInfo *root)
 
 /*
  * The rows to ask for first when a LIMIT above the scan wants `limit_tuples`
- * rows (LIMIT + OFFSET) and the scan is the query's only relation: the
- * planner sets limit_tuples only when nothing in between (grouping,
+ * rows (LIMIT + OFFSET) of the query's only relation: the planner sets
+ * limit_tuples only when nothing in between (grouping,
  * aggregates, DISTINCT, windows, SRFs) changes the count.  Quals checked
  * here reject some of what the API sends, as the estimates say.  A Sort
  * above an unsorted scan reads every row; an Incremental Sort above a
  * sorted one only a little past the goal.  -1 when unknown.
  */
+/*
+ * The scan is the query's only relation, or a member of it (an inheritance
+ * child, a partition, a UNION ALL branch): the LIMIT above applies to it.
+ */
+static bool
+rel_is_whole_query(PlannerInfo *root, RelOptInfo *rel)
+{
+	RelOptInfo *top = single_base_rel(root);
+	Index		relid = rel->relid;
+
+	if (top == NULL)
+		return false;
+	while (relid != top->relid && root->append_rel_array != NULL &&
+		   root->append_rel_array[relid] != NULL)
+		relid = root->append_rel_array[relid]->parent_relid;
+	return relid == top->relid;
+}
+
 static int
 plan_row_goal(PlannerInfo *root, RelOptInfo *rel, Path *path,
 			  SymblPushdown *pushdown)
 {
 	double		goal;
 
-	if (single_base_rel(root) != rel || root->limit_tuples <= 0 ||
+	if (!rel_is_whole_query(root, rel) || root->limit_tuples <= 0 ||
 		(root->sort_pathkeys != NIL && path->pathkeys == NIL))
 		return -1;
 	goal = ceil(root->limit_tuples *
