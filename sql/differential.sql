@@ -20,6 +20,7 @@ SET datestyle = 'ISO, YMD';
 \getenv emu SYMBL_EMULATOR_URL
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential-paged" > /dev/null
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential-other" > /dev/null
 CREATE SCHEMA dt;
 -- Every query runs against two foreign tables:
 --  dt.conv        pages larger than the dataset, one request at a time: every
@@ -27,7 +28,12 @@ CREATE SCHEMA dt;
 --                 (tag differential);
 --  dt.conv_paged  pages of 37 rows with prefetching (the default concurrency):
 --                 scans cross page boundaries and the tie group, requests run
---                 ahead of the rows (tag differential-paged).
+--                 ahead of the rows (tag differential-paged);
+--  dt.conv_other  pages of 53 rows, with the emulator taking the other
+--                 reading of every point the contract leaves open (missing
+--                 fields never match, and sort last; sub-millisecond times
+--                 rounded; its clock 4 minutes behind ours), where the
+--                 default server takes the hardest (tag differential-other).
 -- and a few tie/paging queries against dt.conv7 (pages of 7 rows).
 \set u :emu '/_x/tag=differential'
 CREATE SERVER dt_srv FOREIGN DATA WRAPPER symbl_fdw
@@ -35,6 +41,14 @@ CREATE SERVER dt_srv FOREIGN DATA WRAPPER symbl_fdw
 \set u :emu '/_x/tag=differential-paged'
 CREATE SERVER dt_srv_paged FOREIGN DATA WRAPPER symbl_fdw
   OPTIONS (base_url :'u', page_size '37');
+\set u :emu '/_x/tag=differential-other,missing=nomatch,missing_sort=high,time_reading=round,clock_skew=-240'
+CREATE SERVER dt_srv_other FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'u', page_size '53');
+CREATE USER MAPPING FOR CURRENT_USER SERVER dt_srv_other
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE dt.conv_other (id text, type text, name text,
+  start_time timestamptz, end_time timestamptz, members jsonb, metadata jsonb)
+  SERVER dt_srv_other;
 CREATE SERVER dt_srv7 FOREIGN DATA WRAPPER symbl_fdw
   OPTIONS (base_url :'u', page_size '7');
 CREATE USER MAPPING FOR CURRENT_USER SERVER dt_srv
@@ -77,7 +91,7 @@ ANALYZE dt.crm;
 -- tables {t} stands for in turn; tz: the session time zone.
 CREATE TABLE dt.battery (n serial PRIMARY KEY, kind text NOT NULL, q text NOT NULL,
   ordered boolean NOT NULL, key text,
-  ftables text[] NOT NULL DEFAULT '{dt.conv,dt.conv_paged}', tz text NOT NULL DEFAULT 'UTC');
+  ftables text[] NOT NULL DEFAULT '{dt.conv,dt.conv_paged,dt.conv_other}', tz text NOT NULL DEFAULT 'UTC');
 
 -- The fixed battery: at least one query per pushdown rule.
 INSERT INTO dt.battery (kind, q, ordered, key) VALUES
@@ -727,7 +741,7 @@ SELECT n, ftable, kind, tz, q, err FROM dt.battery JOIN dt.results USING (n)
 -- the rows it sent against the rows its queries returned.
 SELECT sum(nrows) AS returned FROM dt.results WHERE ftable = 'dt.conv' \gset
 \setenv DT_RETURNED :returned
-\! for t in differential differential-paged; do curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=$t&format=jsonl"; done | python3 -c 'import json, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; print("status 400, all tags:", sum(r["status"] == 400 for r in recs))'
+\! for t in differential differential-paged differential-other; do curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=$t&format=jsonl"; done | python3 -c 'import json, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; print("status 400, all tags:", sum(r["status"] == 400 for r in recs))'
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=differential&format=jsonl" | python3 -c 'import json, os, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; api = [r for r in recs if r["path"] == "/v1/conversations"]; sent = sum(r["rows"] or 0 for r in api); ret = int(os.environ["DT_RETURNED"]); print("dt.conv api requests:", len(api)); print("dt.conv non-200:", sum(r["status"] != 200 for r in api)); print("dt.conv rows transferred:", sent); print("dt.conv rows returned:", ret); print("transferred per returned row: %.2f" % (sent / max(ret, 1)))'
 
 DROP SCHEMA dt CASCADE;
