@@ -151,7 +151,7 @@ case_random(TestCase *tc, uint64_t seed)
  * without the anchor after the anchored end must bring them (more of them
  * than a page, with 16 in flight to drop; a LIMIT that ends among them;
  * pages of 1).  Sorted first, they come with the first page, and the scan
- * keeps plain offsets.
+ * keeps plain offsets.  Without any, the anchored end still asks once more.
  */
 static const struct
 {
@@ -191,6 +191,8 @@ static const struct
 	101, 50, 5, 1, 1, 0, -1, 1, true, false, 1},
 	{"7 without startTime sorted first, matched, page 4",
 	207, 190, 10, 4, 3, 0, -1, 7, false, true, 0},
+	{"every row with a startTime, page 4: the anchored end asks once more",
+	100, 50, 5, 4, 3, 0, -1, 0, false, false, 1},
 };
 
 const int	case_fixed_count = (int) (sizeof(fixed_cases) / sizeof(fixed_cases[0]));
