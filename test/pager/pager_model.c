@@ -31,7 +31,12 @@
  *	  symbl_pager_first_limit says; each later one doubles the last, up to
  *	  page_size, and the unanchored request after an anchored scan's end
  *	  asks for page_size (both capped by what max_rows leaves);
- *	- at most `concurrency` requests are in flight;
+ *	- at most `concurrency` requests are in flight, and a prefetch (a
+ *	  request sent before the scan runs out of rows) makes at most one in
+ *	  flight, or as many as the full pages seen since the scan began or
+ *	  switched to plain offsets: the switch's request goes alone (in three
+ *	  of the four readings, and whenever no row lacks a startTime, it comes
+ *	  back empty);
  *	- nothing is asked for after a short unanchored page;
  *	- only a keyset scan from offset 0 anchors;
  *	- a short anchored page (the end of the rows the anchor sees) switches
@@ -91,6 +96,7 @@ typedef struct Scan
 	bool		anchored_seen;	/* an anchored request was sent */
 	int			tail_switches;	/* short anchored pages: to plain offsets */
 	int64_t		tail_rows;		/* rows received after the switch */
+	int64_t		full_pages;		/* of page_size rows, since the switch */
 	int64_t    *ids;			/* an answer's rows */
 
 	/* rows received and not yet given to the scan's caller */
@@ -301,6 +307,11 @@ scan_send(Scan *scan, const SymblPageAsk *ask, bool needed_now)
 		return scan_fail(scan, "request %" PRId64 " makes %" PRId64
 						 " in flight, concurrency is %d",
 						 scan->asks, scan->sent_count + 1, cfg->concurrency);
+	if (!needed_now && scan->sent_count >= max64(1, scan->full_pages))
+		return scan_fail(scan, "request %" PRId64 " (prefetch) makes %" PRId64
+						 " in flight after %" PRId64 " full pages%s",
+						 scan->asks, scan->sent_count + 1, scan->full_pages,
+						 scan->tail_switches > 0 ? " since the anchored end" : "");
 	slot = &scan->sent[(scan->sent_head + scan->sent_count) % (SYMBL_PAGER_MAX_PENDING + 1)];
 	slot->ask = *ask;
 	slot->first_row = first_row;
@@ -394,6 +405,7 @@ scan_drop(Scan *scan, const SymblPageAsk *short_ask)
 	scan->asked_rows = scan->received_rows;
 	if (!scan->end_seen)
 		scan->last_limit = scan->tc->cfg.page_size;
+	scan->full_pages = 0;
 	return true;
 }
 
@@ -421,6 +433,7 @@ scan_answer_oldest(Scan *scan)
 	if (!scan_receive(scan, nrows))
 		return false;
 	scan->received_rows += nrows;
+	scan->full_pages += nrows == scan->tc->cfg.page_size;
 	if (scan->tail_switches > 0)
 		scan->tail_rows += nrows;
 	if (scan->pager.drop_pending && nrows == sent.ask.limit)
