@@ -142,8 +142,8 @@ case_random(TestCase *tc, uint64_t seed)
  * the rows of it the scan had received, not the ones OFFSET had skipped,
  * so the anchored requests returned rows the scan already had.  Scans with
  * an OFFSET now keep plain offsets (these must not anchor).  At page 1000
- * a 25-row group is long gone when a scan would re-anchor (after 16
- * pages); the 20000-row group is still there.
+ * a scan would re-anchor after 16 pages: long past the 25-row group,
+ * inside the 20000-row one.
  *
  * Rows without startTime, in scans from offset 0 with pages small enough
  * to anchor: sorted last, an anchor that matches them returns them after
