@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- random numbers (splitmix64) ---- */
 
@@ -48,14 +49,48 @@ xcalloc(size_t count, size_t size)
 	}
 	return p;
 }
+
+/* ---- the data ---- */
+
+/* the first row with a startTime, and the row after the last */
+static int64_t
+first_with_start(const ModelData *data)
+{
+	return data->nulls_last ? 0 : data->nulls;
+}
+
+static int64_t
+end_with_start(const ModelData *data)
+{
+	return data->nulls_last ? data->n - data->nulls : data->n;
+}
+
+bool
+data_has_start(const ModelData *data, int64_t id)
+{
+	return id >= first_with_start(data) && id < end_with_start(data);
+}
+
+/* the emulator's keys for this data's reading of the contract */
+const char *
+data_readings(const ModelData *data)
+{
+	static const char *const readings[2][2] = {
+		{"missing_sort=low missing=nomatch", "missing_sort=low missing=match"},
+		{"missing_sort=high missing=nomatch", "missing_sort=high missing=match"},
+	};
+
+	return readings[data->nulls_last][data->nulls_match];
+}
+
 /* ---- the model API ---- */
 
-/* the first row with startTime >= t (a missing startTime is never >=) */
+/* the first row with startTime >= t, among the rows that have one */
 int64_t
 model_lower_bound(const ModelData *data, int64_t t)
 {
-	int64_t		lo = data->nulls;
-	int64_t		hi = data->n;
+	int64_t		lo = first_with_start(data);
+	int64_t		hi = end_with_start(data);
 
 	while (lo < hi)
 	{
@@ -69,26 +104,67 @@ model_lower_bound(const ModelData *data, int64_t t)
 	return lo;
 }
 
-/* where a request's answer starts in the whole ordered data */
-int64_t
-model_first_row(const ModelData *data, const SymblPageAsk *ask)
+/* how many rows a request's whole sequence (before limit and offset) has */
+static int64_t
+sequence_length(const ModelData *data, const SymblPageAsk *ask)
 {
-	int64_t		base = ask->anchored ? model_lower_bound(data, ask->anchor) : 0;
-
-	return base + ask->offset;
+	if (!ask->anchored)
+		return data->n;
+	return end_with_start(data) - model_lower_bound(data, ask->anchor) +
+		(data->nulls_match ? data->nulls : 0);
 }
 
+/*
+ * The row at a position of a request's sequence (its offset plus the row's
+ * place in the answer).  Past the sequence's end the ids go on counting, so
+ * that a request beyond the end still says which rows it stands for: under
+ * missing=nomatch, sorted last, those are the rows without startTime that
+ * the anchored request cannot return.
+ */
 int64_t
-model_answer_rows(const ModelData *data, const SymblPageAsk *ask)
+model_row_at(const ModelData *data, const SymblPageAsk *ask, int64_t position)
 {
-	int64_t		first = model_first_row(data, ask);
+	int64_t		from;
 
-	if (first >= data->n)
-		return 0;
-	return min64(ask->limit, data->n - first);
+	if (!ask->anchored)
+		return position;
+	from = model_lower_bound(data, ask->anchor);
+	if (data->nulls_match && !data->nulls_last)
+		return position < data->nulls ? position : from + position - data->nulls;
+	return from + position;
+}
+
+/* The ids a request gets (ids may be NULL); returns their count */
+int64_t
+model_answer(const ModelData *data, const SymblPageAsk *ask, int64_t *ids)
+{
+	int64_t		nrows = min64(ask->limit,
+							  max64(0, sequence_length(data, ask) - ask->offset));
+	int64_t		i;
+
+	for (i = 0; ids != NULL && i < nrows; i++)
+		ids[i] = model_row_at(data, ask, ask->offset + i);
+	return nrows;
 }
 
 /* ---- test data ---- */
+
+/* the rows in the largest group of equal startTimes */
+static int64_t
+largest_group(const ModelData *data)
+{
+	int64_t		largest = 0;
+	int64_t		size = 0;
+	int64_t		i;
+
+	for (i = first_with_start(data); i < end_with_start(data); i++)
+	{
+		size = i > first_with_start(data) && data->start[i] == data->start[i - 1] ?
+			size + 1 : 1;
+		largest = max64(largest, size);
+	}
+	return largest;
+}
 
 /* Rows in tie groups: a group is one row, or with tie_percent 1..max_group */
 void
@@ -98,9 +174,9 @@ data_generate(ModelData *data, uint64_t *rng, int64_t n, int tie_percent,
 	int64_t		t = rng_range(rng, -1000000, 1000000);
 	int64_t		i = 0;
 
+	memset(data, 0, sizeof(*data));
 	data->n = n;
 	data->start = xcalloc((size_t) n, sizeof(int64_t));
-	data->largest_group = 0;
 	while (i < n)
 	{
 		int64_t		size = rng_chance(rng, tie_percent) ? rng_range(rng, 1, max_group) : 1;
@@ -109,25 +185,32 @@ data_generate(ModelData *data, uint64_t *rng, int64_t n, int tie_percent,
 		size = min64(size, n - i);
 		for (j = 0; j < size; j++)
 			data->start[i++] = t;
-		data->largest_group = max64(data->largest_group, size);
 		t += rng_range(rng, 1, 1000);
 	}
+	data->largest_group = largest_group(data);
 }
 
 /*
- * Some rows without a startTime, sorted first: a keyset scan that meets
- * one must fall back to offsets (an anchored request never returns them).
- * The API does not say where it sorts them; sorted last, re-anchoring
- * would lose them, which the pager cannot see.
+ * The first (last: sorted last) rows lose their startTime.  Sorted first,
+ * a keyset scan meets them before it could anchor, and stays with offsets.
+ * Sorted last, the scan has anchored long before: under missing=match the
+ * anchored requests return them after the rest, under missing=nomatch only
+ * the unanchored request after the anchored scan's end can.
  */
 void
-data_add_nulls(ModelData *data, int64_t nulls)
+data_add_nulls(ModelData *data, int64_t nulls, bool last, bool match)
 {
 	int64_t		i;
 
 	data->nulls = min64(nulls, data->n);
-	for (i = 0; i < data->nulls; i++)
-		data->start[i] = INT64_MIN;
+	data->nulls_last = last;
+	data->nulls_match = match;
+	for (i = 0; i < data->n; i++)
+	{
+		if (!data_has_start(data, i))
+			data->start[i] = 0;
+	}
+	data->largest_group = largest_group(data);
 }
 
 /* n rows of distinct startTimes but for one group of group_size at group_at */
@@ -137,6 +220,7 @@ data_one_group(ModelData *data, int64_t n, int64_t group_at, int64_t group_size)
 	int64_t		i;
 	int64_t		t = 0;
 
+	memset(data, 0, sizeof(*data));
 	data->n = n;
 	data->start = xcalloc((size_t) n, sizeof(int64_t));
 	for (i = 0; i < n; i++)
@@ -145,7 +229,7 @@ data_one_group(ModelData *data, int64_t n, int64_t group_at, int64_t group_size)
 			t += 1000;
 		data->start[i] = t;
 	}
-	data->largest_group = max64(1, min64(group_size, n - group_at));
+	data->largest_group = largest_group(data);
 }
 
 /* a row inside a tie group, not its first, or -1 if there is none */
@@ -158,7 +242,8 @@ data_pick_inside_group(const ModelData *data, uint64_t *rng)
 	{
 		int64_t		i = rng_range(rng, 1, data->n - 1);
 
-		if (data->start[i] == data->start[i - 1])
+		if (data_has_start(data, i) && data_has_start(data, i - 1) &&
+			data->start[i] == data->start[i - 1])
 			return i;
 	}
 	return -1;

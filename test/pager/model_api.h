@@ -2,12 +2,20 @@
  *
  * model_api.h
  *		  A model of the Symbl API's paging for test/pager/pager_model.c:
- *		  ordered rows in tie groups, and the rows a request gets.
+ *		  ordered rows in tie groups, some without a startTime, and the rows
+ *		  a request gets.
  *
- * Rows are sorted by (startTime, id), ids unique (here: the row number).
- * A request (limit, offset, anchored, anchor) gets the rows with
- * startTime >= anchor when anchored (all rows otherwise), in that order,
- * sliced [offset, offset + limit).
+ * Row ids are positions in the unanchored order: rows with a startTime
+ * sorted by (startTime, id), and the rows without one before or after them
+ * all (the contract does not say where: the emulator's missing_sort=low or
+ * high).  An unanchored request (limit, offset) gets ids
+ * [offset, offset + limit) of that order.  An anchored one
+ * (conversation.startTime=ge=anchor) gets the same slice of another
+ * sequence: the rows whose startTime is >= anchor, in order, and, if the
+ * API lets the comparison match a missing startTime (missing=match), the
+ * rows without one where the sort puts them.  Under missing_sort=low and
+ * missing=match that sequence is not one run of ids: the rows without
+ * startTime, then a gap, then the rows from the anchor on.
  *
  *-------------------------------------------------------------------------
  */
@@ -21,8 +29,11 @@
 typedef struct ModelData
 {
 	int64_t		n;
-	int64_t    *start;			/* startTime of row i, ascending */
-	int64_t		nulls;			/* the first rows have none (sorted first) */
+	int64_t    *start;			/* startTime of row i (ascending among the
+								 * rows that have one) */
+	int64_t		nulls;			/* rows without startTime */
+	bool		nulls_last;		/* missing_sort=high, else low (first) */
+	bool		nulls_match;	/* missing=match: startTime=ge=T matches them */
 	int64_t		largest_group;	/* rows in the largest tie group */
 } ModelData;
 
@@ -45,15 +56,22 @@ extern bool rng_chance(uint64_t *state, int percent);
 
 extern void *xcalloc(size_t count, size_t size);
 
+/* the data */
+extern bool data_has_start(const ModelData *data, int64_t id);
+extern const char *data_readings(const ModelData *data);
+
 /* the API */
 extern int64_t model_lower_bound(const ModelData *data, int64_t t);
-extern int64_t model_first_row(const ModelData *data, const SymblPageAsk *ask);
-extern int64_t model_answer_rows(const ModelData *data, const SymblPageAsk *ask);
+extern int64_t model_row_at(const ModelData *data, const SymblPageAsk *ask,
+							int64_t position);
+extern int64_t model_answer(const ModelData *data, const SymblPageAsk *ask,
+							int64_t *ids);
 
-/* its data */
+/* test data */
 extern void data_generate(ModelData *data, uint64_t *rng, int64_t n,
 						  int tie_percent, int64_t max_group);
-extern void data_add_nulls(ModelData *data, int64_t nulls);
+extern void data_add_nulls(ModelData *data, int64_t nulls, bool last,
+						   bool match);
 extern void data_one_group(ModelData *data, int64_t n, int64_t group_at,
 						   int64_t group_size);
 extern int64_t data_pick_inside_group(const ModelData *data, uint64_t *rng);

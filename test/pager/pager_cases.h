@@ -19,6 +19,8 @@ typedef struct TestCase
 	SymblPagerConfig cfg;
 	ModelData	data;
 	int			reject_mod;		/* local quals reject some rows; 0: none */
+	int			expect_anchor;	/* the scan must anchor: 1, must not: 0,
+								 * either: -1 */
 } TestCase;
 
 extern const int case_fixed_count;

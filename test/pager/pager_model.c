@@ -8,32 +8,49 @@
  * (symbl_pager_next_ask with needed_now = false, a random number of times),
  * asks with needed_now = true only when it has no rows and nothing is in
  * flight, answers the oldest request from a model of the API, hands the
- * answer back with symbl_pager_page_done, drops what is in flight after a
- * short page, and passes every row that its local quals accept to
- * symbl_pager_take_row.  What the scan returns must be the model's answer:
- * rows [first_offset, first_offset + max_rows) of the whole ordered data,
- * then the local quals, then the local OFFSET and LIMIT.
+ * answer back with symbl_pager_page_done, drops what is in flight when the
+ * pager sets drop_pending, and passes every row that its local quals
+ * accept to symbl_pager_take_row.  What the scan returns must be the
+ * model's answer: rows [first_offset, first_offset + max_rows) of the
+ * unanchored order, then the local quals, then the local OFFSET and LIMIT.
  *
- * The model API is model_api.c, the cases pager_cases.c (random ones from a
- * seed, and the fixed ones: the known tie-group bug), and pager_faults.c
- * checks the statuses of answers the API must not give.
+ * The model API is model_api.c: rows without startTime sorted first or
+ * last, matched by an anchor or not (the four readings of the contract the
+ * emulator offers).  The cases are pager_cases.c (random ones from a seed,
+ * and fixed ones), and pager_faults.c checks the statuses of answers the
+ * API must not give.
  *
  * Beside the rows, every request is checked as it goes out:
- *	- requests tile the window: each one starts at the row right after the
- *	  rows asked for before it (so no row comes twice and none is skipped);
+ *	- requests tile the unanchored order: each one stands for the rows right
+ *	  after the rows asked for before it (after a drop: after the rows
+ *	  received), the whole of its limit, anchored or not (so no row comes
+ *	  twice and none is skipped);
  *	- 1 <= limit <= page_size; the first request asks for
  *	  min(max(1, row_goal + local_skip), page_size) with a row goal, else
  *	  page_size (then capped by max_rows), and is what
  *	  symbl_pager_first_limit says; each later one doubles the last, up to
- *	  page_size (capped by what max_rows leaves);
- *	- at most `concurrency` requests are in flight;
- *	- nothing is asked for after a short page;
- *	- in a keyset scan offsets stay bounded however deep the scan goes:
- *	  below (SPAN + concurrency + 2) * page_size + the largest tie group,
- *	  counted from first_offset until the first re-anchor.  A re-anchor
- *	  waits for the first whole tie group, at most the largest group plus
- *	  the pages in flight, then restarts the offset at the rows in flight
- *	  plus the anchor's ties.
+ *	  page_size, and the unanchored request after an anchored scan's end
+ *	  asks for page_size (both capped by what max_rows leaves);
+ *	- at most `concurrency` requests are in flight, and a prefetch (a
+ *	  request sent before the scan runs out of rows) makes at most one in
+ *	  flight, or as many as the full pages seen since the scan began or
+ *	  switched to plain offsets: the switch's request goes alone (in three
+ *	  of the four readings, and whenever no row lacks a startTime, it comes
+ *	  back empty);
+ *	- nothing is asked for after a short unanchored page;
+ *	- only a keyset scan from offset 0 anchors;
+ *	- a short anchored page (the end of the rows the anchor sees) switches
+ *	  the scan to plain offsets once: no anchor after it, and no second
+ *	  switch;
+ *	- in a keyset scan from offset 0, until that switch, offsets stay
+ *	  bounded however deep the scan goes: below
+ *	  (SPAN + concurrency + 2) * page_size + the largest tie group, counted
+ *	  from offset 0 until the first anchor.  Every SPAN pages the anchor
+ *	  moves to the last row received, and the offset restarts at the rows
+ *	  in flight plus the anchor's ties (the scan saw all of them: it began
+ *	  at offset 0).  Rows without startTime end re-anchoring: sorted first
+ *	  they come with the first page (then no bound: plain offsets), sorted
+ *	  last (matched by the anchor) they add their number to the bound.
  *
  * Usage: pager_model [--cases N]    fault and fixed cases, then seeds 1..N
  *		  pager_model --seed N       one random case, every request shown
@@ -74,16 +91,19 @@ typedef struct Scan
 	int64_t		asks;			/* requests sent in all */
 	int64_t		asked_rows;		/* rows asked for in all */
 	int64_t		received_rows;	/* rows answered in all */
-	bool		tail_asked;		/* the unanchored tail after anchors */
 	int64_t		last_limit;
-	bool		end_seen;		/* a short page arrived */
+	bool		end_seen;		/* a short unanchored page arrived */
+	bool		anchored_seen;	/* an anchored request was sent */
+	int			tail_switches;	/* short anchored pages: to plain offsets */
+	int64_t		tail_rows;		/* rows received after the switch */
+	int64_t		full_pages;		/* of page_size rows, since the switch */
+	int64_t    *ids;			/* an answer's rows */
 
 	/* rows received and not yet given to the scan's caller */
 	int64_t    *buffer;
 	int64_t		buffer_head;
 	int64_t		buffer_count;
 	bool	   *received;		/* by row id */
-	bool		null_seen;		/* a row without startTime: offsets only */
 
 	/* what the scan returned */
 	int64_t    *out;
@@ -116,6 +136,7 @@ scan_init(Scan *scan, const TestCase *tc, uint64_t seed, bool verbose)
 	scan->rng = seed ^ UINT64_C(0x5DEECE66D);
 	scan->verbose = verbose;
 	scan->sent = xcalloc(SYMBL_PAGER_MAX_PENDING + 1, sizeof(SentAsk));
+	scan->ids = xcalloc((size_t) max64(1, tc->cfg.page_size), sizeof(int64_t));
 	/* n rows are enough: a row received twice stops the scan */
 	scan->buffer = xcalloc((size_t) n, sizeof(int64_t));
 	scan->received = xcalloc((size_t) n, sizeof(bool));
@@ -127,6 +148,7 @@ static void
 scan_free(Scan *scan)
 {
 	free(scan->sent);
+	free(scan->ids);
 	free(scan->buffer);
 	free(scan->received);
 	free(scan->out);
@@ -179,15 +201,28 @@ check_ask_size(Scan *scan, const SymblPageAsk *ask)
 	return true;
 }
 
-/* see the header comment: why this bound */
+/*
+ * See the header comment: why this bound.  Not for the plain offsets after
+ * an anchored scan's end, nor when rows without startTime sort first.
+ */
+static bool
+keyset_offset_bounded(const Scan *scan, int64_t *bound)
+{
+	const ModelData *data = &scan->tc->data;
+	const SymblPagerConfig *cfg = &scan->tc->cfg;
+
+	*bound = (SYMBL_PAGER_KEYSET_SPAN_PAGES + cfg->concurrency + 2) *
+		cfg->page_size + data->largest_group + (data->nulls_last ? data->nulls : 0);
+	return cfg->keyset && cfg->first_offset == 0 && scan->tail_switches == 0 &&
+		(data->nulls == 0 || data->nulls_last);
+}
+
 static bool
 check_ask_offset(Scan *scan, const SymblPageAsk *ask)
 {
-	const TestCase *tc = scan->tc;
-	const SymblPagerConfig *cfg = &tc->cfg;
-	int64_t		bound = (SYMBL_PAGER_KEYSET_SPAN_PAGES + cfg->concurrency + 2) *
-		cfg->page_size + tc->data.largest_group;
+	const SymblPagerConfig *cfg = &scan->tc->cfg;
 	int64_t		depth = ask->anchored ? ask->offset : ask->offset - cfg->first_offset;
+	int64_t		bound;
 
 	if (ask->offset < 0)
 		return scan_fail(scan, "request %" PRId64 " has offset %" PRId64,
@@ -195,8 +230,13 @@ check_ask_offset(Scan *scan, const SymblPageAsk *ask)
 	if (ask->anchored && !cfg->keyset)
 		return scan_fail(scan, "request %" PRId64 " is anchored in a scan"
 						 " without keyset paging", scan->asks);
-	if (cfg->keyset && cfg->first_offset == 0 && !scan->null_seen &&
-		!scan->tail_asked && depth >= bound)
+	if (ask->anchored && cfg->first_offset > 0)
+		return scan_fail(scan, "request %" PRId64 " is anchored in a scan"
+						 " from offset %" PRId64, scan->asks, cfg->first_offset);
+	if (ask->anchored && scan->tail_switches > 0)
+		return scan_fail(scan, "request %" PRId64 " is anchored after the"
+						 " anchored scan's end", scan->asks);
+	if (keyset_offset_bounded(scan, &bound) && depth >= bound)
 		return scan_fail(scan, "request %" PRId64 " has offset %" PRId64
 						 " (%s), at or above the bound %" PRId64,
 						 scan->asks, ask->offset,
@@ -204,11 +244,17 @@ check_ask_offset(Scan *scan, const SymblPageAsk *ask)
 	return true;
 }
 
-/* Each request starts right after the rows asked for before it */
+/*
+ * Each request stands for the rows right after the rows asked for before
+ * it, all of its limit: its first and last positions are those rows (ids
+ * rise along a sequence, so the ones between are too).
+ */
 static bool
 check_ask_tiles(Scan *scan, const SymblPageAsk *ask, int64_t first_row)
 {
 	int64_t		want = scan->tc->cfg.first_offset + scan->asked_rows;
+	int64_t		last_row = model_row_at(&scan->tc->data, ask,
+										ask->offset + ask->limit - 1);
 
 	if (first_row != want)
 		return scan_fail(scan, "request %" PRId64 " (limit %" PRId64
@@ -218,6 +264,13 @@ check_ask_tiles(Scan *scan, const SymblPageAsk *ask, int64_t first_row)
 						 scan->asks, ask->limit, ask->offset,
 						 ask->anchored ? ", anchored" : "", first_row, want,
 						 first_row < want ? "duplicates" : "rows missing");
+	if (last_row != want + ask->limit - 1)
+		return scan_fail(scan, "request %" PRId64 " (limit %" PRId64
+						 ", offset %" PRId64 "%s) from row %" PRId64
+						 " ends at row %" PRId64 ", not %" PRId64 ": rows missing",
+						 scan->asks, ask->limit, ask->offset,
+						 ask->anchored ? ", anchored" : "", first_row, last_row,
+						 want + ask->limit - 1);
 	return true;
 }
 
@@ -237,7 +290,7 @@ static bool
 scan_send(Scan *scan, const SymblPageAsk *ask, bool needed_now)
 {
 	const SymblPagerConfig *cfg = &scan->tc->cfg;
-	int64_t		first_row = model_first_row(&scan->tc->data, ask);
+	int64_t		first_row = model_row_at(&scan->tc->data, ask, ask->offset);
 	SentAsk    *slot;
 
 	if (scan->verbose)
@@ -254,6 +307,11 @@ scan_send(Scan *scan, const SymblPageAsk *ask, bool needed_now)
 		return scan_fail(scan, "request %" PRId64 " makes %" PRId64
 						 " in flight, concurrency is %d",
 						 scan->asks, scan->sent_count + 1, cfg->concurrency);
+	if (!needed_now && scan->sent_count >= max64(1, scan->full_pages))
+		return scan_fail(scan, "request %" PRId64 " (prefetch) makes %" PRId64
+						 " in flight after %" PRId64 " full pages%s",
+						 scan->asks, scan->sent_count + 1, scan->full_pages,
+						 scan->tail_switches > 0 ? " since the anchored end" : "");
 	slot = &scan->sent[(scan->sent_head + scan->sent_count) % (SYMBL_PAGER_MAX_PENDING + 1)];
 	slot->ask = *ask;
 	slot->first_row = first_row;
@@ -261,6 +319,7 @@ scan_send(Scan *scan, const SymblPageAsk *ask, bool needed_now)
 	scan->asks++;
 	scan->asked_rows += ask->limit;
 	scan->last_limit = ask->limit;
+	scan->anchored_seen |= ask->anchored;
 	return true;
 }
 
@@ -282,18 +341,19 @@ scan_top_up(Scan *scan)
 
 /* The answer's rows join the scan's buffer; none may come twice */
 static bool
-scan_receive(Scan *scan, int64_t first_row, int64_t nrows)
+scan_receive(Scan *scan, int64_t nrows)
 {
-	const ModelData *data = &scan->tc->data;
-	int64_t		id;
+	int64_t		n = scan->tc->data.n;
+	int64_t		i;
 
-	for (id = first_row; id < first_row + nrows; id++)
+	for (i = 0; i < nrows; i++)
 	{
+		int64_t		id = scan->ids[i];
+
 		if (scan->received[id])
 			return scan_fail(scan, "row %" PRId64 " received twice", id);
 		scan->received[id] = true;
-		scan->null_seen |= id < data->nulls;
-		scan->buffer[(scan->buffer_head + scan->buffer_count) % data->n] = id;
+		scan->buffer[(scan->buffer_head + scan->buffer_count) % n] = id;
 		scan->buffer_count++;
 	}
 	return true;
@@ -301,18 +361,21 @@ scan_receive(Scan *scan, int64_t first_row, int64_t nrows)
 
 /* Hand the pager the answer's startTimes, as the scan does */
 static SymblPagerStatus
-scan_page_done(Scan *scan, int64_t first_row, int64_t nrows, int64_t *bad_row)
+scan_page_done(Scan *scan, int64_t nrows, int64_t *bad_row)
 {
 	const ModelData *data = &scan->tc->data;
+	int64_t    *starts = xcalloc((size_t) nrows, sizeof(int64_t));
 	bool	   *nulls = xcalloc((size_t) nrows, sizeof(bool));
 	SymblPagerStatus status;
 	int64_t		i;
 
 	for (i = 0; i < nrows; i++)
-		nulls[i] = first_row + i < data->nulls;
-	status = symbl_pager_page_done(&scan->pager, nrows,
-								   nrows > 0 ? &data->start[first_row] : NULL,
-								   nulls, bad_row);
+	{
+		nulls[i] = !data_has_start(data, scan->ids[i]);
+		starts[i] = nulls[i] ? 0 : data->start[scan->ids[i]];
+	}
+	status = symbl_pager_page_done(&scan->pager, nrows, starts, nulls, bad_row);
+	free(starts);
 	free(nulls);
 	return status;
 }
@@ -324,13 +387,35 @@ same_ask(const SymblPageAsk *a, const SymblPageAsk *b)
 		a->anchored == b->anchored && (!a->anchored || a->anchor == b->anchor);
 }
 
-/* Answer the oldest request from the model; a short page ends the scan */
+/*
+ * The pager has set drop_pending: a short unanchored page ends the scan, a
+ * short anchored one switches it, once, to plain offsets from the rows
+ * received on, with a full page.
+ */
+static bool
+scan_drop(Scan *scan, const SymblPageAsk *short_ask)
+{
+	scan->end_seen = scan->pager.end_known;
+	if (!scan->end_seen && !short_ask->anchored)
+		return scan_fail(scan, "a short unanchored page did not end the scan");
+	if (!scan->end_seen && ++scan->tail_switches > 1)
+		return scan_fail(scan, "a second switch to plain offsets");
+	symbl_pager_cancel(&scan->pager);
+	scan->sent_count = 0;
+	scan->asked_rows = scan->received_rows;
+	if (!scan->end_seen)
+		scan->last_limit = scan->tc->cfg.page_size;
+	scan->full_pages = 0;
+	return true;
+}
+
+/* Answer the oldest request from the model */
 static bool
 scan_answer_oldest(Scan *scan)
 {
 	SentAsk		sent = scan->sent[scan->sent_head];
 	const SymblPageAsk *oldest = symbl_pager_oldest(&scan->pager);
-	int64_t		nrows = model_answer_rows(&scan->tc->data, &sent.ask);
+	int64_t		nrows = model_answer(&scan->tc->data, &sent.ask, scan->ids);
 	int64_t		bad_row;
 	SymblPagerStatus status;
 
@@ -339,24 +424,23 @@ scan_answer_oldest(Scan *scan)
 	scan->sent_head = (scan->sent_head + 1) % (SYMBL_PAGER_MAX_PENDING + 1);
 	scan->sent_count--;
 	if (scan->verbose)
-		printf("  page: %" PRId64 " rows from row %" PRId64 "\n", nrows, sent.first_row);
-	status = scan_page_done(scan, sent.first_row, nrows, &bad_row);
+		printf("  page: %" PRId64 " rows from row %" PRId64 "\n", nrows,
+			   nrows > 0 ? scan->ids[0] : sent.first_row);
+	status = scan_page_done(scan, nrows, &bad_row);
 	if (status != SYMBL_PAGER_OK)
 		return scan_fail(scan, "page_done status %d (row %" PRId64 ")",
 						 (int) status, bad_row);
-	if (!scan_receive(scan, sent.first_row, nrows))
+	if (!scan_receive(scan, nrows))
 		return false;
 	scan->received_rows += nrows;
+	scan->full_pages += nrows == scan->tc->cfg.page_size;
+	if (scan->tail_switches > 0)
+		scan->tail_rows += nrows;
+	if (scan->pager.drop_pending && nrows == sent.ask.limit)
+		return scan_fail(scan, "drop_pending after a full page");
 	if (scan->pager.drop_pending)
-	{
-		/* the end, or an anchored scan's end: then one unanchored request */
-		scan->end_seen = scan->pager.end_known;
-		symbl_pager_cancel(&scan->pager);
-		scan->sent_count = 0;
-		scan->asked_rows = scan->received_rows;
-		scan->tail_asked = !scan->end_seen;
-	}
-	else if (nrows < sent.ask.limit)
+		return scan_drop(scan, &sent.ask);
+	if (nrows < sent.ask.limit)
 		return scan_fail(scan, "a short page did not end the scan");
 	return true;
 }
@@ -459,7 +543,58 @@ scan_check_rows(Scan *scan)
 	return ok;
 }
 
+/* A fixed case says whether its scan must anchor (to test what it names) */
+static bool
+scan_check_anchoring(Scan *scan)
+{
+	if (scan->tc->expect_anchor > 0 && !scan->anchored_seen)
+		return scan_fail(scan, "the scan never anchored");
+	if (scan->tc->expect_anchor == 0 && scan->anchored_seen)
+		return scan_fail(scan, "the scan anchored");
+	return true;
+}
+
 /* ---- cases ---- */
+
+/*
+ * What the cases exercised, by reading (missing_sort, missing): scans over
+ * rows without startTime that anchored, and those whose plain offsets after
+ * the anchored end brought rows (the rows the anchor cannot see).
+ */
+typedef struct Coverage
+{
+	int64_t		anchored[2][2];
+	int64_t		tail_rows[2][2];
+} Coverage;
+
+static Coverage coverage;
+
+static void
+coverage_add(const Scan *scan)
+{
+	const ModelData *data = &scan->tc->data;
+
+	if (data->nulls == 0)
+		return;
+	coverage.anchored[data->nulls_last][data->nulls_match] += scan->anchored_seen;
+	coverage.tail_rows[data->nulls_last][data->nulls_match] += scan->tail_rows > 0;
+}
+
+static void
+coverage_print(void)
+{
+	int			last;
+	int			match;
+
+	printf("pager model: scans with rows without startTime that anchored"
+		   " (and got rows after the anchored end):");
+	for (last = 0; last < 2; last++)
+		for (match = 0; match < 2; match++)
+			printf(" %s/%s %" PRId64 " (%" PRId64 ")", last ? "high" : "low",
+				   match ? "match" : "nomatch", coverage.anchored[last][match],
+				   coverage.tail_rows[last][match]);
+	printf("\n");
+}
 
 static bool
 run_case(const TestCase *tc, uint64_t seed, bool verbose)
@@ -473,15 +608,17 @@ run_case(const TestCase *tc, uint64_t seed, bool verbose)
 		case_print(tc, stdout);
 	}
 	scan_init(&scan, tc, seed, verbose);
-	ok = scan_run(&scan) && scan_check_rows(&scan);
+	ok = scan_run(&scan) && scan_check_rows(&scan) && scan_check_anchoring(&scan);
 	if (!ok)
 	{
 		fprintf(stderr, "pager_model: %s FAILED: %s\n", tc->name, scan.error);
 		case_print(tc, stderr);
 	}
 	else if (verbose)
-		printf("  ok: %" PRId64 " rows returned, %" PRId64 " requests\n",
-			   scan.out_count, scan.asks);
+		printf("  ok: %" PRId64 " rows returned, %" PRId64 " requests%s\n",
+			   scan.out_count, scan.asks,
+			   scan.tail_switches > 0 ? ", plain offsets after the anchored end" : "");
+	coverage_add(&scan);
 	scan_free(&scan);
 	return ok;
 }
@@ -526,6 +663,7 @@ run_all(uint64_t cases)
 		failed += !run_fixed(i, false);
 	for (seed = 1; seed <= cases && failed < 10; seed++)
 		failed += !run_seed(seed, false);
+	coverage_print();
 	printf("symbl_fdw: pager model, %d fault, %d fixed and %" PRIu64
 		   " random cases, %" PRId64 " failed\n",
 		   FAULT_CASES, case_fixed_count, seed - 1, failed);
