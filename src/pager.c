@@ -206,6 +206,7 @@ ask_for_unanchored_tail(SymblPager *pager)
 	pager->span_asked = pager->received_total;
 	pager->asked_total = pager->received_total;
 	pager->last_limit = pager->cfg.page_size;
+	pager->full_pages = 0;		/* prefetch again only after a full page */
 	pager->drop_pending = true;
 }
 
