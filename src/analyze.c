@@ -177,7 +177,7 @@ symbl_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 	MemoryContext work_cxt;
 	MemoryContext page_cxt;
 	MemoryContext oldcxt;
-	MemoryContextCallback memory_reset;
+	MemoryContextCallback *memory_reset;
 	bool		more = true;
 
 	init_analyze_scan(&scan, relation);
@@ -193,15 +193,15 @@ symbl_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 	/*
 	 * glibc keeps json-c's freed pages while this runs, as during a scan;
 	 * the work context's reset callback restores the defaults, also when
-	 * the ANALYZE fails.
+	 * the ANALYZE fails (and so lives in that context, not on this stack).
 	 */
 	work_cxt = AllocSetContextCreate(CurrentMemoryContext, "symbl_fdw analyze",
 									 ALLOCSET_SMALL_SIZES);
 	page_cxt = AllocSetContextCreate(work_cxt, "symbl_fdw analyze page",
 									 ALLOCSET_DEFAULT_SIZES);
-	memory_reset.func = end_memory_tuning;
-	memory_reset.arg = NULL;
-	MemoryContextRegisterResetCallback(work_cxt, &memory_reset);
+	memory_reset = MemoryContextAllocZero(work_cxt, sizeof(MemoryContextCallback));
+	memory_reset->func = end_memory_tuning;
+	MemoryContextRegisterResetCallback(work_cxt, memory_reset);
 	symbl_json_memory_begin();
 
 	while (more)
