@@ -2,6 +2,7 @@
 
 MODULE_big = symbl_fdw
 OBJS = \
+	src/analyze.o \
 	src/auth.o \
 	src/connection.o \
 	src/deparse.o \

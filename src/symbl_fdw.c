@@ -131,7 +131,9 @@ symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 						 baserel->baserestrictinfo, &info->pushdown);
 	baserel->fdw_private = info;
 
-	baserel->tuples = symbl_table_rows_estimate(foreigntableid);
+	/* pg_class.reltuples is ANALYZE's count; -1 until the first ANALYZE */
+	if (baserel->tuples < 0)
+		baserel->tuples = symbl_table_rows_estimate(foreigntableid);
 	baserel->rows = clamp_row_est(baserel->tuples *
 								  clauselist_selectivity(root,
 														 baserel->baserestrictinfo,
@@ -1229,6 +1231,7 @@ symbl_fdw_handler(PG_FUNCTION_ARGS)
 	routine->EndForeignScan = symbl_end_foreign_scan;
 	routine->ExplainForeignScan = symbl_explain_foreign_scan;
 	routine->ImportForeignSchema = symbl_import_foreign_schema;
+	routine->AnalyzeForeignTable = symbl_analyze_foreign_table;
 	routine->GetForeignUpperPaths = symbl_get_foreign_upper_paths;
 
 	PG_RETURN_POINTER(routine);

@@ -17,6 +17,7 @@
 #include "access/attnum.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
 #include "datatype/timestamp.h"
@@ -162,6 +163,11 @@ typedef struct SymblPushdown
 
 /* the most distinct selectors the API takes in one filter */
 #define SYMBL_MAX_FILTER_SELECTORS 2
+
+/* analyze.c */
+extern bool symbl_analyze_foreign_table(Relation relation,
+										AcquireSampleRowsFunc *func,
+										BlockNumber *totalpages);
 
 /* option.c */
 extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
