@@ -13,6 +13,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$SYMBL_ROOT"
 
+symbl_lock_installation
 symbl_base_packages
 symbl_install_packages libasan8 libubsan1
 PG_CONFIG=/usr/lib/postgresql/$SYMBL_PG_VERSION/bin/pg_config
