@@ -36,7 +36,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h
+$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/compat.h
 
 # memcheck over good and failing scans (see test/valgrind.sh)
 .PHONY: check-valgrind

@@ -14,17 +14,16 @@
  */
 #include "postgres.h"
 
-#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#include "utils/wait_event.h"
 
 #include "http.h"
 #include "symbl_fdw.h"
+#include "compat.h"
 
 /* how often a wait for the network looks at pending interrupts */
 #define BACKOFF_BASE_MS 200
@@ -176,7 +175,7 @@ retry_delay_ms(const SymblHttpResponse *response, int attempt)
 
 	delay = BACKOFF_BASE_MS << Min(attempt, 16);
 	delay = Min(delay, BACKOFF_CAP_MS);
-	return delay / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (delay / 2));
+	return delay / 2 + (long) (symbl_random_fraction() * (delay / 2));
 }
 
 static void

@@ -33,6 +33,7 @@
 #include "utils/rel.h"
 
 #include "symbl_fdw.h"
+#include "compat.h"
 
 PG_MODULE_MAGIC;
 
@@ -251,7 +252,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 		fetched = rows_fetched_estimate(root, baserel, pushdown.remote_quals);
 		estimate_costs(root, baserel, info, ppi->ppi_rows, fetched, &startup, &total);
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
+				 symbl_create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
 										 startup, total, NIL, required_outer,
 										 NULL, NIL));
 	}
@@ -272,7 +273,7 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 
 	estimate_costs(root, baserel, info, baserel->rows, fetched, &startup, &total);
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+			 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total, NIL, NULL, NULL, NIL));
 
 	/*
@@ -283,7 +284,7 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 									&sort, &descending, NULL);
 	if (nsorted > 0)
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+				 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 										 startup, total * 1.001,
 										 list_copy_head(root->query_pathkeys, nsorted),
 										 NULL, NULL, NIL));
@@ -544,7 +545,7 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 	rows = extra->count_est > 0 ? Min(extra->count_est, baserel->rows) : baserel->rows;
 	estimate_costs(root, baserel, info, rows, rows, &startup, &total);
 	add_path(final_rel, (Path *)
-			 create_foreign_upper_path(root, final_rel,
+			 symbl_create_foreign_upper_path(root, final_rel,
 									   root->upper_targets[UPPERREL_FINAL],
 									   rows, startup, total, pathkeys, NULL,
 									   list_make2(parse->limitCount,
@@ -566,9 +567,9 @@ symbl_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 static Oid
 scan_user(ForeignScanState *node, Index rtindex)
 {
-	RangeTblEntry *rte = exec_rt_fetch(rtindex, node->ss.ps.state);
+	Oid			user = symbl_scan_check_as_user(node, rtindex);
 
-	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	return OidIsValid(user) ? user : GetUserId();
 }
 
 static bool
@@ -742,7 +743,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
 	Index		rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
 		(Index) bms_next_member(fsplan->fs_relids, -1);
-	Relation	rel = ExecGetRangeTableRelation(estate, rtindex);
+	Relation	rel = symbl_scan_relation(estate, rtindex);
 	SymblScanState *state = palloc0(sizeof(SymblScanState));
 
 	node->fdw_state = state;
