@@ -518,7 +518,8 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 		baserel == NULL || !symbl_is_our_rel(baserel))
 		return;
 	info = baserel->fdw_private;
-	if (info->pushdown.local_quals != NIL)
+	/* a relation the planner proved empty was never sized (18 does that) */
+	if (info == NULL || info->pushdown.local_quals != NIL)
 		return;
 	if (!is_per_scan_value((Expr *) parse->limitCount) ||
 		!is_per_scan_value((Expr *) parse->limitOffset) ||
