@@ -17,7 +17,7 @@
 SET client_min_messages = warning;
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential-paged" > /dev/null
 CREATE SCHEMA dt;

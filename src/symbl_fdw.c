@@ -1180,15 +1180,16 @@ symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	if (es->verbose)
 	{
 		int64		limit = state->page_size;
-		char	   *query;
 
 		if (state->request_built && state->max_rows >= 0)
 			limit = Min(limit, state->max_rows);
-		query = symbl_request_query(&state->request, limit, state->first_offset);
+		/* (a request that cannot match has no startTime to print) */
 		ExplainPropertyText("Symbl Request",
 							state->no_rows && state->request_built ?
 							"none (no conversation can match)" :
-							psprintf("GET %s?%s", SYMBL_API_PATH, query), es);
+							psprintf("GET %s?%s", SYMBL_API_PATH,
+									 symbl_request_query(&state->request, limit,
+														 state->first_offset)), es);
 	}
 	if (es->analyze)
 	{

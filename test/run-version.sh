@@ -76,6 +76,11 @@ grep -E '^(test|     |ok|not ok) |^# |^emulator at|tests passed|tests failed' "$
 symbl_count_regress "$work/regress.log" "$expected"
 if [ "$SYMBL_REGRESS_BAD" -gt 0 ]; then
 	[ -f "$work/tree/regression.diffs" ] && head -n 300 "$work/tree/regression.diffs"
-	grep -E '^symbl_fdw|^make|secret|rror' "$work/regress.log" | head -n 20 || true
+	grep -E '^symbl_fdw|^make|secret leaked' "$work/regress.log" | head -n 20 || true
+	# kept for a look: results/<version>/ (results/ is the checkout's pg_regress output)
+	keep=$SYMBL_ROOT/results/${version// /-}
+	rm -rf "$keep" && mkdir -p "$keep"
+	cp -r "$work/tree/results/." "$work/tree/regression.diffs" "$keep/" 2>/dev/null || true
+	echo "results and regression.diffs kept in ${keep#"$SYMBL_ROOT"/}"
 fi
 result "$SYMBL_REGRESS_OK" "$SYMBL_REGRESS_BAD"
