@@ -38,6 +38,8 @@ fi
 [ -x "$pg_config" ] || { echo "bench: $pg_config is not a pg_config" >&2; exit 2; }
 symbl_build_packages
 symbl_install_packages gnuplot-nox
+# the cluster's owner reads the unpacked server and the installed files
+umask 022
 work=$(mktemp -d)
 chmod 755 "$work"
 trap 'symbl_cluster_stop; rm -rf "$work"' EXIT

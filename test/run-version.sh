@@ -12,6 +12,8 @@
 #   PostgreSQL 18.3: 10 passed, 0 failed
 source "$(dirname "$0")/lib.sh"
 cd "$SYMBL_ROOT"
+# the cluster's owner reads the unpacked server and the installed files
+umask 022
 
 [ $# -eq 1 ] || { echo "usage: bash test/run-version.sh PG_CONFIG | VERSION | ARCHIVE.tar.xz" >&2; exit 2; }
 target=$1
