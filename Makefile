@@ -38,7 +38,7 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h
+$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h src/compat.h
 
 # memcheck over good and failing scans (see test/valgrind.sh)
 .PHONY: check-valgrind

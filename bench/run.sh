@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The symbl_fdw benchmark, one command from a fresh Debian 12 machine:
-#   bash bench/run.sh [--million] [--runs N]
+#   bash bench/run.sh [--million] [--runs N] [--pg-config PATH]
 # Installs what is missing, builds and installs the extension, then inside
-# one throwaway cluster (pg_virtualenv -t) starts the emulators and measures.
+# one throwaway cluster starts the emulators and measures.  By default that
+# is Debian's PostgreSQL 15 in pg_virtualenv -t; --pg-config PATH uses any
+# other installed server (13 to 18, e.g. one of shared/postgresql/), built
+# and installed from a copy of the tree, in a cluster made like
+# test/run-version.sh's.
 # Results: bench/out/results.json, bench/chart.png, README.md's benchmark
 # section (between <!-- bench:start --> and <!-- bench:end -->).
 BENCH_T0=$(date +%s.%N)
@@ -10,16 +14,36 @@ export BENCH_T0
 source "$(dirname "$0")/../test/lib.sh"
 cd "$SYMBL_ROOT"
 
-for arg in "$@"; do
-	case "$arg" in
-	--million | --runs | --conversations | [0-9]*) ;;
-	*) echo "usage: bash bench/run.sh [--million] [--runs N]" >&2; exit 2 ;;
+usage="usage: bash bench/run.sh [--million] [--runs N] [--pg-config PATH]"
+pg_config=""
+inner_args=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--pg-config) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; pg_config=$2; shift ;;
+	--million | --runs | --conversations | [0-9]*) inner_args+=("$1") ;;
+	*) echo "$usage" >&2; exit 2 ;;
 	esac
+	shift
 done
 
-symbl_base_packages
-symbl_install_packages postgresql-plpython3-$SYMBL_PG_VERSION gnuplot-nox
-symbl_build_and_install
-
 mkdir -p bench/out
-pg_virtualenv -t -v "$SYMBL_PG_VERSION" bash bench/inner.sh "$@"
+if [ -z "$pg_config" ]; then
+	symbl_base_packages
+	symbl_install_packages postgresql-plpython3-$SYMBL_PG_VERSION gnuplot-nox
+	symbl_build_and_install
+	pg_virtualenv -t -v "$SYMBL_PG_VERSION" bash bench/inner.sh "${inner_args[@]}"
+	exit
+fi
+
+[ -x "$pg_config" ] || { echo "bench: $pg_config is not a pg_config" >&2; exit 2; }
+symbl_build_packages
+symbl_install_packages gnuplot-nox
+# the cluster's owner reads the unpacked server and the installed files
+umask 022
+work=$(mktemp -d)
+chmod 755 "$work"
+trap 'symbl_cluster_stop; rm -rf "$work"' EXIT
+symbl_build_copy_and_install "$pg_config" "$work/tree"
+symbl_cluster_start "$pg_config" "$work/cluster"
+# bench.py runs psql from PATH: that server's own
+PATH=$("$pg_config" --bindir):$PATH bash bench/inner.sh "${inner_args[@]}"

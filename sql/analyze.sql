@@ -5,7 +5,7 @@
 -- 833 meetings, 88 calls, 48 chats, 31 webinars, two without a name.
 --
 SET timezone = 'UTC';
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! for t in anl anl_f anl_500 anl_hang anl_crm; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
 \set uanl :emu '/_x/tag=anl'
 \set uanlf :emu '/_x/tag=anl_f'

@@ -1,7 +1,7 @@
 --
 -- auth: tokens from app_id/app_secret, cached, renewed; access_token
 --
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=auth_ok" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=auth_bad" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=auth_tok" > /dev/null

@@ -2,7 +2,7 @@
 -- cancel: statement_timeout, request_timeout_ms, pg_cancel_backend and
 -- back-off sleeps all end a query promptly, and the session goes on.
 --
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! for t in cancel_ok cancel_hang cancel_rto cancel_user cancel_429 cancel_tok cancel_slow; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
 \set uok :emu '/_x/tag=cancel_ok'
 CREATE SERVER symbl_cancel_ok FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url :'uok', max_concurrent_requests '1');

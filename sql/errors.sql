@@ -3,7 +3,7 @@
 -- Every error is clear, and the session goes on working after it.
 --
 SET timezone = 'UTC';
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! for t in err_ok err_400 err_404 err_404t err_429 err_429p err_503 err_500 err_418 err_body err_trunc err_reset err_huge err_redir; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
 \set uok :emu '/_x/tag=err_ok'
 CREATE SERVER symbl_err_ok FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url :'uok', max_concurrent_requests '1');

@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 \set VERBOSITY terse
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 CREATE SCHEMA fld;
 CREATE SERVER fld_srv FOREIGN DATA WRAPPER symbl_fdw
   OPTIONS (base_url :'emu', max_concurrent_requests '1');
@@ -230,7 +230,7 @@ CREATE DATABASE fld_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLAT
 \encoding UTF8
 SET client_min_messages = warning;
 SET timezone = 'UTC';
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=fld-latin1" > /dev/null
 \set u :emu '/_x/tag=fld-latin1'
 CREATE EXTENSION symbl_fdw;

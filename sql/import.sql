@@ -1,7 +1,7 @@
 --
 -- import: IMPORT FOREIGN SCHEMA symbl
 --
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=import" > /dev/null
 \set uimp :emu '/_x/tag=import'
 CREATE SERVER symbl_imp_srv FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url :'uimp', max_concurrent_requests '1');

@@ -2,7 +2,7 @@
 -- options: validation of the options of every catalog, credentials in the
 -- user mapping, columns that cannot be fed, and secrets kept from other roles.
 --
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=options" > /dev/null
 \set uopt :emu '/_x/tag=options'
 
@@ -195,9 +195,11 @@ DROP SERVER symbl_opt_user_srv CASCADE;
 CREATE SERVER symbl_opt_nocred FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url :'uopt', max_concurrent_requests '1');
 CREATE FOREIGN TABLE symbl_opt_nocred_t (id text) SERVER symbl_opt_nocred;
 GRANT SELECT ON symbl_opt_nocred_t TO regress_symbl_opt_other;
--- no user mapping at all
+-- no user mapping at all (PostgreSQL's own error, worded differently by 18: its SQLSTATE)
 SET ROLE regress_symbl_opt_other;
+\set VERBOSITY sqlstate
 SELECT * FROM symbl_opt_nocred_t;
+\set VERBOSITY default
 RESET ROLE;
 -- a user mapping without credentials
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_opt_nocred;

@@ -7,7 +7,7 @@ SET client_min_messages = warning;
 \set VERBOSITY terse
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 CREATE SCHEMA pd;
 -- Pages larger than the dataset (1000 rows) and one request in flight at a
 -- time: every scan is one request, and the emulator's log is in a stable
@@ -363,7 +363,7 @@ SELECT (SELECT count(*) FROM pd.emea_calls WHERE name <> 'x' AND metadata->>'age
 
 --
 -- 12. What stays local: OR, LIKE, ILIKE, regexes, functions of columns,
---     text ranges on name, comparisons under a nondeterministic collation.
+--     text ranges on name (a nondeterministic collation: pushdown_icu).
 --
 CALL pd.block('pd-local');
 EXPLAIN (VERBOSE, COSTS OFF)
@@ -376,12 +376,8 @@ EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id FROM pd.conv WHERE name > 'W' AND name BETWEEN 'A' AND 'Z';
 EXPLAIN (VERBOSE, COSTS OFF)
 SELECT id FROM pd.conv WHERE name LIKE '*' AND type = 'meeting';
-CREATE COLLATION pd.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
-EXPLAIN (VERBOSE, COSTS OFF)
-SELECT id FROM pd.conv WHERE name = 'wonka / planning' COLLATE pd.ci;
 SELECT count(*) FROM pd.conv WHERE type = 'chat' OR metadata->>'customerId' = 'cust-001';
 SELECT id, name FROM pd.conv WHERE name LIKE '*' OR name ~ '^=' ORDER BY id;
-SELECT count(*) FROM pd.conv WHERE name = 'wonka / planning' COLLATE pd.ci;
 SELECT * FROM pd.log();
 
 --
@@ -517,7 +513,7 @@ DECLARE
   plan jsonb;
 BEGIN
   EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF, SUMMARY OFF) ' || q INTO plan;
-  returned := (plan->0->'Plan'->>'Actual Rows')::bigint;
+  returned := (plan->0->'Plan'->>'Actual Rows')::numeric;  -- 48.00 on 18
   received := jsonb_path_query_first(plan, 'strict $.**."Symbl Rows Received"')::bigint;
   RETURN NEXT;
 END $$;

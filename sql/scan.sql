@@ -2,7 +2,7 @@
 -- scan: full scans, paging, column mapping and types, exact values
 --
 SET timezone = 'UTC';
-\getenv emu SYMBL_EMULATOR_URL
+\set emu `echo "$SYMBL_EMULATOR_URL"`
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scan" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scan300" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scan500" > /dev/null
@@ -232,7 +232,9 @@ DECLARE
 BEGIN
   FOR ln IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query
   LOOP
-    RETURN NEXT regexp_replace(ln, 'Bytes Received: [1-9][0-9]*', 'Bytes Received: N');
+    -- (18 prints actual rows with two decimals: rows=1000.00)
+    RETURN NEXT regexp_replace(regexp_replace(ln, 'Bytes Received: [1-9][0-9]*', 'Bytes Received: N'),
+                               '(rows=[0-9]+)\.00 ', '\1 ', 'g');
   END LOOP;
 END
 $$;

@@ -14,17 +14,16 @@
  */
 #include "postgres.h"
 
-#include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
-#include "utils/wait_event.h"
 
 #include "http.h"
 #include "symbl_fdw.h"
+#include "compat.h"
 
 /* how often a wait for the network looks at pending interrupts */
 #define BACKOFF_BASE_MS 200
@@ -32,6 +31,10 @@
 #define RETRY_AFTER_CAP_MS 300000
 
 static SymblHttp *backend_http = NULL;
+
+/* what pg_stat_activity shows while we wait (named since 17), 0 until used */
+static uint32 response_wait_event = 0;
+static uint32 backoff_wait_event = 0;
 
 typedef struct CallGuard
 {
@@ -118,10 +121,17 @@ wait_call(CallGuard *guard)
 {
 	const SymblHttpResponse *response = symbl_http_response(guard->call);
 
+	if (response_wait_event == 0)
+		response_wait_event = symbl_wait_event("SymblApiResponse");
 	while (response->outcome == SYMBL_HTTP_PENDING)
 	{
+		int			rc;
+
 		CHECK_FOR_INTERRUPTS();
-		if (symbl_http_drive(backend_http, SYMBL_POLL_INTERVAL_MS) < 0)
+		pgstat_report_wait_start(response_wait_event);
+		rc = symbl_http_drive(backend_http, SYMBL_POLL_INTERVAL_MS);
+		pgstat_report_wait_end();
+		if (rc < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),
 					 errmsg("the HTTP client failed while waiting for the Symbl API")));
@@ -134,6 +144,8 @@ sleep_interruptibly(long ms)
 {
 	TimestampTz end = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
 
+	if (backoff_wait_event == 0)
+		backoff_wait_event = symbl_wait_event("SymblRetryBackoff");
 	for (;;)
 	{
 		long		remaining;
@@ -143,7 +155,7 @@ sleep_interruptibly(long ms)
 		if (remaining <= 0)
 			break;
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 remaining, PG_WAIT_EXTENSION);
+						 remaining, backoff_wait_event);
 		ResetLatch(MyLatch);
 	}
 }
@@ -176,7 +188,7 @@ retry_delay_ms(const SymblHttpResponse *response, int attempt)
 
 	delay = BACKOFF_BASE_MS << Min(attempt, 16);
 	delay = Min(delay, BACKOFF_CAP_MS);
-	return delay / 2 + (long) (pg_prng_double(&pg_global_prng_state) * (delay / 2));
+	return delay / 2 + (long) (symbl_random_fraction() * (delay / 2));
 }
 
 static void

@@ -42,6 +42,7 @@
 #include "utils/timestamp.h"
 
 #include "symbl_fdw.h"
+#include "compat.h"
 
 /* more values than this in one IN list stay local (URL length) */
 #define MAX_IN_VALUES 100
@@ -147,7 +148,7 @@ column_for_var(Expr *expr, RelOptInfo *baserel, List *columns)
 	if (!IsA(expr, Var))
 		return NULL;
 	var = (Var *) expr;
-	if (var->varno != (int) baserel->relid || var->varlevelsup != 0)
+	if ((Index) var->varno != baserel->relid || var->varlevelsup != 0)
 		return NULL;
 	foreach(lc, columns)
 	{
@@ -785,7 +786,7 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 		const SymblColumn *col = NULL;
 		const char *selector = NULL;
 		ListCell   *lm;
-		bool		desc = pk->pk_strategy == BTGreaterStrategyNumber;
+		bool		desc = symbl_pathkey_descending(pk);
 
 		if (ec->ec_has_volatile || (n > 0 && desc != *descending))
 			break;
@@ -799,8 +800,7 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 			col = column_for_var(em->em_expr, baserel, columns);
 			if (col == NULL)
 				continue;
-			if (get_opfamily_member(pk->pk_opfamily, col->typid, col->typid,
-									pk->pk_strategy) == InvalidOid)
+			if (symbl_pathkey_operator(pk, col->typid) == InvalidOid)
 				continue;
 			selector = sort_selector(col);
 			if (selector != NULL)

@@ -34,6 +34,7 @@
 
 #include "symbl_fdw.h"
 #include "pager.h"
+#include "compat.h"
 
 PG_MODULE_MAGIC;
 
@@ -229,7 +230,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 		fetched = rows_fetched_estimate(root, baserel, &pushdown);
 		estimate_costs(root, baserel, info, ppi->ppi_rows, fetched, &startup, &total);
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
+				 symbl_create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
 										 startup, total, NIL, required_outer,
 										 NULL, NIL));
 	}
@@ -249,7 +250,7 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 
 	estimate_costs(root, baserel, info, baserel->rows, fetched, &startup, &total);
 	add_path(baserel, (Path *)
-			 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+			 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 									 startup, total, NIL, NULL, NULL, NIL));
 
 	/*
@@ -260,7 +261,7 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 									&sort, &descending, NULL);
 	if (nsorted > 0)
 		add_path(baserel, (Path *)
-				 create_foreignscan_path(root, baserel, NULL, baserel->rows,
+				 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 										 startup, total * 1.001,
 										 list_copy_head(root->query_pathkeys, nsorted),
 										 NULL, NULL, NIL));
@@ -538,7 +539,8 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 		baserel == NULL || !symbl_is_our_rel(baserel))
 		return;
 	info = baserel->fdw_private;
-	if (info->pushdown.local_quals != NIL)
+	/* a relation the planner proved empty was never sized (18 does that) */
+	if (info == NULL || info->pushdown.local_quals != NIL)
 		return;
 	if (!is_per_scan_value((Expr *) parse->limitCount) ||
 		!is_per_scan_value((Expr *) parse->limitOffset) ||
@@ -565,7 +567,7 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 	rows = extra->count_est > 0 ? Min(extra->count_est, baserel->rows) : baserel->rows;
 	estimate_costs(root, baserel, info, rows, rows, &startup, &total);
 	add_path(final_rel, (Path *)
-			 create_foreign_upper_path(root, final_rel,
+			 symbl_create_foreign_upper_path(root, final_rel,
 									   root->upper_targets[UPPERREL_FINAL],
 									   rows, startup, total, pathkeys, NULL,
 									   list_make2(parse->limitCount,
@@ -587,9 +589,9 @@ symbl_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 static Oid
 scan_user(ForeignScanState *node, Index rtindex)
 {
-	RangeTblEntry *rte = exec_rt_fetch(rtindex, node->ss.ps.state);
+	Oid			user = symbl_scan_check_as_user(node, rtindex);
 
-	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	return OidIsValid(user) ? user : GetUserId();
 }
 
 static bool
@@ -774,7 +776,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
 	Index		rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
 		(Index) bms_next_member(fsplan->fs_relids, -1);
-	Relation	rel = ExecGetRangeTableRelation(estate, rtindex);
+	Relation	rel = symbl_scan_relation(estate, rtindex);
 	SymblScanState *state = palloc0(sizeof(SymblScanState));
 
 	node->fdw_state = state;
@@ -1163,18 +1165,19 @@ symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	{
 		int64		limit = state->paging.page_size;
 		int64		offset = 0;
-		char	   *query;
 
 		if (state->request_built)
 		{
 			limit = symbl_pager_first_limit(&state->paging);
 			offset = state->paging.first_offset;
 		}
-		query = symbl_request_query(&state->request, limit, offset);
+		/* (a request that cannot match has no startTime to print) */
 		ExplainPropertyText("Symbl Request",
 							state->no_rows && state->request_built ?
 							"none (no conversation can match)" :
-							psprintf("GET %s?%s", SYMBL_API_PATH, query), es);
+							psprintf("GET %s?%s", SYMBL_API_PATH,
+									 symbl_request_query(&state->request, limit,
+														 offset)), es);
 	}
 	if (es->analyze)
 	{

@@ -60,7 +60,7 @@ canary="psql -X -q -v ON_ERROR_STOP=0 -d postgres \
 status=0
 SYMBL_SERVER_ENVIRONMENT=$work/environment SYMBL_AFTER_SUITE=$canary \
 	pg_virtualenv -t -v "$SYMBL_PG_VERSION" \
-	-o log_min_messages=debug5 -o log_min_error_statement=panic \
+	"${SYMBL_REGRESS_VIRTUALENV_OPTS[@]}" \
 	bash test/regress.sh || status=$?
 [ -f regression.diffs ] && head -n 200 regression.diffs
 

@@ -5,6 +5,16 @@ set -euo pipefail
 SYMBL_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SYMBL_PG_VERSION=15
 
+# The server settings the regression suite runs with, on any cluster:
+# test/regress.sh scans the debug5 log for secrets, and a failing
+# statement's text (the user's own SQL, logged as typed) stays out of it.
+SYMBL_REGRESS_SETTINGS=(log_min_messages=debug5 log_min_error_statement=panic)
+SYMBL_REGRESS_VIRTUALENV_OPTS=()
+for _setting in "${SYMBL_REGRESS_SETTINGS[@]}"; do
+	SYMBL_REGRESS_VIRTUALENV_OPTS+=(-o "$_setting")
+done
+unset _setting
+
 # Install what is missing from Debian.  Runs as root (CI, fresh machines) or
 # through sudo when a developer runs it as themselves.
 symbl_install_packages() {
@@ -20,10 +30,16 @@ symbl_install_packages() {
 	$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# what building the extension and running the suite need, any server
+symbl_build_packages() {
+	symbl_install_packages make gcc libc6-dev curl python3 xz-utils \
+		libcurl4-openssl-dev libjson-c-dev
+}
+
 symbl_base_packages() {
-	symbl_install_packages make gcc libc6-dev curl python3 \
-		postgresql-$SYMBL_PG_VERSION postgresql-server-dev-$SYMBL_PG_VERSION \
-		postgresql-common libcurl4-openssl-dev libjson-c-dev
+	symbl_build_packages
+	symbl_install_packages postgresql-$SYMBL_PG_VERSION \
+		postgresql-server-dev-$SYMBL_PG_VERSION postgresql-common
 }
 
 # Several checkouts on one machine share Debian's PostgreSQL installation:
@@ -67,4 +83,114 @@ symbl_start_emulator() {
 symbl_stop_emulator() {
 	[ -n "${SYMBL_EMULATOR_PID:-}" ] && kill "$SYMBL_EMULATOR_PID" 2>/dev/null || true
 	wait "${SYMBL_EMULATOR_PID:-}" 2>/dev/null || true
+}
+
+# The prebuilt servers of other major versions (one NN.tar.xz each, see
+# their README.md): shared/postgresql/ in the folder that holds the clone
+# (or, for a git worktree, the main checkout).  SYMBL_PG_ARCHIVES
+# overrides.  Prints the folder, or nothing when there is none.
+symbl_archive_dir() {
+	local parent candidates=()
+	[ -n "${SYMBL_PG_ARCHIVES:-}" ] && candidates+=("$SYMBL_PG_ARCHIVES")
+	candidates+=("$SYMBL_ROOT/../shared/postgresql" "$(cd "$SYMBL_ROOT" && pwd -P)/../shared/postgresql")
+	parent=$(git -C "$SYMBL_ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+	[ -n "$parent" ] && candidates+=("$(dirname "$(dirname "$parent")")/shared/postgresql")
+	for parent in "${candidates[@]}"; do
+		if compgen -G "$parent/*.tar.xz" >/dev/null; then
+			(cd "$parent" && pwd)
+			return 0
+		fi
+	done
+}
+
+# The user a throwaway cluster runs as: the server refuses root, so as root
+# the postgres user (created if missing), else whoever runs the script.
+symbl_cluster_owner() {
+	if [ "$(id -u)" -ne 0 ]; then
+		id -un
+		return 0
+	fi
+	id postgres >/dev/null 2>&1 ||
+		useradd --system --user-group --home-dir /nonexistent --shell /usr/sbin/nologin postgres
+	echo postgres
+}
+
+symbl_as_cluster_owner() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u "$SYMBL_CLUSTER_OWNER" -- "$@"
+	else
+		"$@"
+	fi
+}
+
+# A throwaway cluster of any installed server: symbl_cluster_start
+# PG_CONFIG DIR [name=value ...] makes DIR (empty, removed by the caller),
+# runs initdb there and starts the server with those settings, on a free
+# port, listening only on a Unix socket in DIR.  Sets and exports PGHOST,
+# PGPORT, PGUSER and PGDATABASE, and SYMBL_CLUSTER_LOG (the server log).
+symbl_cluster_start() {
+	local pg_config=$1 dir=$2 bin setting
+	shift 2
+	bin=$("$pg_config" --bindir)
+	SYMBL_CLUSTER_OWNER=$(symbl_cluster_owner)
+	SYMBL_CLUSTER_BIN=$bin
+	SYMBL_CLUSTER_DATA=$dir/data
+	SYMBL_CLUSTER_LOG=$dir/server.log
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	[ "$(id -u)" -ne 0 ] || chown "$SYMBL_CLUSTER_OWNER" "$dir"
+	symbl_as_cluster_owner "$bin/initdb" -D "$SYMBL_CLUSTER_DATA" -A trust -E UTF8 \
+		--locale=C.UTF-8 -U "$SYMBL_CLUSTER_OWNER" >"$dir/initdb.log" 2>&1 ||
+		{ cat "$dir/initdb.log" >&2; return 1; }
+	PGPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	{
+		echo "port = $PGPORT"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$dir'"
+		echo "fsync = off"
+		for setting in "$@"; do
+			echo "${setting%%=*} = '${setting#*=}'"
+		done
+	} >>"$SYMBL_CLUSTER_DATA/postgresql.conf"
+	symbl_as_cluster_owner "$bin/pg_ctl" -D "$SYMBL_CLUSTER_DATA" -l "$SYMBL_CLUSTER_LOG" \
+		-w -t 120 start >/dev/null ||
+		{ cat "$SYMBL_CLUSTER_LOG" >&2; return 1; }
+	PGHOST=$dir
+	PGUSER=$SYMBL_CLUSTER_OWNER
+	PGDATABASE=postgres
+	export PGHOST PGPORT PGUSER PGDATABASE SYMBL_CLUSTER_LOG
+}
+
+symbl_cluster_stop() {
+	[ -n "${SYMBL_CLUSTER_DATA:-}" ] && [ -f "$SYMBL_CLUSTER_DATA/postmaster.pid" ] || return 0
+	symbl_as_cluster_owner "$SYMBL_CLUSTER_BIN/pg_ctl" -D "$SYMBL_CLUSTER_DATA" -m immediate \
+		-w stop >/dev/null 2>&1 || true
+}
+
+# Build and install the extension into the server of PG_CONFIG from a copy
+# of the tree in DIR (the checkout's own objects stay those of Debian's 15).
+# Debian's own server is shared by every checkout: that install takes the lock.
+symbl_build_copy_and_install() {
+	local pg_config=$1 dir=$2 sudo=""
+	mkdir -p "$dir"
+	cp -r "$SYMBL_ROOT"/{Makefile,symbl_fdw.control,sql,expected,src,test} "$dir/"
+	rm -f "$dir"/src/*.o "$dir"/*.so
+	make -C "$dir" -s PG_CONFIG="$pg_config" || return 1
+	if [ ! -w "$("$pg_config" --pkglibdir)" ]; then
+		symbl_lock_installation
+		[ "$(id -u)" -eq 0 ] || sudo=sudo
+	fi
+	$sudo make -C "$dir" -s PG_CONFIG="$pg_config" install
+}
+
+# Counts a pg_regress run's results (either output format: "test x ... ok"
+# before 16, TAP "ok 1 - x" since) into SYMBL_REGRESS_OK and SYMBL_REGRESS_BAD;
+# EXPECTED is how many it should report, so a run cut short counts as failed.
+symbl_count_regress() {
+	local log=$1 expected=$2
+	SYMBL_REGRESS_OK=$(grep -cE '^(ok|test|     ) .* \.\.\. ok|^ok [0-9]+ ' "$log" || true)
+	SYMBL_REGRESS_BAD=$(grep -cE 'FAILED|failed \(ignored\)|^not ok [0-9]+ ' "$log" || true)
+	if [ "$SYMBL_REGRESS_OK" -ne "$expected" ] && [ "$SYMBL_REGRESS_BAD" -eq 0 ]; then
+		SYMBL_REGRESS_BAD=$((expected - SYMBL_REGRESS_OK))
+	fi
 }

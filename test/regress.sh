@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Runs inside pg_virtualenv: starts the emulator, runs pg_regress, then
-# checks that no secret used by the tests reached the server log.
+# Runs inside pg_virtualenv (test/run-tests.sh), or against the throwaway
+# cluster of test/run-version.sh (which sets SYMBL_PG_CONFIG and
+# SYMBL_SERVER_LOG): starts the emulator, runs pg_regress, then checks that
+# no secret used by the tests reached the server log.
 source "$(dirname "$0")/lib.sh"
 cd "$SYMBL_ROOT"
 trap symbl_stop_emulator EXIT
@@ -16,11 +18,11 @@ fi
 symbl_start_emulator --conversations 1000
 echo "emulator at $SYMBL_EMULATOR_URL"
 status=0
-make -s installcheck PG_CONFIG=/usr/lib/postgresql/$SYMBL_PG_VERSION/bin/pg_config || status=$?
+make -s installcheck PG_CONFIG="${SYMBL_PG_CONFIG:-/usr/lib/postgresql/$SYMBL_PG_VERSION/bin/pg_config}" || status=$?
 
 # The cluster logs at debug5 and without failing statements' text (a
 # statement is the user's own SQL, which PostgreSQL logs as typed).
-log="$(dirname "$PGSYSCONFDIR")/log/postgresql-$SYMBL_PG_VERSION-regress.log"
+log=${SYMBL_SERVER_LOG:-"$(dirname "$PGSYSCONFDIR")/log/postgresql-$SYMBL_PG_VERSION-regress.log"}
 leaks=0
 while IFS= read -r secret; do
 	if grep -qF -- "$secret" "$log"; then

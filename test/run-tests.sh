@@ -47,17 +47,12 @@ tail -n 40 "$logdir/pager.log"
 echo "== pg_regress against the emulator"
 rm -rf results regression.diffs regression.out
 pg_virtualenv -t -v "$SYMBL_PG_VERSION" \
-	-o log_min_messages=debug5 -o log_min_error_statement=panic \
+	"${SYMBL_REGRESS_VIRTUALENV_OPTS[@]}" \
 	bash test/regress.sh >"$logdir/regress.log" 2>&1 || true
 grep -E '^(test|     ) |^emulator at|tests passed|tests failed' "$logdir/regress.log" || true
-reg_ok=$(grep -cE '^(ok|test|     ) .* \.\.\. ok|^ok [0-9]+ ' "$logdir/regress.log" || true)
-reg_bad=$(grep -cE 'FAILED|failed \(ignored\)' "$logdir/regress.log" || true)
-reg_total=$(($(wc -l < test/schedule) + 1))
-if [ "$reg_ok" -ne "$reg_total" ] && [ "$reg_bad" -eq 0 ]; then
-	reg_bad=$((reg_total - reg_ok))
-fi
-passed=$((passed + reg_ok))
-failed=$((failed + reg_bad))
+symbl_count_regress "$logdir/regress.log" $(($(wc -l < test/schedule) + 1))
+passed=$((passed + SYMBL_REGRESS_OK))
+failed=$((failed + SYMBL_REGRESS_BAD))
 [ -f regression.diffs ] && head -n 300 regression.diffs
 
 echo "== the regression suite again, the extension under ASan and UBSan"

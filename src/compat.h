@@ -1,0 +1,201 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *		  What differs between the PostgreSQL major versions symbl_fdw
+ *		  builds against (13 to 18), in one place.
+ *
+ * The code is written against the current API.  Things added since 13
+ * that are easy to express with older ones are given to the older servers
+ * under their upstream names; where an API changed shape, a symbl_
+ * wrapper takes the arguments every version understands.  Where a newer
+ * server does something better, the wrapper uses it there.
+ *
+ * Include it after the PostgreSQL headers a file needs: it includes what
+ * it shims first, so that no macro below rewrites a declaration.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef SYMBL_COMPAT_H
+#define SYMBL_COMPAT_H
+
+#include "postgres.h"
+
+#include "executor/executor.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "nodes/pg_list.h"
+#include "nodes/plannodes.h"
+#include "nodes/value.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "parser/parsetree.h"
+#include "pgstat.h"
+#include "utils/lsyscache.h"
+#include "utils/pg_locale.h"
+#include "utils/timestamp.h"
+
+#if PG_VERSION_NUM >= 140000
+#include "utils/wait_event.h"
+#endif
+#if PG_VERSION_NUM >= 150000
+#include "common/pg_prng.h"
+#endif
+#if PG_VERSION_NUM >= 180000
+#include "commands/explain_format.h"
+#include "commands/explain_state.h"
+#endif
+
+/* ---- 13 ---- */
+
+#if PG_VERSION_NUM < 140000
+/* 14 gave pull_varnos the PlannerInfo (for PlaceHolderVars) */
+#define pull_varnos(root, node) pull_varnos(node)
+
+/* 13 names fmgroids by C function; timestamptz's comparisons share timestamp's */
+#define F_TIMESTAMPTZ_EQ 1152
+#define F_TIMESTAMPTZ_NE 1153
+#define F_TIMESTAMPTZ_LT 1154
+#define F_TIMESTAMPTZ_LE 1155
+#define F_TIMESTAMPTZ_GE 1156
+#define F_TIMESTAMPTZ_GT 1157
+
+#define list_make5(x1, x2, x3, x4, x5) lappend(list_make4(x1, x2, x3, x4), x5)
+
+/*
+ * Milliseconds from start to stop, rounded up, 0 if stop is not later:
+ * 14's function (later 13 releases have it too, 13.0 has not).
+ */
+static inline long
+symbl_timestamp_difference_ms(TimestampTz start, TimestampTz stop)
+{
+	return stop <= start ? 0 : (long) ((stop - start + 999) / 1000);
+}
+#define TimestampDifferenceMilliseconds(start, stop) \
+	symbl_timestamp_difference_ms(start, stop)
+#endif
+
+/* ---- 13, 14 ---- */
+
+#if PG_VERSION_NUM < 150000
+/* 15 split Value into String, Integer, Float and added Boolean */
+typedef Value String;
+
+/* an Integer stands in for a Boolean in fdw_private (copyable all the same) */
+#define makeBoolean(b) makeInteger((b) ? 1 : 0)
+#define boolVal(v) (intVal(v) != 0)
+
+static inline List *
+list_copy_head(const List *list, int len)
+{
+	return list_truncate(list_copy(list), len);
+}
+#endif
+
+/* A number in [0, 1) for retry jitter: pg_prng since 15, random() before */
+static inline double
+symbl_random_fraction(void)
+{
+#if PG_VERSION_NUM >= 150000
+	return pg_prng_double(&pg_global_prng_state);
+#else
+	return (double) random() / ((double) MAX_RANDOM_VALUE + 1.0);
+#endif
+}
+
+/* ---- 16 ---- */
+
+/*
+ * The user a scan runs as, InvalidOid for the current one.  16 moved it from
+ * the range table entry to the plan node.
+ */
+static inline Oid
+symbl_scan_check_as_user(ForeignScanState *node, Index rtindex)
+{
+#if PG_VERSION_NUM >= 160000
+	return ((ForeignScan *) node->ss.ps.plan)->checkAsUser;
+#else
+	return exec_rt_fetch(rtindex, node->ss.ps.state)->checkAsUser;
+#endif
+}
+
+/* ---- 17 ---- */
+
+/*
+ * Paths with 16's arguments.  17 added fdw_restrictinfo (a foreign join's
+ * quals; none for a scan or an upper path), 18 disabled_nodes (none here).
+ */
+#if PG_VERSION_NUM >= 180000
+#define symbl_create_foreignscan_path(root, rel, target, rows, startup, total, \
+									  pathkeys, required_outer, outerpath, private) \
+	create_foreignscan_path(root, rel, target, rows, 0, startup, total, \
+							pathkeys, required_outer, outerpath, NIL, private)
+#define symbl_create_foreign_upper_path(root, rel, target, rows, startup, total, \
+										pathkeys, outerpath, private) \
+	create_foreign_upper_path(root, rel, target, rows, 0, startup, total, \
+							  pathkeys, outerpath, NIL, private)
+#elif PG_VERSION_NUM >= 170000
+#define symbl_create_foreignscan_path(root, rel, target, rows, startup, total, \
+									  pathkeys, required_outer, outerpath, private) \
+	create_foreignscan_path(root, rel, target, rows, startup, total, \
+							pathkeys, required_outer, outerpath, NIL, private)
+#define symbl_create_foreign_upper_path(root, rel, target, rows, startup, total, \
+										pathkeys, outerpath, private) \
+	create_foreign_upper_path(root, rel, target, rows, startup, total, \
+							  pathkeys, outerpath, NIL, private)
+#else
+#define symbl_create_foreignscan_path create_foreignscan_path
+#define symbl_create_foreign_upper_path create_foreign_upper_path
+#endif
+
+/*
+ * The wait event for an extension's wait: 17 lets it have its own name in
+ * pg_stat_activity; before, every extension's waits show as "Extension".
+ */
+static inline uint32
+symbl_wait_event(const char *name)
+{
+#if PG_VERSION_NUM >= 170000
+	return WaitEventExtensionNew(name);
+#else
+	return PG_WAIT_EXTENSION;
+#endif
+}
+
+/* ---- 18 ---- */
+
+/* 18 asks whether the relation is a result relation (a scan's is not) */
+#if PG_VERSION_NUM >= 180000
+#define symbl_scan_relation(estate, rti) ExecGetRangeTableRelation(estate, rti, false)
+#else
+#define symbl_scan_relation(estate, rti) ExecGetRangeTableRelation(estate, rti)
+#endif
+
+/*
+ * Whether a collation sorts by code point.  18 replaced lc_collate_is_c()
+ * with the locale's own flag; collation 0 (none) is not C in either.
+ */
+static inline bool
+symbl_collation_is_c(Oid collation)
+{
+#if PG_VERSION_NUM >= 180000
+	return OidIsValid(collation) && pg_newlocale_from_collation(collation)->collate_is_c;
+#else
+	return lc_collate_is_c(collation);
+#endif
+}
+
+/*
+ * A sort key's direction, and its ordering operator for a type.  18 keeps
+ * a CompareType in the PathKey instead of a btree strategy number.
+ */
+#if PG_VERSION_NUM >= 180000
+#define symbl_pathkey_descending(pk) ((pk)->pk_cmptype == COMPARE_GT)
+#define symbl_pathkey_operator(pk, type) \
+	get_opfamily_member_for_cmptype((pk)->pk_opfamily, type, type, (pk)->pk_cmptype)
+#else
+#define symbl_pathkey_descending(pk) ((pk)->pk_strategy == BTGreaterStrategyNumber)
+#define symbl_pathkey_operator(pk, type) \
+	get_opfamily_member((pk)->pk_opfamily, type, type, (pk)->pk_strategy)
+#endif
+
+#endif							/* SYMBL_COMPAT_H */
