@@ -236,7 +236,5 @@ extern void symbl_parse_page(const char *body, size_t len,
 							 int natts, const char *where,
 							 SymblPage *page);
 extern char *symbl_api_error_message(const char *body);
-extern void symbl_json_memory_begin(void);
-extern void symbl_json_memory_end(void);
 
 #endif							/* SYMBL_FDW_H */
