@@ -17,8 +17,10 @@
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/pmsignal.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
@@ -67,7 +69,8 @@ get_http(void)
 	{
 		char		err[256];
 
-		backend_http = symbl_http_create(err, sizeof(err));
+		backend_http = symbl_http_create(postmaster_alive_fds[POSTMASTER_FD_WATCH],
+										 err, sizeof(err));
 		if (backend_http == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -109,9 +112,23 @@ start_call(const SymblHttpRequest *request)
 }
 
 /*
+ * What WL_EXIT_ON_PM_DEATH does for WaitLatch, for the waits that are not
+ * WaitLatch (the network's poll, the JSON worker's condition variable): a
+ * backend whose postmaster is gone exits at once instead of finishing its
+ * query for nobody.
+ */
+void
+symbl_exit_if_postmaster_died(void)
+{
+	if (!PostmasterIsAlive())
+		proc_exit(1);
+}
+
+/*
  * Wait for a transfer, looking at interrupts between short polls: a cancel or
  * statement_timeout raises its own error here, and the guard's context
- * callback then aborts the transfer.
+ * callback then aborts the transfer.  The poll also ends when the postmaster
+ * dies (its pipe is the HTTP client's wake descriptor).
  */
 static const SymblHttpResponse *
 wait_call(CallGuard *guard)
@@ -121,6 +138,7 @@ wait_call(CallGuard *guard)
 	while (response->outcome == SYMBL_HTTP_PENDING)
 	{
 		CHECK_FOR_INTERRUPTS();
+		symbl_exit_if_postmaster_died();
 		if (symbl_http_drive(backend_http, SYMBL_POLL_INTERVAL_MS) < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_ERROR),

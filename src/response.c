@@ -153,6 +153,7 @@ page_parse_result(SymblPageParse *parse, const char *where)
 	while (!symbl_json_job_wait(job, SYMBL_POLL_INTERVAL_MS))
 	{
 		CHECK_FOR_INTERRUPTS();
+		symbl_exit_if_postmaster_died();
 		symbl_api_progress();
 	}
 

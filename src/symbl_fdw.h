@@ -201,6 +201,7 @@ extern const char *symbl_api_list_finish(SymblListCall *call, size_t *len,
 										 SymblScanStats *stats);
 extern void symbl_api_list_release(SymblListCall *call);
 extern void symbl_api_progress(void);
+extern void symbl_exit_if_postmaster_died(void);
 extern const char *symbl_api_list_what(SymblListCall *call);
 extern bool symbl_api_list_arrived(SymblListCall *call);
 extern MemoryContext symbl_api_list_memory(SymblListCall *call);
