@@ -95,6 +95,7 @@ typedef struct SymblConnection
 {
 	Oid			serverid;
 	Oid			userid;
+	Oid			umid;			/* the user mapping */
 	char	   *server_name;
 	SymblServerOptions opts;
 	SymblCredentials creds;
