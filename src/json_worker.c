@@ -16,10 +16,12 @@
  * A job's body must stay valid until the job is done or cancelled; its
  * tree belongs to the submitter once done, and is freed on the worker
  * (symbl_json_job_free_tree).  glibc gives this thread an arena of its own,
- * so a page's tree is built and freed there without touching the backend's
- * heap: glibc returns the freed memory to the kernel after a page and
- * faults it in again for the next one (its defaults, which symbl_fdw never
- * changes), but it does so on this thread, while the backend converts rows.
+ * so trees are built and freed there, away from the backend's heap, with
+ * glibc's settings as they are (symbl_fdw never tunes the allocator).  The
+ * next page's tree is normally built while the last one is still in use, so
+ * the freed tree leaves a hole below it that the page after reuses: glibc
+ * only gives back memory at the top of a heap, and the pages are not
+ * returned to the kernel and faulted in again for every page.
  *
  *-------------------------------------------------------------------------
  */

@@ -53,6 +53,14 @@ passed=$((passed + reg_ok))
 failed=$((failed + reg_bad))
 [ -f regression.diffs ] && head -n 300 regression.diffs
 
+echo "== the backend's allocator settings are left alone"
+if bash test/allocator.sh >"$logdir/allocator.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+tail -n 2 "$logdir/allocator.log"
+
 echo "== postmaster death while a backend waits on the API"
 if bash test/pm_death.sh >"$logdir/pm_death.log" 2>&1; then
 	passed=$((passed + 1))
