@@ -170,6 +170,7 @@ generate_token(SymblConnection *conn, TimestampTz *renew_at)
 	char	   *token;
 	int64		expires_in;
 	int64		margin;
+	bool		parsed;
 
 	answer = symbl_http_post_json(conn, SYMBL_TOKEN_PATH, request_body,
 								  &status, CurrentMemoryContext, &len);
@@ -184,7 +185,11 @@ generate_token(SymblConnection *conn, TimestampTz *renew_at)
 				 errdetail("HTTP %ld from POST %s.", status, SYMBL_TOKEN_PATH),
 				 errhint("Check the credentials with ALTER USER MAPPING.")));
 
-	if (!parse_token_answer(answer, &token, &expires_in))
+	parsed = parse_token_answer(answer, &token, &expires_in);
+	/* the answer holds the token: this copy is zeroed now */
+	explicit_bzero(answer, len);
+	pfree(answer);
+	if (!parsed)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("Symbl token endpoint returned no accessToken"),
@@ -212,7 +217,7 @@ symbl_auth_can_renew(SymblConnection *conn)
 const char *
 symbl_auth_token(SymblConnection *conn, bool renew)
 {
-	uint32		credentials = 0;
+	uint32		credentials;
 	TokenEntry *entry;
 	bool		found;
 	char	   *token;
