@@ -9,6 +9,7 @@
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=auth_expire" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=auth_t500" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=auth_401" > /dev/null
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=auth_inval" > /dev/null
 \set uok :emu '/_x/tag=auth_ok'
 \set ubad :emu '/_x/tag=auth_bad'
 \set utok :emu '/_x/tag=auth_tok'
@@ -16,6 +17,7 @@
 \set uexpire :emu '/_x/tag=auth_expire,expire_token_after=2'
 \set ut500 :emu '/_x/tag=auth_t500,token_status=500'
 \set u401 :emu '/_x/tag=auth_401,status=401'
+\set uinval :emu '/_x/tag=auth_inval'
 
 -- ==== app_id and app_secret: one token, used for every request of the session
 CREATE SERVER symbl_auth_ok FOREIGN DATA WRAPPER symbl_fdw
@@ -52,6 +54,54 @@ SELECT count(*) FROM symbl_auth_bad_t;
 ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_auth_bad
   OPTIONS (SET app_secret 'another-wrong-secret');
 SELECT count(*) FROM symbl_auth_bad_t;
+
+-- ==== the token cache follows the catalog: ALTER or DROP of the user
+-- mapping or the server drops the token, and the next query asks for a new
+-- one with what the catalog says then
+CREATE SERVER symbl_auth_inval FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'uinval', max_concurrent_requests '1', page_size '600');
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_auth_inval
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE symbl_auth_inval_t (id text) SERVER symbl_auth_inval;
+SELECT count(*) FROM symbl_auth_inval_t;
+SELECT count(*) FROM symbl_auth_inval_t;
+-- one token for both queries
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=auth_inval&format=text" | sed -E 's/\?.*(limit=[0-9]+).*( ->)/?\1\2/'
+-- ALTER SERVER: the next query reads the new page_size and asks for a token
+ALTER SERVER symbl_auth_inval OPTIONS (SET page_size '400');
+SELECT count(*) FROM symbl_auth_inval_t;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=auth_inval&format=text" | tail -n 4 | sed -E 's/\?.*(limit=[0-9]+).*( ->)/?\1\2/'
+-- ALTER USER MAPPING, even to the same values: a new token
+ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_auth_inval
+  OPTIONS (SET app_secret 'demo-app-secret');
+SELECT count(*) FROM symbl_auth_inval_t;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=auth_inval&format=text" | tail -n 4 | sed -E 's/\?.*(limit=[0-9]+).*( ->)/?\1\2/'
+-- a wrong secret: asked for at once, and refused
+ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_auth_inval
+  OPTIONS (SET app_secret 'inval-wrong-secret');
+SELECT count(*) FROM symbl_auth_inval_t;
+\echo :LAST_ERROR_SQLSTATE
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=auth_inval&format=text" | tail -n 1
+ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_auth_inval
+  OPTIONS (SET app_secret 'demo-app-secret');
+SELECT count(*) FROM symbl_auth_inval_t;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=auth_inval&format=text" | tail -n 4 | sed -E 's/\?.*(limit=[0-9]+).*( ->)/?\1\2/'
+-- DROP USER MAPPING: no token is left to use; a new mapping gets a new one
+DROP USER MAPPING FOR CURRENT_USER SERVER symbl_auth_inval;
+SELECT count(*) FROM symbl_auth_inval_t;
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_auth_inval
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+SELECT count(*) FROM symbl_auth_inval_t;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=auth_inval&format=text" | tail -n 4 | sed -E 's/\?.*(limit=[0-9]+).*( ->)/?\1\2/'
+-- a mapping FOR PUBLIC, then one of the user's own: each has its token
+DROP USER MAPPING FOR CURRENT_USER SERVER symbl_auth_inval;
+CREATE USER MAPPING FOR PUBLIC SERVER symbl_auth_inval
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+SELECT count(*) FROM symbl_auth_inval_t;
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_auth_inval
+  OPTIONS (app_id 'demo-app-id', app_secret 'inval-wrong-secret');
+SELECT count(*) FROM symbl_auth_inval_t;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=auth_inval&format=text" | tail -n 5 | sed -E 's/\?.*(limit=[0-9]+).*( ->)/?\1\2/'
 
 -- ==== access_token: sent as it is, never renewed
 CREATE SERVER symbl_auth_tok FOREIGN DATA WRAPPER symbl_fdw
@@ -117,5 +167,5 @@ SELECT count(*) FROM symbl_auth_ok_t;
 
 SET client_min_messages = warning;
 DROP SERVER symbl_auth_ok, symbl_auth_bad, symbl_auth_tok, symbl_auth_ttl0,
-  symbl_auth_401, symbl_auth_expire, symbl_auth_t500 CASCADE;
+  symbl_auth_401, symbl_auth_expire, symbl_auth_t500, symbl_auth_inval CASCADE;
 RESET client_min_messages;

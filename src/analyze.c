@@ -133,12 +133,6 @@ analyze_next_page(AnalyzeScan *scan, SampleState *sample)
 }
 
 static void
-end_memory_tuning(void *arg)
-{
-	symbl_json_memory_end();
-}
-
-static void
 init_analyze_scan(AnalyzeScan *scan, Relation relation)
 {
 	Oid			relid = RelationGetRelid(relation);
@@ -177,7 +171,6 @@ symbl_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 	MemoryContext work_cxt;
 	MemoryContext page_cxt;
 	MemoryContext oldcxt;
-	MemoryContextCallback *memory_reset;
 	bool		more = true;
 
 	init_analyze_scan(&scan, relation);
@@ -190,19 +183,10 @@ symbl_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 	sample.cxt = CurrentMemoryContext;
 	reservoir_init_selection_state(&sample.rstate, targrows);
 
-	/*
-	 * glibc keeps json-c's freed pages while this runs, as during a scan;
-	 * the work context's reset callback restores the defaults, also when
-	 * the ANALYZE fails (and so lives in that context, not on this stack).
-	 */
 	work_cxt = AllocSetContextCreate(CurrentMemoryContext, "symbl_fdw analyze",
 									 ALLOCSET_SMALL_SIZES);
 	page_cxt = AllocSetContextCreate(work_cxt, "symbl_fdw analyze page",
 									 ALLOCSET_DEFAULT_SIZES);
-	memory_reset = MemoryContextAllocZero(work_cxt, sizeof(MemoryContextCallback));
-	memory_reset->func = end_memory_tuning;
-	MemoryContextRegisterResetCallback(work_cxt, memory_reset);
-	symbl_json_memory_begin();
 
 	while (more)
 	{

@@ -4,9 +4,15 @@
  *		  Bearer tokens for the Symbl API.
  *
  * A token is generated with the user mapping's app_id and app_secret and
- * cached for the life of the backend, per (server, user).  It is renewed a
- * little before expiresIn runs out, when the mapping's credentials or the
- * server's base_url change, and once when the API answers 401.
+ * cached for the life of the backend, per user mapping.  It is renewed a
+ * little before expiresIn runs out, and once when the API answers 401.
+ *
+ * A cached token goes (zeroed, then freed) as soon as its user mapping or
+ * its server is altered or dropped: syscache invalidation callbacks on
+ * USERMAPPINGOID and FOREIGNSERVEROID, as postgres_fdw drops its
+ * connections.  An entry also remembers a hash of the credentials and
+ * base_url the token was made with, so that a query that read the catalog
+ * before a change never hands its token to one that read it after.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,7 +21,9 @@
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "symbl_fdw.h"
@@ -26,49 +34,69 @@
 #define DEFAULT_EXPIRES_IN_S 3600
 #define RENEW_MARGIN_S 60
 
-typedef struct TokenKey
-{
-	Oid			serverid;
-	Oid			userid;
-} TokenKey;
-
 typedef struct TokenEntry
 {
-	TokenKey	key;
-	char	   *token;			/* in TopMemoryContext, NULL when none */
+	Oid			umid;			/* the user mapping (hash key) */
+	char	   *token;			/* in TopMemoryContext, never NULL */
 	TimestampTz renew_at;
 	uint32		credentials_hash;	/* of base_url, app_id and app_secret */
+	uint32		server_hashvalue;	/* syscache hashes, for invalidation */
+	uint32		mapping_hashvalue;
 } TokenEntry;
 
 static HTAB *token_cache = NULL;
 
-static TokenEntry *
-lookup_entry(const SymblConnection *conn)
+static void
+forget_token(TokenEntry *entry)
 {
-	TokenKey	key;
-	bool		found;
+	explicit_bzero(entry->token, strlen(entry->token));
+	pfree(entry->token);
+	entry->token = NULL;
+	entry->credentials_hash = 0;
+}
+
+/*
+ * A server or user mapping changed or went: drop the tokens obtained
+ * through it (all of them when hashvalue is 0, after a cache reset).  The
+ * next query reads the catalog again and asks for a new token.
+ */
+static void
+invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
+{
+	HASH_SEQ_STATUS scan;
 	TokenEntry *entry;
 
+	hash_seq_init(&scan, token_cache);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+	{
+		if (hashvalue == 0 ||
+			(cacheid == FOREIGNSERVEROID && entry->server_hashvalue == hashvalue) ||
+			(cacheid == USERMAPPINGOID && entry->mapping_hashvalue == hashvalue))
+		{
+			forget_token(entry);
+			/* removing the entry just returned is allowed during a scan */
+			hash_search(token_cache, &entry->umid, HASH_REMOVE, NULL);
+		}
+	}
+}
+
+static TokenEntry *
+lookup_entry(const SymblConnection *conn, HASHACTION action, bool *found)
+{
 	if (token_cache == NULL)
 	{
 		HASHCTL		ctl;
 
-		ctl.keysize = sizeof(TokenKey);
+		ctl.keysize = sizeof(Oid);
 		ctl.entrysize = sizeof(TokenEntry);
 		token_cache = hash_create("symbl_fdw tokens", 8, &ctl,
 								  HASH_ELEM | HASH_BLOBS);
+		CacheRegisterSyscacheCallback(FOREIGNSERVEROID, invalidate_tokens,
+									  (Datum) 0);
+		CacheRegisterSyscacheCallback(USERMAPPINGOID, invalidate_tokens,
+									  (Datum) 0);
 	}
-	memset(&key, 0, sizeof(key));
-	key.serverid = conn->serverid;
-	key.userid = conn->userid;
-	entry = hash_search(token_cache, &key, HASH_ENTER, &found);
-	if (!found)
-	{
-		entry->token = NULL;
-		entry->renew_at = 0;
-		entry->credentials_hash = 0;
-	}
-	return entry;
+	return hash_search(token_cache, &conn->umid, action, found);
 }
 
 static uint32
@@ -82,17 +110,6 @@ hash_credentials(const SymblConnection *conn)
 	for (i = 0; i < 3; i++)
 		h = hash_combine(h, string_hash(parts[i], strlen(parts[i]) + 1));
 	return h;
-}
-
-static void
-forget_token(TokenEntry *entry)
-{
-	if (entry->token != NULL)
-	{
-		explicit_bzero(entry->token, strlen(entry->token));
-		pfree(entry->token);
-	}
-	entry->token = NULL;
 }
 
 static char *
@@ -139,8 +156,12 @@ parse_token_answer(const char *body, char **token, int64 *expires_in)
 	return ok;
 }
 
-static void
-generate_token(SymblConnection *conn, TokenEntry *entry)
+/*
+ * A new token from the token endpoint, in TopMemoryContext, and when to
+ * renew it.
+ */
+static char *
+generate_token(SymblConnection *conn, TimestampTz *renew_at)
 {
 	char	   *request_body = token_request_body(conn);
 	long		status;
@@ -149,6 +170,7 @@ generate_token(SymblConnection *conn, TokenEntry *entry)
 	char	   *token;
 	int64		expires_in;
 	int64		margin;
+	bool		parsed;
 
 	answer = symbl_http_post_json(conn, SYMBL_TOKEN_PATH, request_body,
 								  &status, CurrentMemoryContext, &len);
@@ -163,7 +185,11 @@ generate_token(SymblConnection *conn, TokenEntry *entry)
 				 errdetail("HTTP %ld from POST %s.", status, SYMBL_TOKEN_PATH),
 				 errhint("Check the credentials with ALTER USER MAPPING.")));
 
-	if (!parse_token_answer(answer, &token, &expires_in))
+	parsed = parse_token_answer(answer, &token, &expires_in);
+	/* the answer holds the token: this copy is zeroed now */
+	explicit_bzero(answer, len);
+	pfree(answer);
+	if (!parsed)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
 				 errmsg("Symbl token endpoint returned no accessToken"),
@@ -171,11 +197,9 @@ generate_token(SymblConnection *conn, TokenEntry *entry)
 						   SYMBL_TOKEN_PATH)));
 
 	margin = Min(RENEW_MARGIN_S, expires_in / 2);
-	forget_token(entry);
-	entry->token = token;
-	entry->renew_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-												  (expires_in - margin) * 1000);
-	entry->credentials_hash = hash_credentials(conn);
+	*renew_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+											(expires_in - margin) * 1000);
+	return token;
 }
 
 bool
@@ -186,20 +210,38 @@ symbl_auth_can_renew(SymblConnection *conn)
 
 /*
  * The bearer token to send.  With renew, a fresh one is generated even if
- * the cached one looks valid (the API has just refused it).
+ * the cached one looks valid (the API has just refused it).  The entry is
+ * looked up again after the token request, which holds no pointer into the
+ * cache while it waits.
  */
 const char *
 symbl_auth_token(SymblConnection *conn, bool renew)
 {
+	uint32		credentials;
 	TokenEntry *entry;
+	bool		found;
+	char	   *token;
+	TimestampTz renew_at;
 
 	if (conn->creds.access_token != NULL)
 		return conn->creds.access_token;
 
-	entry = lookup_entry(conn);
-	if (renew || entry->token == NULL ||
-		entry->credentials_hash != hash_credentials(conn) ||
-		GetCurrentTimestamp() >= entry->renew_at)
-		generate_token(conn, entry);
+	credentials = hash_credentials(conn);
+	entry = lookup_entry(conn, HASH_FIND, &found);
+	if (entry != NULL && !renew && entry->credentials_hash == credentials &&
+		GetCurrentTimestamp() < entry->renew_at)
+		return entry->token;
+
+	token = generate_token(conn, &renew_at);
+	entry = lookup_entry(conn, HASH_ENTER, &found);
+	if (found)
+		forget_token(entry);
+	entry->token = token;
+	entry->renew_at = renew_at;
+	entry->credentials_hash = credentials;
+	entry->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
+													ObjectIdGetDatum(conn->serverid));
+	entry->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,
+													 ObjectIdGetDatum(conn->umid));
 	return entry->token;
 }

@@ -16,8 +16,10 @@
 
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "storage/pmsignal.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -70,7 +72,8 @@ get_http(void)
 	{
 		char		err[256];
 
-		backend_http = symbl_http_create(err, sizeof(err));
+		backend_http = symbl_http_create(postmaster_alive_fds[POSTMASTER_FD_WATCH],
+										 err, sizeof(err));
 		if (backend_http == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_OUT_OF_MEMORY),
@@ -112,9 +115,23 @@ start_call(const SymblHttpRequest *request)
 }
 
 /*
+ * What WL_EXIT_ON_PM_DEATH does for WaitLatch, for the waits that are not
+ * WaitLatch (the network's poll, the JSON worker's condition variable): a
+ * backend whose postmaster is gone exits at once instead of finishing its
+ * query for nobody.
+ */
+void
+symbl_exit_if_postmaster_died(void)
+{
+	if (!PostmasterIsAlive())
+		proc_exit(1);
+}
+
+/*
  * Wait for a transfer, looking at interrupts between short polls: a cancel or
  * statement_timeout raises its own error here, and the guard's context
- * callback then aborts the transfer.
+ * callback then aborts the transfer.  The poll also ends when the postmaster
+ * dies (its pipe is the HTTP client's wake descriptor).
  */
 static const SymblHttpResponse *
 wait_call(CallGuard *guard)
@@ -128,6 +145,7 @@ wait_call(CallGuard *guard)
 		int			rc;
 
 		CHECK_FOR_INTERRUPTS();
+		symbl_exit_if_postmaster_died();
 		pgstat_report_wait_start(response_wait_event);
 		rc = symbl_http_drive(backend_http, SYMBL_POLL_INTERVAL_MS);
 		pgstat_report_wait_end();

@@ -43,6 +43,7 @@ struct SymblHttpCall
 struct SymblHttp
 {
 	CURLM	   *multi;
+	int			wake_fd;		/* ends a wait when readable; -1: none */
 	SymblHttpCall *active;
 	CURL	   *idle[SYMBL_HTTP_IDLE_HANDLES];
 	int			nidle;
@@ -64,8 +65,13 @@ copy_message(char *dst, size_t dstlen, const char *msg)
 		snprintf(dst, dstlen, "%s", msg);
 }
 
+/*
+ * wake_fd, when not -1, is watched by every wait for the network besides the
+ * transfers: the backend passes its end of the postmaster-death pipe, so
+ * that a wait ends as soon as the postmaster is gone.
+ */
 SymblHttp *
-symbl_http_create(char *errbuf, size_t errlen)
+symbl_http_create(int wake_fd, char *errbuf, size_t errlen)
 {
 	SymblHttp  *http;
 
@@ -85,6 +91,7 @@ symbl_http_create(char *errbuf, size_t errlen)
 		copy_message(errbuf, errlen, "out of memory");
 		return NULL;
 	}
+	http->wake_fd = wake_fd;
 	http->multi = curl_multi_init();
 	if (http->multi == NULL)
 	{
@@ -406,8 +413,9 @@ collect_finished(SymblHttp *http)
 }
 
 /*
- * Move every transfer forward, waiting at most wait_ms for network activity.
- * Returns the number of transfers still running, or -1 on a multi error.
+ * Move every transfer forward, waiting at most wait_ms for network activity
+ * (or for the wake descriptor).  Returns the number of transfers still
+ * running, or -1 on a multi error.
  */
 int
 symbl_http_drive(SymblHttp *http, int wait_ms)
@@ -419,7 +427,10 @@ symbl_http_drive(SymblHttp *http, int wait_ms)
 	collect_finished(http);
 	if (running > 0 && wait_ms > 0)
 	{
-		if (curl_multi_poll(http->multi, NULL, 0, wait_ms, NULL) != CURLM_OK)
+		struct curl_waitfd wake = {http->wake_fd, CURL_WAIT_POLLIN, 0};
+
+		if (curl_multi_poll(http->multi, &wake, http->wake_fd >= 0 ? 1 : 0,
+							wait_ms, NULL) != CURLM_OK)
 			return -1;
 		if (curl_multi_perform(http->multi, &running) != CURLM_OK)
 			return -1;

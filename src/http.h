@@ -53,7 +53,7 @@ typedef struct SymblHttpResponse
 	char		error[256];		/* libcurl's message for failures */
 } SymblHttpResponse;
 
-extern SymblHttp *symbl_http_create(char *errbuf, size_t errlen);
+extern SymblHttp *symbl_http_create(int wake_fd, char *errbuf, size_t errlen);
 extern void symbl_http_destroy(SymblHttp *http);
 
 extern SymblHttpCall *symbl_http_start(SymblHttp *http,

@@ -14,9 +14,14 @@
  * bytes it was handed, builds a tree, and frees trees it was handed.
  *
  * A job's body must stay valid until the job is done or cancelled; its
- * tree belongs to the submitter once done.  Trees are freed on the worker
- * (symbl_json_free_later) because glibc gives each thread its own arena:
- * freeing there is cheaper and keeps the backend's thread free for rows.
+ * tree belongs to the submitter once done, and is freed on the worker
+ * (symbl_json_job_free_tree).  glibc gives this thread an arena of its own,
+ * so trees are built and freed there, away from the backend's heap, with
+ * glibc's settings as they are (symbl_fdw never tunes the allocator).  The
+ * next page's tree is normally built while the last one is still in use, so
+ * the freed tree leaves a hole below it that the page after reuses: glibc
+ * only gives back memory at the top of a heap, and the pages are not
+ * returned to the kernel and faulted in again for every page.
  *
  *-------------------------------------------------------------------------
  */
@@ -192,6 +197,7 @@ symbl_json_job_submit(SymblJsonJob *job)
 	}
 	pthread_mutex_lock(&lock);
 	job->next = NULL;
+	job->on_worker = true;
 	job->state = SYMBL_JSON_JOB_QUEUED;
 	if (queue_tail != NULL)
 		queue_tail->next = job;
@@ -267,12 +273,23 @@ symbl_json_job_cancel(SymblJsonJob *job)
 	pthread_mutex_unlock(&lock);
 }
 
+/*
+ * A tree goes back to the arena it came from, freed by the thread that
+ * built it: a tree the worker parsed is queued for the worker (the backend
+ * never waits for a free), one parsed in the backend is freed here.  Only
+ * when the worker's queue of frees is full does the backend free a worker
+ * tree itself, which glibc allows (the chunks still go back to the worker's
+ * arena, under its lock).
+ */
 void
-symbl_json_free_later(json_object *root)
+symbl_json_job_free_tree(SymblJsonJob *job)
 {
+	json_object *root = job->root;
+
+	job->root = NULL;
 	if (root == NULL)
 		return;
-	if (running)
+	if (job->on_worker && running)
 	{
 		pthread_mutex_lock(&lock);
 		if (free_count < FREE_RING_SIZE)

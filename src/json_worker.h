@@ -38,6 +38,7 @@ typedef struct SymblJsonJob
 	bool		out_of_memory;
 
 	/* the worker's */
+	bool		on_worker;		/* submitted: the tree is the worker arena's */
 	SymblJsonJobState state;
 	struct SymblJsonJob *next;
 } SymblJsonJob;
@@ -53,7 +54,7 @@ extern void symbl_json_job_submit(SymblJsonJob *job);
 extern bool symbl_json_job_wait(SymblJsonJob *job, int timeout_ms);
 extern void symbl_json_job_cancel(SymblJsonJob *job);
 
-/* Free a tree, on the worker when it runs (its memory came from there) */
-extern void symbl_json_free_later(json_object *root);
+/* Free the job's tree (if any) in the thread that built it */
+extern void symbl_json_job_free_tree(SymblJsonJob *job);
 
 #endif							/* SYMBL_JSON_WORKER_H */

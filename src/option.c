@@ -464,6 +464,7 @@ symbl_get_connection(Oid foreigntableid, Oid userid)
 
 	conn->serverid = server->serverid;
 	conn->userid = userid;
+	conn->umid = mapping->umid;
 	conn->server_name = pstrdup(server->servername);
 	conn->opts = *symbl_server_options(server->serverid);
 	apply_credentials(&conn->creds, mapping->options);

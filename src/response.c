@@ -21,7 +21,6 @@
 
 #include <ctype.h>
 #include <limits.h>
-#include <malloc.h>
 
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
@@ -46,7 +45,6 @@
 struct SymblPageParse
 {
 	SymblJsonJob job;
-	bool		tree_taken;		/* handed to symbl_json_free_later */
 	MemoryContextCallback cleanup;
 };
 
@@ -92,9 +90,7 @@ release_page_parse(void *arg)
 	SymblPageParse *parse = arg;
 
 	symbl_json_job_cancel(&parse->job);
-	if (!parse->tree_taken && parse->job.root != NULL)
-		symbl_json_free_later(parse->job.root);
-	parse->job.root = NULL;
+	symbl_json_job_free_tree(&parse->job);
 }
 
 static void
@@ -157,6 +153,7 @@ page_parse_result(SymblPageParse *parse, const char *where)
 	while (!symbl_json_job_wait(job, SYMBL_POLL_INTERVAL_MS))
 	{
 		CHECK_FOR_INTERRUPTS();
+		symbl_exit_if_postmaster_died();
 		symbl_api_progress();
 	}
 
@@ -496,8 +493,7 @@ symbl_page_convert(SymblPageParse *parse, const SymblColumn *columns,
 	error_context_stack = errcallback.previous;
 
 	/* the values are copies; the tree can go now */
-	parse->tree_taken = true;
-	symbl_json_free_later(root);
+	symbl_json_job_free_tree(&parse->job);
 }
 
 /* Parse and convert a page in one go, in this thread */
@@ -507,43 +503,6 @@ symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
 {
 	symbl_page_convert(symbl_page_parse_start(body, len, false), columns,
 					   ncolumns, natts, where, page);
-}
-
-/*
- * json-c allocates every value of a page with malloc and frees the whole
- * tree when the page is done.  With glibc's defaults that returns the memory
- * to the kernel after each page and faults it in again for the next one.
- * While scans run, glibc is asked to grow the heap in larger steps and to
- * keep what was freed; when the last scan ends the defaults come back and
- * the memory is released.  (Setting these also stops glibc from adapting
- * its mmap threshold, leaving it at its conservative default.)
- */
-#define SCAN_TOP_PAD (16 * 1024 * 1024)
-#define SCAN_TRIM_THRESHOLD (64 * 1024 * 1024)
-#define GLIBC_DEFAULT_TOP_PAD (128 * 1024)
-#define GLIBC_DEFAULT_TRIM_THRESHOLD (128 * 1024)
-
-static int	scans_in_progress = 0;
-
-void
-symbl_json_memory_begin(void)
-{
-	if (scans_in_progress++ == 0)
-	{
-		mallopt(M_TOP_PAD, SCAN_TOP_PAD);
-		mallopt(M_TRIM_THRESHOLD, SCAN_TRIM_THRESHOLD);
-	}
-}
-
-void
-symbl_json_memory_end(void)
-{
-	if (scans_in_progress > 0 && --scans_in_progress == 0)
-	{
-		mallopt(M_TOP_PAD, GLIBC_DEFAULT_TOP_PAD);
-		mallopt(M_TRIM_THRESHOLD, GLIBC_DEFAULT_TRIM_THRESHOLD);
-		malloc_trim(0);
-	}
 }
 
 /*

@@ -110,8 +110,6 @@ typedef struct SymblScanState
 	bool		exhausted;
 
 	SymblScanStats stats;
-	bool		memory_tuned;	/* symbl_json_memory_begin was called */
-	MemoryContextCallback memory_reset;
 } SymblScanState;
 
 static bool symbl_is_our_rel(RelOptInfo *rel);
@@ -723,16 +721,6 @@ build_request(ForeignScanState *node, SymblScanState *state)
 }
 
 static void
-end_memory_tuning(void *arg)
-{
-	SymblScanState *state = arg;
-
-	if (state->memory_tuned)
-		symbl_json_memory_end();
-	state->memory_tuned = false;
-}
-
-static void
 init_scan_columns(SymblScanState *state, Relation rel, ForeignScan *fsplan,
 				  TupleDesc slot_desc)
 {
@@ -814,16 +802,6 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 											 ALLOCSET_SMALL_SIZES);
 	init_scan_columns(state, rel, fsplan,
 					  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
-
-	/* undone in EndForeignScan, or when the query's memory goes on error */
-	if (!(eflags & EXEC_FLAG_EXPLAIN_ONLY))
-	{
-		state->memory_reset.func = end_memory_tuning;
-		state->memory_reset.arg = state;
-		MemoryContextRegisterResetCallback(estate->es_query_cxt, &state->memory_reset);
-		symbl_json_memory_begin();
-		state->memory_tuned = true;
-	}
 
 	/*
 	 * Values of outer-row parameters are not known before the first row is
@@ -1150,7 +1128,6 @@ symbl_end_foreign_scan(ForeignScanState *node)
 	{
 		cancel_pending(state);
 		MemoryContextReset(state->page_cxt);
-		end_memory_tuning(state);
 	}
 }
 

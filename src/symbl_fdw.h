@@ -96,6 +96,7 @@ typedef struct SymblConnection
 {
 	Oid			serverid;
 	Oid			userid;
+	Oid			umid;			/* the user mapping */
 	char	   *server_name;
 	SymblServerOptions opts;
 	SymblCredentials creds;
@@ -209,6 +210,7 @@ extern const char *symbl_api_list_finish(SymblListCall *call, size_t *len,
 										 SymblScanStats *stats);
 extern void symbl_api_list_release(SymblListCall *call);
 extern void symbl_api_progress(void);
+extern void symbl_exit_if_postmaster_died(void);
 extern const char *symbl_api_list_what(SymblListCall *call);
 extern bool symbl_api_list_arrived(SymblListCall *call);
 extern MemoryContext symbl_api_list_memory(SymblListCall *call);
@@ -244,7 +246,5 @@ extern void symbl_parse_page(const char *body, size_t len,
 							 int natts, const char *where,
 							 SymblPage *page);
 extern char *symbl_api_error_message(const char *body);
-extern void symbl_json_memory_begin(void);
-extern void symbl_json_memory_end(void);
 
 #endif							/* SYMBL_FDW_H */

@@ -2,8 +2,9 @@
 # The whole test suite of symbl_fdw, from a fresh Debian machine:
 # installs what is missing, builds and installs the extension, runs the
 # emulator's own tests, replays the fuzzing corpus, runs the pg_regress
-# suite in a throwaway cluster (pg_virtualenv) against the emulator, then
-# that suite once more with the extension built under AddressSanitizer and
+# suite in a throwaway cluster (pg_virtualenv) against the emulator, kills
+# the postmaster under waiting backends (test/pm_death.sh), then that suite
+# once more with the extension built under AddressSanitizer and
 # UBSan (test/asan.sh).
 source "$(dirname "$0")/lib.sh"
 cd "$SYMBL_ROOT"
@@ -54,6 +55,22 @@ symbl_count_regress "$logdir/regress.log" $(($(wc -l < test/schedule) + 1))
 passed=$((passed + SYMBL_REGRESS_OK))
 failed=$((failed + SYMBL_REGRESS_BAD))
 [ -f regression.diffs ] && head -n 300 regression.diffs
+
+echo "== the backend's allocator settings are left alone"
+if bash test/allocator.sh >"$logdir/allocator.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+tail -n 2 "$logdir/allocator.log"
+
+echo "== postmaster death while a backend waits on the API"
+if bash test/pm_death.sh >"$logdir/pm_death.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+grep -E '^(ok|FAIL) |^test pm_death|still running|^    ' "$logdir/pm_death.log" || tail -n 20 "$logdir/pm_death.log"
 
 echo "== the regression suite again, the extension under ASan and UBSan"
 if bash test/asan.sh >"$logdir/asan.log" 2>&1; then

@@ -285,6 +285,12 @@ symbl_api_progress(void)
 {
 }
 
+/* there is no postmaster to die */
+void
+symbl_exit_if_postmaster_died(void)
+{
+}
+
 /* the JSON worker thread is stopped by the harness at exit instead */
 void
 on_proc_exit(pg_on_exit_callback function, Datum arg)
