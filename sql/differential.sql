@@ -23,8 +23,9 @@ SET datestyle = 'ISO, YMD';
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential-other" > /dev/null
 CREATE SCHEMA dt;
 -- Every query runs against two foreign tables:
---  dt.conv        pages larger than the dataset, one request at a time: every
---                 scan is one request, so the transfer figures below are exact
+--  dt.conv        pages larger than the dataset, one request at a time: a
+--                 scan is one request (more when a LIMIT's row goal sizes the
+--                 first ones), so the transfer figures below are exact
 --                 (tag differential);
 --  dt.conv_paged  pages of 37 rows with prefetching (the default concurrency):
 --                 scans cross page boundaries and the tie group, requests run
