@@ -88,6 +88,24 @@ EXCEPTION WHEN OTHERS THEN
 END
 $fn$;
 
+-- query sets, each run under several readings: a WARNING names any query
+-- whose rows differ from the local copy's, and the last line counts the
+-- requests the API refused
+CREATE TABLE fld.queries (n serial, set text, q text, ordered boolean DEFAULT false);
+CREATE PROCEDURE fld.run(query_set text, readings text) LANGUAGE plpgsql AS $fn$
+DECLARE r record;
+BEGIN
+  CALL fld.block('fld-' || query_set, readings);
+  FOR r IN SELECT * FROM fld.queries WHERE set = query_set ORDER BY n LOOP
+    IF fld.same(r.q, r.ordered) NOT LIKE 'same%' THEN
+      RAISE WARNING '% [%]: %', r.q, readings, fld.same(r.q, r.ordered);
+    END IF;
+  END LOOP;
+  RAISE WARNING '% [%]: % queries, % requests refused', query_set, readings,
+    (SELECT count(*) FROM fld.queries WHERE set = query_set), fld.refused();
+END
+$fn$;
+
 --
 -- 1. Inheritance: a table inheriting from the foreign table used to crash
 --    the backend in LIMIT planning (the parent never gets
@@ -180,8 +198,7 @@ SELECT count(*) FILTER (WHERE end_time IS NULL) > 0 AS in_progress,
        count(*) FILTER (WHERE name IS NULL) > 1 AS unnamed,
        count(*) FILTER (WHERE type IS NULL) > 0 AS untyped
   FROM fld.local;
-CREATE TABLE fld.missing_queries (n serial, q text, ordered boolean DEFAULT false);
-INSERT INTO fld.missing_queries (q, ordered) VALUES
+INSERT INTO fld.queries (set, q, ordered) SELECT 'missing', * FROM (VALUES
   ('SELECT id FROM T WHERE end_time < ''infinity''', false),
   ('SELECT id FROM T WHERE end_time <> ''2020-01-01+00''', false),
   ('SELECT id FROM T WHERE end_time >= ''2026-01-01+00''', false),
@@ -199,25 +216,12 @@ INSERT INTO fld.missing_queries (q, ordered) VALUES
   ('SELECT id, end_time FROM T ORDER BY end_time NULLS FIRST, id LIMIT 20', true),
   ('SELECT id, name FROM T ORDER BY name, id LIMIT 20', true),
   ('SELECT id, start_time FROM T ORDER BY start_time DESC, id LIMIT 20', true),
-  ('SELECT id FROM T WHERE end_time < ''infinity'' ORDER BY start_time, id LIMIT 5', true);
-CREATE PROCEDURE fld.run_missing(readings text) LANGUAGE plpgsql AS $fn$
-DECLARE r record;
-BEGIN
-  CALL fld.block('fld-missing', readings);
-  FOR r IN SELECT * FROM fld.missing_queries ORDER BY n LOOP
-    IF fld.same(r.q, r.ordered) NOT LIKE 'same%' THEN
-      RAISE WARNING '% [%]: %', r.q, readings, fld.same(r.q, r.ordered);
-    END IF;
-  END LOOP;
-  RAISE WARNING '[%]: % queries, % requests refused', readings,
-    (SELECT count(*) FROM fld.missing_queries), fld.refused();
-END
-$fn$;
+  ('SELECT id FROM T WHERE end_time < ''infinity'' ORDER BY start_time, id LIMIT 5', true)) v;
 SET client_min_messages = warning;
-CALL fld.run_missing('');
-CALL fld.run_missing('missing=nomatch');
-CALL fld.run_missing('missing=match,missing_sort=high');
-CALL fld.run_missing('missing=nomatch,missing_sort=high');
+CALL fld.run('missing', '');
+CALL fld.run('missing', 'missing=nomatch');
+CALL fld.run('missing', 'missing=match,missing_sort=high');
+CALL fld.run('missing', 'missing=nomatch,missing_sort=high');
 
 --
 -- 4. A LATIN1 database: values and metadata keys go out as UTF-8, and a
@@ -257,8 +261,7 @@ DROP DATABASE fld_latin1;
 --    truncating or rounding.  The 25-row group starts at 12:00:00.123; row
 --    ...33 ends at 2025-12-16 12:00:00.000.
 --
-CREATE TABLE fld.ms_queries (n serial, q text);
-INSERT INTO fld.ms_queries (q) VALUES
+INSERT INTO fld.queries (set, q) SELECT 'ms', * FROM (VALUES
   ('SELECT id FROM T WHERE start_time >= ''2026-01-13 12:00:00.1234+00'''),
   ('SELECT id FROM T WHERE start_time >= ''2026-01-13 12:00:00.1226+00'''),
   ('SELECT id FROM T WHERE start_time > ''2026-01-13 12:00:00.1229+00'''),
@@ -269,22 +272,9 @@ INSERT INTO fld.ms_queries (q) VALUES
   ('SELECT id FROM T WHERE start_time <> ''2026-01-13 12:00:00.1230004+00'' AND start_time > ''2026-01-13+00'''),
   ('SELECT id FROM T WHERE end_time < ''2025-12-16 12:00:00.0003+00'' AND end_time > ''2025-12-15+00'''),
   ('SELECT id FROM T WHERE end_time <= ''2025-12-15 23:59:59.9997+00'' AND end_time > ''2025-12-15+00'''),
-  ('SELECT id FROM T WHERE end_time = ''2025-12-16 12:00:00.0004+00''');
-CREATE PROCEDURE fld.run_ms(readings text) LANGUAGE plpgsql AS $fn$
-DECLARE r record;
-BEGIN
-  CALL fld.block('fld-ms', readings);
-  FOR r IN SELECT * FROM fld.ms_queries ORDER BY n LOOP
-    IF fld.same(r.q) NOT LIKE 'same%' THEN
-      RAISE WARNING '% [%]: %', r.q, readings, fld.same(r.q);
-    END IF;
-  END LOOP;
-  RAISE WARNING '[%]: % queries, % requests refused', readings,
-    (SELECT count(*) FROM fld.ms_queries), fld.refused();
-END
-$fn$;
-CALL fld.run_ms('time_reading=truncate');
-CALL fld.run_ms('time_reading=round');
+  ('SELECT id FROM T WHERE end_time = ''2025-12-16 12:00:00.0004+00''')) v;
+CALL fld.run('ms', 'time_reading=truncate');
+CALL fld.run('ms', 'time_reading=round');
 -- what went out: whole milliseconds, rounded outwards
 CALL fld.block('fld-ms-sent');
 SELECT count(*) FROM fld.conv WHERE start_time >= '2026-01-13 12:00:00.1234+00' AND type = 'call';
@@ -296,32 +286,18 @@ SELECT n, params->>'filter' AS filter FROM fld.requests();
 -- 6. The API's clock minutes off ours: no window parameter that the API
 --    could take for one in the future, and the right rows.
 --
-CREATE TABLE fld.skew_queries (n serial, q text);
-INSERT INTO fld.skew_queries (q) VALUES
+INSERT INTO fld.queries (set, q) SELECT 'skew', * FROM (VALUES
   ('SELECT id FROM T WHERE end_time < now() - interval ''10 seconds'''),
   ('SELECT id FROM T WHERE end_time <= now() - interval ''6 minutes'''),
   ('SELECT id FROM T WHERE start_time > now() - interval ''1 minute'''),
   ('SELECT id FROM T WHERE start_time >= now() - interval ''4 minutes'' AND end_time < now()'),
   ('SELECT id FROM T WHERE start_time > now() + interval ''2 minutes'''),
   ('SELECT id FROM T WHERE start_time >= now() - interval ''3 days'''),
-  ('SELECT id FROM T WHERE start_time BETWEEN ''2026-01-01+00'' AND now() - interval ''30 seconds''');
-CREATE PROCEDURE fld.run_skew(readings text) LANGUAGE plpgsql AS $fn$
-DECLARE r record;
-BEGIN
-  CALL fld.block('fld-skew', readings);
-  FOR r IN SELECT * FROM fld.skew_queries ORDER BY n LOOP
-    IF fld.same(r.q) NOT LIKE 'same%' THEN
-      RAISE WARNING '% [%]: %', r.q, readings, fld.same(r.q);
-    END IF;
-  END LOOP;
-  RAISE WARNING '[%]: % queries, % requests refused', readings,
-    (SELECT count(*) FROM fld.skew_queries), fld.refused();
-END
-$fn$;
-CALL fld.run_skew('clock_skew=-300');
-CALL fld.run_skew('clock_skew=-120');
-CALL fld.run_skew('clock_skew=120');
-CALL fld.run_skew('clock_skew=300');
+  ('SELECT id FROM T WHERE start_time BETWEEN ''2026-01-01+00'' AND now() - interval ''30 seconds''')) v;
+CALL fld.run('skew', 'clock_skew=-300');
+CALL fld.run('skew', 'clock_skew=-120');
+CALL fld.run('skew', 'clock_skew=120');
+CALL fld.run('skew', 'clock_skew=300');
 
 --
 -- 10. Row goals: ORDER BY start_time DESC, id LIMIT 10 pushes the
