@@ -202,7 +202,7 @@ INSERT INTO dt.battery (kind, q, ordered, key) VALUES
 ('fixed', $$SELECT DISTINCT c.start_time FROM {t} c WHERE c.start_time <= '2026-01-13 12:00:00.123+00' ORDER BY c.start_time DESC LIMIT 3$$, true, NULL),
 ('fixed', $$SELECT c.start_time FROM {t} c WHERE c.start_time <= '2026-01-13 12:00:00.123+00' GROUP BY c.start_time ORDER BY c.start_time DESC LIMIT 3$$, true, NULL),
 ('fixed', $$SELECT c.start_time, count(*) FROM {t} c GROUP BY c.start_time ORDER BY c.start_time DESC LIMIT 3 OFFSET 50$$, true, NULL),
-('fixed', $$SELECT DISTINCT ON (c.start_time) c.start_time, c.type FROM {t} c WHERE c.start_time <= '2026-01-13 12:00:00.123+00' ORDER BY c.start_time DESC LIMIT 3$$, true, NULL),
+('fixed', $$SELECT DISTINCT ON (c.start_time) c.start_time, c.type FROM {t} c WHERE c.start_time <= '2026-01-13 12:00:00.123+00' ORDER BY c.start_time DESC, c.type LIMIT 3$$, true, NULL),
 ('fixed', $$SELECT c.id, count(*) OVER () FROM {t} c ORDER BY c.start_time DESC, c.id LIMIT 3$$, true, NULL),
 ('fixed', $$SELECT c.type, count(*) FROM {t} c GROUP BY c.type ORDER BY c.type LIMIT 2$$, true, NULL),
 ('fixed', $$SELECT count(*) FROM (SELECT c.id FROM {t} c ORDER BY c.start_time, c.id LIMIT 100 OFFSET 950) s$$, true, NULL),
@@ -746,7 +746,7 @@ SELECT sum(nrows) AS returned, count(*) AS queries FROM dt.results WHERE ftable 
 \setenv DT_RETURNED :returned
 \setenv DT_QUERIES :queries
 \! for t in differential differential-paged differential-other; do curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=$t&format=jsonl"; done | python3 -c 'import json, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; print("status 400, all tags:", sum(r["status"] == 400 for r in recs))'
-\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=differential&format=jsonl" | python3 -c 'import json, os, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; api = [r for r in recs if r["path"] == "/v1/conversations"]; sent = sum(r["rows"] or 0 for r in api); ret = int(os.environ["DT_RETURNED"]); print("dt.conv api requests per query: %.2f" % (len(api) / int(os.environ["DT_QUERIES"]))); print("dt.conv non-200:", sum(r["status"] != 200 for r in api)); print("dt.conv rows returned:", ret); print("transferred per returned row: %.1f" % (sent / max(ret, 1)))'
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=differential&format=jsonl" | python3 -c 'import json, os, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; api = [r for r in recs if r["path"] == "/v1/conversations"]; sent = sum(r["rows"] or 0 for r in api); ret = int(os.environ["DT_RETURNED"]); print("dt.conv api requests per query: %.0f" % (len(api) / int(os.environ["DT_QUERIES"]))); print("dt.conv non-200:", sum(r["status"] != 200 for r in api)); print("dt.conv rows returned:", ret); print("transferred per returned row: %.1f" % (sent / max(ret, 1)))'
 
 DROP SCHEMA dt CASCADE;
 DROP SERVER dt_srv CASCADE;

@@ -30,6 +30,7 @@
 #include "utils/sampling.h"
 
 #include "symbl_fdw.h"
+#include "compat.h"
 
 /* Vitter's reservoir over every conversation read, as postgres_fdw keeps */
 typedef struct SampleState
@@ -78,7 +79,7 @@ sample_row(SampleState *sample, Datum *values, bool *nulls)
 		if (sample->rowstoskip <= 0)
 		{
 			pos = (int) (sample->targrows *
-						 sampler_random_fract(&sample->rstate.randstate));
+						 symbl_reservoir_fraction(&sample->rstate));
 			heap_freetuple(sample->rows[pos]);
 		}
 		else

@@ -102,6 +102,13 @@ symbl_random_fraction(void)
 #endif
 }
 
+/* A reservoir sampler's random fraction: 15 made its state a pg_prng_state */
+#if PG_VERSION_NUM >= 150000
+#define symbl_reservoir_fraction(rs) sampler_random_fract(&(rs)->randstate)
+#else
+#define symbl_reservoir_fraction(rs) sampler_random_fract((rs)->randstate)
+#endif
+
 /* ---- 16 ---- */
 
 /*
