@@ -132,11 +132,20 @@ CREATE TABLE crm_accounts (customer_id text, tier text);
 INSERT INTO crm_accounts VALUES
   ('cust-001', 'enterprise'), ('cust-007', 'enterprise'), ('cust-042', 'enterprise'),
   (NULL, 'enterprise'), ('cust-002', 'smb');
-EXPLAIN (VERBOSE, COSTS OFF)
+-- (EXPLAIN without the "(returns $0)" that 16 and older print after InitPlan)
+CREATE FUNCTION anl_explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $fn$
+DECLARE l text;
+BEGIN
+  FOR l IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
+    RETURN NEXT regexp_replace(l, '^(\s*InitPlan \d+) \(returns \$\d+\)$', '\1');
+  END LOOP;
+END
+$fn$;
+SELECT anl_explain($q$
 SELECT c.metadata->>'customerId' AS customer, count(*) FROM anl_crm_conv c
  WHERE c.metadata->>'customerId' = ANY (ARRAY(SELECT customer_id FROM crm_accounts
                                               WHERE tier = 'enterprise'))
- GROUP BY 1 ORDER BY 1;
+ GROUP BY 1 ORDER BY 1$q$);
 SELECT c.metadata->>'customerId' AS customer, count(*) FROM anl_crm_conv c
  WHERE c.metadata->>'customerId' = ANY (ARRAY(SELECT customer_id FROM crm_accounts
                                               WHERE tier = 'enterprise'))
