@@ -77,7 +77,7 @@ ALTER FOREIGN TABLE anl_conv ALTER COLUMN end_time SET STATISTICS 1;
 ALTER FOREIGN TABLE anl_conv ALTER COLUMN members SET STATISTICS 1;
 ALTER FOREIGN TABLE anl_conv ALTER COLUMN metadata SET STATISTICS 1;
 ALTER STATISTICS anl_customer SET STATISTICS 1;
-ANALYZE VERBOSE anl_conv;
+ANALYZE anl_conv;
 SELECT reltuples FROM pg_class WHERE oid = 'anl_conv'::regclass;
 -- ids are unique: PostgreSQL scales the sample's distinct count to the table
 SELECT n_distinct FROM pg_stats WHERE tablename = 'anl_conv' AND attname = 'id';

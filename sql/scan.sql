@@ -143,6 +143,9 @@ SELECT count(*) AS missing FROM (TABLE symbl_scan_ref EXCEPT ALL TABLE symbl_sca
 SELECT count(*) AS extra FROM (TABLE symbl_scan_all EXCEPT ALL TABLE symbl_scan_ref) d;
 
 -- ==== adversarial names, exactly as sent (to_json shows control characters)
+-- (unaligned: psql's display width of some characters differs between
+-- PostgreSQL versions, as their Unicode tables do)
+\pset format unaligned
 SELECT f.id, CASE WHEN octet_length(f.name) > 60 THEN left(f.name, 20) || '...'
              ELSE to_json(f.name)::text END AS name,
        octet_length(f.name) AS bytes, md5(f.name) = md5(r.name) AS same
@@ -164,6 +167,7 @@ SELECT metadata->>'ünï' AS unicode_key, metadata->>'x.dotted.key' AS dotted,
   FROM symbl_scan_all
  WHERE id IN ('9990000000000019', '9990000000000020', '9990000000000021', '9990000000000031')
  ORDER BY id;
+\pset format aligned
 -- timestamps keep their milliseconds
 SELECT id, start_time, end_time FROM symbl_scan_all
  WHERE id IN ('9990000000000032', '9990000000000034', '9990000000000035', '9990000000000037')

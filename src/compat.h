@@ -43,6 +43,7 @@
 #if PG_VERSION_NUM >= 180000
 #include "commands/explain_format.h"
 #include "commands/explain_state.h"
+#include "optimizer/paths.h"
 #endif
 
 /* ---- 13 ---- */
@@ -203,6 +204,37 @@ symbl_collation_is_c(Oid collation)
 #define symbl_pathkey_descending(pk) ((pk)->pk_strategy == BTGreaterStrategyNumber)
 #define symbl_pathkey_operator(pk, type) \
 	get_opfamily_member((pk)->pk_opfamily, type, type, (pk)->pk_strategy)
+#endif
+
+/*
+ * The members of an equivalence class, with those of a child relation (an
+ * inheritance or partition member): 18 keeps child members out of
+ * ec_members and hands them out through an iterator.
+ */
+#if PG_VERSION_NUM >= 180000
+typedef EquivalenceMemberIterator SymblMemberIterator;
+#define symbl_members_start(it, ec, relids) setup_eclass_member_iterator((it), (ec), (relids))
+#define symbl_members_next(it) eclass_member_iterator_next(it)
+#else
+typedef struct SymblMemberIterator
+{
+	List	   *members;
+	int			next;
+} SymblMemberIterator;
+
+static inline void
+symbl_members_start(SymblMemberIterator *it, EquivalenceClass *ec, Relids relids)
+{
+	it->members = ec->ec_members;
+	it->next = 0;
+}
+
+static inline EquivalenceMember *
+symbl_members_next(SymblMemberIterator *it)
+{
+	return it->next < list_length(it->members) ?
+		(EquivalenceMember *) list_nth(it->members, it->next++) : NULL;
+}
 #endif
 
 #endif							/* SYMBL_COMPAT_H */

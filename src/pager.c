@@ -12,7 +12,9 @@
  *	  request asks for just the goal and each later one for twice the last,
  *	  up to a full page: rows that PostgreSQL's recheck rejects, or that an
  *	  Incremental Sort reads past the goal, cost one small request more,
- *	  not a page.
+ *	  not a page.  A plan that reads more than twice the goal has no LIMIT
+ *	  right above the scan (a Sort that older planners put over a sorted
+ *	  scan, say) and gets full pages from then on.
  *	- Prefetch.  Once requests are full pages, after each full page one
  *	  more is kept in flight, up to `concurrency`: most scans fit in a page
  *	  or two, and requests beyond the end are wasted.
@@ -67,6 +69,13 @@ next_size(const SymblPager *pager)
 {
 	const SymblPagerConfig *cfg = &pager->cfg;
 
+	/*
+	 * A plan that reads well past the goal has no LIMIT right above the scan
+	 * (a Sort, say): it reads everything, in full pages.
+	 */
+	if (pager->last_limit > 0 && cfg->row_goal >= 0 &&
+		pager->returned_total > 2 * (cfg->row_goal + cfg->local_skip))
+		return cfg->page_size;
 	if (pager->last_limit > 0)
 		return min64(cfg->page_size, pager->last_limit * 2);
 	if (cfg->row_goal >= 0)
@@ -269,6 +278,7 @@ symbl_pager_finished(const SymblPager *pager)
 SymblRowFate
 symbl_pager_take_row(SymblPager *pager)
 {
+	pager->returned_total++;
 	if (pager->skip_left > 0)
 	{
 		pager->skip_left--;

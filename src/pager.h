@@ -79,6 +79,7 @@ typedef struct SymblPager
 
 	int64_t		asked_total;	/* rows asked for in all */
 	int64_t		received_total; /* rows received in all */
+	int64_t		returned_total; /* rows the scan returned (passed its quals) */
 	int64_t		span_asked;		/* rows asked for since the anchor */
 	int64_t		last_limit;		/* of the last request, while ramping */
 	int			full_pages;		/* of page_size rows, seen so far */

@@ -785,16 +785,16 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 		EquivalenceClass *ec = pk->pk_eclass;
 		const SymblColumn *col = NULL;
 		const char *selector = NULL;
-		ListCell   *lm;
+		SymblMemberIterator it;
+		EquivalenceMember *em;
 		bool		desc = symbl_pathkey_descending(pk);
 
 		if (ec->ec_has_volatile || (n > 0 && desc != *descending))
 			break;
-		foreach(lm, ec->ec_members)
+		/* child members too: an inheritance or partition member sorts */
+		symbl_members_start(&it, ec, baserel->relids);
+		while ((em = symbl_members_next(&it)) != NULL)
 		{
-			EquivalenceMember *em = lfirst(lm);
-
-			/* child members too: an inheritance or partition member sorts */
 			if (em->em_is_const)
 				continue;
 			col = column_for_var(em->em_expr, baserel, columns);

@@ -51,7 +51,9 @@ pg_config=$target
 [ -x "$pg_config" ] || { echo "symbl_fdw: $pg_config is not a pg_config" >&2; exit 2; }
 # the tree's programs with the tree's libpq (the trees carry no rpath, and
 # Debian's older libpq lacks what a newer psql calls, e.g. on \connect)
+# (and the tests' own `psql` calls are that tree's psql, not Debian's)
 export LD_LIBRARY_PATH="$("$pg_config" --libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$("$pg_config" --bindir):$PATH"
 version=$("$pg_config" --version)
 version=${version%% (*}			# "PostgreSQL 15.20 (Debian …)"
 expected=$(($(wc -l <test/schedule) + 1))

@@ -91,6 +91,7 @@ typedef struct Scan
 	int64_t		asks;			/* requests sent in all */
 	int64_t		asked_rows;		/* rows asked for in all */
 	int64_t		received_rows;	/* rows answered in all */
+	int64_t		taken;			/* rows handed to symbl_pager_take_row */
 	int64_t		last_limit;
 	bool		end_seen;		/* a short unanchored page arrived */
 	bool		anchored_seen;	/* an anchored request was sent */
@@ -184,6 +185,10 @@ check_ask_size(Scan *scan, const SymblPageAsk *ask)
 	else
 	{
 		want = min64(cfg->page_size, 2 * scan->last_limit);
+		/* a plan reading well past its row goal gets full pages */
+		if (cfg->row_goal >= 0 &&
+			scan->taken > 2 * (cfg->row_goal + cfg->local_skip))
+			want = cfg->page_size;
 		if (cfg->max_rows >= 0)
 			want = min64(want, cfg->max_rows - scan->asked_rows);
 	}
@@ -459,6 +464,7 @@ scan_consume(Scan *scan)
 		scan->buffer_count--;
 		if (case_rejects(scan->tc, id))
 			continue;
+		scan->taken++;
 		switch (symbl_pager_take_row(&scan->pager))
 		{
 			case SYMBL_ROW_SKIP:
