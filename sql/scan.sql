@@ -200,8 +200,10 @@ SELECT id, start_time, start_local FROM symbl_scan_times WHERE id = '99900000000
 CREATE FOREIGN TABLE symbl_scan_json (
   id text, members json, metadata text
 ) SERVER symbl_scan_srv300;
+\pset format unaligned
 SELECT id, members, metadata FROM symbl_scan_json
  WHERE id IN ('9990000000000019', '9990000000000031') ORDER BY id;
+\pset format aligned
 SELECT count(*) AS differences FROM symbl_scan_json j JOIN symbl_scan_ref r USING (id)
  WHERE j.members::jsonb IS DISTINCT FROM r.members
     OR j.metadata::jsonb IS DISTINCT FROM r.metadata;
