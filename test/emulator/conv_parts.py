@@ -132,7 +132,7 @@ _STATEMENTS = [
     "We saw a 20% increase in usage last quarter.",
     "I think the onboarding went well for {company}.",
     "Support tickets are down since the last release.",
-    "{company} is comparing us with two competitors on pricing.",
+    "{company} is comparing us with two competitors.",
     "The contract renewal with {company} is due in {month}.",
     "Let me share my screen.",
     "That sounds good to me.",
@@ -142,7 +142,7 @@ _QUESTIONS = [
     "What is the timeline for the {product} launch?",
     "Do we have budget approval from {company}?",
     "Who owns the follow-up with legal?",
-    "Is the discount on pricing still valid for {company}?",
+    "Is the discount still valid for {company}?",
     "How many seats does {company} need?",
 ]
 # (message text, action text); {other} is the assignee's name
