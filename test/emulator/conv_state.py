@@ -102,6 +102,15 @@ def _no_dup_pairs(pairs):
     return dict(pairs)
 
 
+def _no_constants(name):
+    raise BodyError("%s is not JSON" % name)
+
+
+def _strict_loads(text):
+    """JSON as RFC 8259 has it: no duplicate keys, no NaN/Infinity."""
+    return json.loads(text, object_pairs_hook=_no_dup_pairs, parse_constant=_no_constants)
+
+
 def parse_json_body(raw, content_type):
     """Strict JSON request body -> (value, logged form).  Raises BodyError."""
     if (content_type or "").split(";")[0].strip().lower() != "application/json":
@@ -111,7 +120,7 @@ def parse_json_body(raw, content_type):
     except UnicodeDecodeError:
         raise BodyError("request body is not valid UTF-8")
     try:
-        return json.loads(text, object_pairs_hook=_no_dup_pairs)
+        return _strict_loads(text)
     except BodyError:
         raise
     except ValueError as e:
@@ -123,9 +132,21 @@ def logged_body(raw):
     parses, else the text (invalid UTF-8 shown as \\xNN escapes)."""
     text = raw.decode("utf-8", errors="backslashreplace")
     try:
-        return json.loads(text, object_pairs_hook=_no_dup_pairs)
-    except ValueError:
+        value = _strict_loads(text)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")   # no lone surrogates
+        return value
+    except (ValueError, UnicodeEncodeError):
         return text
+
+
+def _text_ok(s):
+    """A string that can go over the wire as UTF-8 (no lone surrogates from
+    \\ud800-style escapes)."""
+    try:
+        s.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def validate_metadata_body(obj):
@@ -147,6 +168,8 @@ def validate_metadata_body(obj):
             raise BodyError("metadata key %r is reserved" % k)
         if not isinstance(v, str):
             raise BodyError("metadata value of %r must be a string" % k)
+        if not (_text_ok(k) and _text_ok(v)):
+            raise BodyError("metadata of %r holds a lone surrogate escape" % k)
         if len(v) > META_VALUE_MAX:
             raise BodyError("metadata value of %r is longer than %d characters"
                             % (k, META_VALUE_MAX))
@@ -168,4 +191,6 @@ def validate_member_body(obj, member_id):
         raise BodyError("\"name\" is required and must be a string")
     if "email" in obj and not isinstance(obj["email"], str):
         raise BodyError("\"email\" must be a string")
+    if not all(_text_ok(obj[k]) for k in ("id", "name", "email") if k in obj):
+        raise BodyError("request body holds a lone surrogate escape")
     return obj["name"], obj.get("email")

@@ -523,7 +523,8 @@ class TestWrites(unittest.TestCase):
                b'{"metadata":{"a":"' + b"x" * 129 + b'"}}',
                b'{"metadata":{"id":"1"}}', b'{"metadata":{"type":"call"}}',
                b'{"metadata":{"a":"1","a":"2"}}', b'{"metadata":{"a":"1"},"metadata":{"b":"2"}}',
-               b'{"metadata":{"a":"1"}', b'', b'{"metadata":{"a":"\xff"}}', b'{"metadata":{"":"x"}}']
+               b'{"metadata":{"a":"1"}', b'', b'{"metadata":{"a":"\xff"}}', b'{"metadata":{"":"x"}}',
+               b'{"metadata":{"a":"\\ud800"}}', b'{"metadata":{"a":NaN}}']
         for body in bad:
             st, obj = call("PUT", p, body, headers=JSON)
             self.assertEqual(st, 400, body)
@@ -637,7 +638,8 @@ class TestWrites(unittest.TestCase):
         mp = cpath(cid, "members/" + mid, prefix=p)
         for body in ({"name": "x"}, {"id": mid}, {"id": "other", "name": "x"}, {"id": mid, "name": 1},
                      {"id": mid, "name": "x", "email": None}, {"id": mid, "name": "x", "role": "y"},
-                     [mid], b'{"id":"%s","name":"a","name":"b"}' % mid.encode()):
+                     [mid], b'{"id":"%s","name":"a","name":"b"}' % mid.encode(),
+                     b'{"id":"%s","name":"\\udc00"}' % mid.encode()):
             st, obj = call("PUT", mp, body, headers=JSON)
             self.assertEqual(st, 400, body)
         st, obj = call("PUT", cpath(cid, "members/no-such-member", prefix=p), {"id": "no-such-member", "name": "x"})
