@@ -1067,7 +1067,7 @@ FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
               "token_ttl", "expire_token_after", "latency_ms", "slow_bps", "hang",
               "truncate", "reset", "body", "redirect", "on",
               "missing", "missing_sort", "time_reading", "clock_skew",
-              "state", "put_metadata")
+              "state", "put_metadata", "drop_answer")
 PUT_METADATA_CHOICES = ("replace", "merge")
 
 
@@ -1123,7 +1123,7 @@ def parse_fault_spec(seg):
             v = int(v)
             if k == "slow_bps" and v == 0:
                 raise SpecError("slow_bps must be > 0")
-        elif k in ("hang", "reset"):
+        elif k in ("hang", "reset", "drop_answer"):
             if v not in ("0", "1"):
                 raise SpecError("%s must be 0 or 1" % k)
             v = v == "1"
@@ -1958,7 +1958,7 @@ class Handler(BaseHTTPRequestHandler):
         faults, injected status/body, authentication.  -> the fault dict for
         _send, or None when the request has been answered."""
         st = self.st
-        active = self._active(spec, "api")
+        active = self._fault_active = self._active(spec, "api")
         auth, tok = self._classify_auth()
         rec["auth"] = auth
         handled, f = self._transport_faults(spec, "api", active, rec)
@@ -2072,6 +2072,12 @@ class Handler(BaseHTTPRequestHandler):
         else:
             answer = self._put_metadata(spec, rec, f, name, idx)
         if answer is None:
+            return
+        if self.command != "GET" and self._fault_active and spec.get("drop_answer"):
+            # the write is done; its answer is lost (a client that retries
+            # finds the conversation already changed or gone)
+            rec["fault"] = "drop_answer"
+            self._do_reset()
             return
         rec["status"] = 200
         self._count_ok(spec)

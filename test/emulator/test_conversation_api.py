@@ -7,6 +7,7 @@ Run from the repository root:
     python3 -m unittest discover -s test/emulator -v
 """
 
+import http.client
 import json
 import os
 import socket
@@ -698,8 +699,26 @@ class TestWrites(unittest.TestCase):
             EMU.control("POST", "reset-state?state=s3")
             self.assertEqual(self.list_row(cid, p)["metadata"], BY_ID[cid]["metadata"])
 
+    def test_drop_answer(self):
+        p = "/_x/tag=wdrop,drop_answer=1,after=1,count=1"
+        EMU.control("POST", "reset?tag=wdrop")
+        cid = DS[41]["id"]
+        self.assertEqual(get(cid, prefix=p)[0], 200)        # not in the window
+        c = EMU.conn(fresh=True)
+        try:
+            with self.assertRaises((ConnectionError, OSError, http.client.HTTPException)):
+                c.request("DELETE", cpath(cid, prefix=p), headers={"Authorization": "Bearer " + TOKEN})
+                c.getresponse().read()
+        finally:
+            c.close()
+        self.assertEqual(call("DELETE", cpath(cid, prefix=p)), (404, {"message": INVALID}))
+        self.assertEqual(EMU.log("wdrop"), ["GET /v1/conversations/%s -> 200" % cid,
+                                            "DELETE /v1/conversations/%s -> none fault=drop_answer" % cid,
+                                            "DELETE /v1/conversations/%s -> 404" % cid])
+
     def test_bad_spec_keys(self):
-        for spec in ("put_metadata=append", "state=", "put_metadata=merge,put_metadata=merge"):
+        for spec in ("put_metadata=append", "state=", "put_metadata=merge,put_metadata=merge",
+                     "drop_answer=2"):
             st, obj = get(DS[0]["id"], prefix="/_x/" + spec)
             self.assertEqual(st, 400, spec)
 
