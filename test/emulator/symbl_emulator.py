@@ -36,6 +36,10 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import conv_parts  # noqa: E402  (this directory's modules)
+import conv_state  # noqa: E402
+
 VERSION = "1.0"
 MS_PER_MIN = 60_000
 MS_PER_DAY = 86_400_000
@@ -50,6 +54,13 @@ API_PARAMS = ("limit", "offset", "order", "sort", "startTime", "endTime", "filte
 LIMIT_MAX = 65536
 OFFSET_MAX = 2**31 - 1
 MSG_TOKEN = "Token validation failed for provided token."
+MSG_CONV_NOT_FOUND = ("The conversation and/or its metadata you asked could not be found, "
+                      "please check the input provided")
+MSG_CONV_INVALID = "The conversationId is either invalid or does not exist."
+MSG_DELETED = "successfully deleted the conversation"
+MSG_SUMMARY_NOT_READY = "The summary of this conversation is not ready yet, please try again later."
+MSG_MEMBER_UPDATED = ("Member with id %s updated successfully! The update should be reflected "
+                      "in all messages and insights along with this conversation")
 ADVERSARIAL_ID_BASE = 9990000000000000
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -327,7 +338,16 @@ class Dataset:
         self.open_rows = []             # indices of rows without an endTime
         self._rank_lock = threading.Lock()
         self._ranks = {}                # (column, missing high?) -> sort key array
+        self._index = None              # id -> row index, built on first use
         self._generate()
+
+    def index_of(self, cid):
+        """Row index of a conversation id, or None."""
+        if self._index is None:
+            with self._rank_lock:
+                if self._index is None:
+                    self._index = {c: i for i, c in enumerate(self.ids)}
+        return self._index.get(cid)
 
     def _add(self, row, start, end):
         if end is None:
@@ -499,22 +519,30 @@ class Dataset:
         raise KeyError(field)
 
     # ---- dumps -------------------------------------------------------------
-    def jsonl_bytes(self):
-        return b"".join(r + b"\n" for r in self.rows)
+    def rows_under(self, overlay):
+        """The rows as the list serves them under a state's overlay."""
+        if overlay is None:
+            return self.rows
+        gone = overlay.deleted
+        return [overlay.row_bytes(i, r, jbytes) for i, r in enumerate(self.rows)
+                if i not in gone]
 
-    def csv_lines(self):
+    def jsonl_bytes(self, overlay=None):
+        return b"".join(r + b"\n" for r in self.rows_under(overlay))
+
+    def csv_lines(self, overlay=None):
         """Header-less CSV for COPY ... FROM STDIN WITH (FORMAT csv)."""
         def q(s):
             return '"' + s.replace('"', '""') + '"'
-        for raw in self.rows:
+        for raw in self.rows_under(overlay):
             o = json.loads(raw)
             text = [o.get(k) for k in ("id", "type", "name", "startTime", "endTime")]
             js = [o.get(k) for k in ("members", "metadata")]
             yield ",".join(["" if v is None else q(v) for v in text] +
                            ["" if v is None else q(jdump(v)) for v in js]) + "\n"
 
-    def csv_bytes(self):
-        return "".join(self.csv_lines()).encode("utf-8")
+    def csv_bytes(self, overlay=None):
+        return "".join(self.csv_lines(overlay)).encode("utf-8")
 
 
 # --------------------------------------------------------------------------
@@ -706,8 +734,9 @@ META_PREFIX = "conversation.metadata."
 CompiledFilter = collections.namedtuple("CompiledFilter", "pred start_min start_only")
 
 
-def compile_filter(src, ds, readings=DEFAULT_READINGS):
-    """Parse and validate an RSQL filter -> CompiledFilter."""
+def compile_filter(src, ds, readings=DEFAULT_READINGS, metas=None):
+    """Parse and validate an RSQL filter -> CompiledFilter.
+    metas: the metadata column to read (a state's overlay), else the dataset's."""
     node = _Parser(src).parse()
     if _has_or(node):
         raise FilterError("OR is not supported in filter (',' and ' or ' between comparisons)")
@@ -751,7 +780,8 @@ def compile_filter(src, ds, readings=DEFAULT_READINGS):
         elif sel in STRING_SELECTORS:
             preds.append(_col_pred(getattr(ds, STRING_SELECTORS[sel]), kind, args, on_missing))
         else:
-            preds.append(_meta_pred(ds.metas, sel[len(META_PREFIX):], kind, args, on_missing))
+            preds.append(_meta_pred(ds.metas if metas is None else metas,
+                                    sel[len(META_PREFIX):], kind, args, on_missing))
         start_only = False
     if start_min is not None:
         start = ds.start
@@ -882,10 +912,11 @@ class Engine:
         return math.floor(ws) + 1, math.ceil(we) - 1
 
     def query(self, ws, we, filter_src, sort_fields, desc,
-              readings=DEFAULT_READINGS, end_given=False):
+              readings=DEFAULT_READINGS, end_given=False, overlay=None):
         """Rows of the window (ws, we) that pass the filter, sorted.
         end_given: the request had an endTime parameter (under 'nomatch' a
-        row without endTime then fails the window)."""
+        row without endTime then fails the window).  overlay: a state's
+        writes (None: the dataset as generated)."""
         smin, emax = self.window_bounds(ws, we)
         # The default window moves with the clock; key the cache by the rows
         # the bounds select, not by the bounds, so repeated pages hit it.
@@ -893,7 +924,8 @@ class Engine:
         p0 = bisect.bisect_left(self.start_sorted, smin)
         smin = self.start_sorted[p0] if p0 < len(self.start_sorted) else 1 << 62
         drop_open = end_given and readings.missing == "nomatch"
-        key = (smin, emax, filter_src, sort_fields, desc, readings, drop_open)
+        key = (smin, emax, filter_src, sort_fields, desc, readings, drop_open,
+               overlay.key() if overlay is not None else None)
         while True:
             with self.lock:
                 res = self.cache.get(key)
@@ -906,7 +938,8 @@ class Engine:
                     break
             done.wait()
         try:
-            res = self._compute(smin, emax, filter_src, sort_fields, desc, readings, drop_open)
+            res = self._compute(smin, emax, filter_src, sort_fields, desc, readings, drop_open,
+                                overlay)
             with self.lock:
                 self.cache[key] = res
                 self.cache.move_to_end(key)
@@ -945,16 +978,23 @@ class Engine:
             cand = list(cand) + [t[2] for t in later]
         return cand
 
-    def _compute(self, smin, emax, filter_src, sort_fields, desc, readings, drop_open):
+    def _compute(self, smin, emax, filter_src, sort_fields, desc, readings, drop_open,
+                 overlay=None):
         ds = self.ds
         flt = None
         if filter_src is not None:
-            flt = compile_filter(filter_src, ds, readings)
+            metas = None
+            if overlay is not None and overlay.meta:
+                metas = conv_state.MetasView(ds.metas, overlay.meta)
+            flt = compile_filter(filter_src, ds, readings, metas)
             # a startTime lower bound in the filter (keyset paging sends one)
             # narrows the rows to look at; the filter itself still decides
             if flt.start_min is not None:
                 smin = max(smin, flt.start_min)
         cand = self._window(smin, emax, drop_open)
+        if overlay is not None and overlay.deleted:
+            gone = overlay.deleted
+            cand = [i for i in cand if i not in gone]
         if flt is not None and not flt.start_only:
             pred = flt.pred
             cand = [i for i in cand if pred(i)]
@@ -1026,7 +1066,9 @@ _INT_KEYS = ("count", "after", "token_ttl", "expire_token_after", "latency_ms",
 FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
               "token_ttl", "expire_token_after", "latency_ms", "slow_bps", "hang",
               "truncate", "reset", "body", "redirect", "on",
-              "missing", "missing_sort", "time_reading", "clock_skew")
+              "missing", "missing_sort", "time_reading", "clock_skew",
+              "state", "put_metadata", "drop_answer")
+PUT_METADATA_CHOICES = ("replace", "merge")
 
 
 class SpecError(ValueError):
@@ -1081,7 +1123,7 @@ def parse_fault_spec(seg):
             v = int(v)
             if k == "slow_bps" and v == 0:
                 raise SpecError("slow_bps must be > 0")
-        elif k in ("hang", "reset"):
+        elif k in ("hang", "reset", "drop_answer"):
             if v not in ("0", "1"):
                 raise SpecError("%s must be 0 or 1" % k)
             v = v == "1"
@@ -1096,6 +1138,9 @@ def parse_fault_spec(seg):
                 raise SpecError("%s must be %s" % (k, " or ".join(READING_CHOICES[k])))
         elif k == "clock_skew":
             v = parse_clock_skew(v)
+        elif k == "put_metadata":
+            if v not in PUT_METADATA_CHOICES:
+                raise SpecError("put_metadata must be replace or merge")
         spec[k] = v
     spec.setdefault("tag", "default")
     spec.setdefault("on", "api")
@@ -1129,6 +1174,7 @@ class TagState:
         self.token_n = 0
         self.api_ok = 0
         self.expire_fired = False
+        self.violations = collections.Counter()   # kind -> requests
 
 
 class State:
@@ -1144,6 +1190,93 @@ class State:
         self.logfile = open(args.log, "a", encoding="utf-8") if args.log else None
         self.logfile_lock = threading.Lock()
         self.fixed_now = parse_iso_ms(args.now) if args.now else None
+        self.states = {}        # state name -> conv_state.Overlay (only states with writes)
+        self.wseq = 0           # versions of overlays: never reused, also after a reset
+        self.parts = conv_parts.PartsCache(ds.seed, fmt_ms)
+
+    # ---- states (writes) ---------------------------------------------------
+    @staticmethod
+    def state_name(spec):
+        """The state a request reads and writes: its spec's, else its tag."""
+        return spec.get("state", spec["tag"])
+
+    def overlay(self, name):
+        """The state's writes, or None while it has none."""
+        with self.lock:
+            return self.states.get(name)
+
+    def write(self, name, change):
+        """Apply change(overlay) -> new overlay to a state, atomically."""
+        with self.lock:
+            ov = self.states.get(name) or conv_state.Overlay(name)
+            new = change(ov)
+            self.wseq += 1
+            new.version = self.wseq
+            self.states[name] = new
+            return new
+
+    def reset_states(self, name=None):
+        with self.lock:
+            if name is None:
+                self.states.clear()
+            else:
+                self.states.pop(name, None)
+
+    # ---- one conversation under a state -----------------------------------
+    def members_of(self, idx, ov, base):
+        """Every member of a conversation, with ids, as the state has them
+        (None when the row has no members array)."""
+        fm = conv_parts.full_members(self.ds.seed, base["id"], base.get("members"))
+        if fm is not None and ov is not None:
+            for pos, e in ov.members.get(idx, {}).items():
+                fm[pos]["name"] = e["name"]
+                if "email" in e:
+                    fm[pos]["email"] = e["email"]
+        return fm
+
+    def conversation(self, idx, ov):
+        """The conversation object GET /v1/conversations/{id} serves: the
+        list row under the state, every member with an id."""
+        raw = self.ds.rows[idx]
+        base = json.loads(raw)
+        row = ov.row_dict(idx, raw) if ov is not None else json.loads(raw)
+        members = self.members_of(idx, ov, base)
+        if members is not None:
+            row["members"] = [{k: m[k] for k in ("id", "name", "email") if k in m}
+                              for m in members]
+        return row
+
+    def part(self, idx, ov, kind, opts):
+        """The JSON value of a part ('conversation' or one of PART_KINDS),
+        or None for a 404 (summary not ready)."""
+        if kind == "conversation":
+            return self.conversation(idx, ov)
+        base = json.loads(self.ds.rows[idx])
+        end = self.ds.end[idx]
+        sk = self.parts.skeleton(base["id"], self.ds.start[idx],
+                                 None if end == END_MISSING else end,
+                                 conv_parts.full_members(self.ds.seed, base["id"],
+                                                         base.get("members")))
+        return conv_parts.part_answer(sk, kind, self.members_of(idx, ov, base) or [], opts)
+
+    def live_index(self, cid, ov):
+        """Row index of a conversation the state still has, or None."""
+        idx = self.ds.index_of(cid)
+        if idx is None or (ov is not None and idx in ov.deleted):
+            return None
+        return idx
+
+    def count_violation(self, tag, kind):
+        with self.lock:
+            self.tag(tag).violations[kind] += 1
+
+    def violations(self, tag=None):
+        with self.lock:
+            tags = [self.tags[tag]] if tag in self.tags else [] if tag else list(self.tags.values())
+            total = collections.Counter()
+            for t in tags:
+                total.update(t.violations)
+        return total
 
     def now_ms(self):
         return self.fixed_now if self.fixed_now is not None else real_now_ms()
@@ -1173,7 +1306,9 @@ class State:
             rec = {"seq": ts.seq, "tag": tag, "method": method, "path": path,
                    "raw_query": raw_query, "params": params, "status": None,
                    "rows": None, "auth": None, "accept_encoding": accept_encoding,
-                   "fault": None, "app_id": None, "_g": self.gseq, "_done": False}
+                   "fault": None, "app_id": None, "conversation_id": None,
+                   "member_id": None, "items": None, "violation": None, "body": None,
+                   "_g": self.gseq, "_done": False}
             ts.log.append(rec)
         return rec
 
@@ -1186,13 +1321,16 @@ class State:
                 self.logfile.flush()
 
     def reset(self, tag=None):
+        """A tag's (or every tag's) log, counters, tokens and state."""
         with self.lock:
             if tag is None:
                 self.tags.clear()
                 self.tokens.clear()
                 self.current.clear()
+                self.states.clear()
                 return
             self.tags.pop(tag, None)
+            self.states.pop(tag, None)
             for v in [v for v, t in self.tokens.items() if t.tag == tag]:
                 del self.tokens[v]
             for k in [k for k in self.current if k[0] == tag]:
@@ -1254,8 +1392,19 @@ def text_record(rec):
     line = "%s %s%s -> %s" % (rec["method"], rec["path"], q, st)
     if rec["rows"] is not None:
         line += " rows=%d" % rec["rows"]
+    if rec["items"] is not None:
+        line += " items=%d" % rec["items"]
     if rec["fault"]:
         line += " fault=%s" % rec["fault"]
+    if rec["violation"]:
+        line += " violation=%s" % rec["violation"]
+    # ids that arrived percent-encoded: shown decoded
+    if rec["conversation_id"] is not None and rec.get("_raw_id") != rec["conversation_id"]:
+        line += " id=%s" % rec["conversation_id"]
+    if rec["member_id"] is not None and rec.get("_raw_member") != rec["member_id"]:
+        line += " member=%s" % rec["member_id"]
+    if rec["body"] is not None:
+        line += " body=%s" % jdump(rec["body"])
     return _esc_text(line)
 
 
@@ -1344,6 +1493,50 @@ _QUERY_OK = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]*\Z")
 
 class QueryError(ValueError):
     pass
+
+
+# RFC 3986 pchar: what a path segment may hold unencoded
+_SEGMENT_OK = re.compile(r"[A-Za-z0-9\-._~%!$&'()*+,;=:@]*\Z")
+CONV_PREFIX = "/v1/conversations/"
+ALL_PARTS = ("conversation",) + conv_parts.PART_KINDS
+
+
+def split_segments(rest):
+    """The raw path after /v1/conversations/ -> (raw segments, decoded
+    segments): each segment percent-decoded exactly once.  Raises QueryError."""
+    raw = rest.split("/")
+    for seg in raw:
+        if not _SEGMENT_OK.match(seg):
+            bad = next(ch for ch in seg if not _SEGMENT_OK.match(ch))
+            raise QueryError("path segment contains %r, which must be percent-encoded" % bad)
+        if seg in (".", ".."):
+            raise QueryError("path segment %r must be percent-encoded (%%2E)" % seg)
+    try:
+        return raw, [strict_unquote(seg) for seg in raw]
+    except ValueError as e:
+        raise QueryError("path segment is not validly percent-encoded UTF-8 (%s)"
+                         % (e.__class__.__name__ if isinstance(e, UnicodeDecodeError) else e))
+
+
+def validate_part_params(kind, params, allow_refresh=True):
+    """Query parameters of a one-conversation endpoint -> {name: value}.
+    Unknown, repeated or empty ones, and booleans other than true/false: 400."""
+    allowed = conv_parts.PART_PARAMS.get(kind, {})
+    if not allow_refresh:
+        allowed = {k: v for k, v in allowed.items() if k != "refresh"}
+    out = {}
+    for name, value in params:
+        if name not in allowed:
+            raise QueryError("Unknown query parameter '%s' (%s)" % (
+                name, "allowed: " + ", ".join(allowed) if allowed else "this endpoint takes none"))
+        if name in out:
+            raise QueryError("Query parameter '%s' given more than once" % name)
+        if value == "":
+            raise QueryError("Query parameter '%s' has an empty value" % name)
+        if allowed[name] == "bool" and value not in ("true", "false"):
+            raise QueryError("Invalid %s '%s': must be true or false" % (name, value))
+        out[name] = value
+    return out
 
 
 def parse_query(raw):
@@ -1604,6 +1797,8 @@ class Handler(BaseHTTPRequestHandler):
                               headers=[("Allow", "POST")])
                     return
                 self._token(spec, rec)
+            elif path.startswith(CONV_PREFIX):
+                self._conversation(spec, rec, params, qerr, path[len(CONV_PREFIX):])
             else:
                 rec["status"] = 404
                 self._msg(404, "No such endpoint: %s %s" % (self.command, path))
@@ -1758,22 +1953,25 @@ class Handler(BaseHTTPRequestHandler):
             return "expired", t
         return "ok", t
 
-    def _api(self, spec, rec, params, qerr):
+    def _api_prelude(self, spec, rec):
+        """What every API endpoint does first: the fault window, transport
+        faults, injected status/body, authentication.  -> the fault dict for
+        _send, or None when the request has been answered."""
         st = self.st
-        active = self._active(spec, "api")
+        active = self._fault_active = self._active(spec, "api")
         auth, tok = self._classify_auth()
         rec["auth"] = auth
         handled, f = self._transport_faults(spec, "api", active, rec)
         if handled:
-            return
+            return None
         if active and "status" in spec:
             self._injected_status(spec, rec, "status", f)
-            return
+            return None
         if active and "body" in spec:
             rec["status"] = 200
             rec["fault"] = "body:" + spec["body"]
             self._send(200, canned_body(spec["body"]), fault=f)
-            return
+            return None
         if auth == "ok" and "expire_token_after" in spec:
             with st.lock:
                 ts = st.tag(spec["tag"])
@@ -1785,12 +1983,167 @@ class Handler(BaseHTTPRequestHandler):
         if auth != "ok":
             rec["status"] = 401
             self._msg(401, MSG_TOKEN, fault=f)
+            return None
+        return f
+
+    def _count_ok(self, spec):
+        with self.st.lock:
+            self.st.tag(spec["tag"]).api_ok += 1
+
+    def _note_violation(self, spec, rec, params):
+        """refresh is never a read: whatever the answer, the request is one."""
+        if params and any(k == "refresh" for k, _ in params):
+            rec["violation"] = "refresh"
+            self.st.count_violation(spec["tag"], "refresh")
+
+    # ---- one conversation: GET, its parts, PUT, DELETE ------------------------
+    def _conversation(self, spec, rec, params, qerr, rest):
+        st = self.st
+        try:
+            raw, dec = split_segments(rest)
+        except QueryError as e:
+            rec["status"] = 400
+            self._msg(400, str(e))
             return
+        n = len(raw)
+        if "" in raw:
+            kind = None
+        elif n == 1:
+            kind, allow = "conversation", ("GET", "PUT", "DELETE")
+        elif n == 2 and dec[1] in conv_parts.PART_KINDS:
+            kind, allow = dec[1], ("GET",)
+        elif n == 3 and dec[1] == "members":
+            kind, allow = "member", ("PUT",)
+        else:
+            kind = None
+        if kind is None:
+            rec["status"] = 404
+            self._msg(404, "No such endpoint: %s %s%s" % (self.command, CONV_PREFIX, rest))
+            return
+        cid = rec["conversation_id"] = dec[0]
+        rec["_raw_id"] = raw[0]
+        if kind == "member":
+            rec["member_id"], rec["_raw_member"] = dec[2], raw[2]
+        if self.command == "PUT" or self.body:
+            rec["body"] = conv_state.logged_body(self.body)
+        if self.command not in allow:
+            rec["status"] = 405
+            self._msg(405, "Method %s not allowed on this endpoint" % self.command,
+                      headers=[("Allow", ", ".join(allow))])
+            return
+        self._note_violation(spec, rec, params)
+        f = self._api_prelude(spec, rec)
+        if f is None:
+            return
+        try:
+            if qerr is not None:
+                raise QueryError("Malformed query string: " + qerr)
+            opts = validate_part_params(kind if self.command == "GET" else "write", params)
+        except QueryError as e:
+            rec["status"] = 400
+            self._msg(400, str(e), fault=f)
+            return
+        name = st.state_name(spec)
+        ov = st.overlay(name)
+        idx = st.live_index(cid, ov)
+        if idx is None:
+            rec["status"] = 404
+            self._msg(404, MSG_CONV_NOT_FOUND if self.command == "GET" else MSG_CONV_INVALID,
+                      fault=f)
+            return
+        if self.command == "GET":
+            answer = st.part(idx, ov, kind, opts)
+            if answer is None:
+                rec["status"] = 404
+                self._msg(404, MSG_SUMMARY_NOT_READY, fault=f)
+                return
+            if kind != "conversation":
+                rec["items"] = len(conv_parts.part_items(kind, answer))
+            status, answer = 200, answer
+        elif self.command == "DELETE":
+            if self.body:
+                rec["status"] = 400
+                self._msg(400, "DELETE takes no request body", fault=f)
+                return
+            st.write(name, lambda o: o.with_delete(idx))
+            answer = {"message": MSG_DELETED}
+        elif kind == "member":
+            answer = self._put_member(spec, rec, f, name, ov, idx, dec[2])
+        else:
+            answer = self._put_metadata(spec, rec, f, name, idx)
+        if answer is None:
+            return
+        if self.command != "GET" and self._fault_active and spec.get("drop_answer"):
+            # the write is done; its answer is lost (a client that retries
+            # finds the conversation already changed or gone)
+            rec["fault"] = "drop_answer"
+            self._do_reset()
+            return
+        rec["status"] = 200
+        self._count_ok(spec)
+        self._json(200, answer, fault=f)
+
+    def _json_body(self, rec, f):
+        """The request's JSON body, strictly; None after a 400."""
+        try:
+            return conv_state.parse_json_body(self.body, self.headers.get("Content-Type")), True
+        except conv_state.BodyError as e:
+            rec["status"] = 400
+            self._msg(400, str(e), fault=f)
+            return None, False
+
+    def _put_metadata(self, spec, rec, f, name, idx):
+        st = self.st
+        obj, ok = self._json_body(rec, f)
+        if not ok:
+            return None
+        try:
+            meta = conv_state.validate_metadata_body(obj)
+        except conv_state.BodyError as e:
+            rec["status"] = 400
+            self._msg(400, str(e), fault=f)
+            return None
+        merge = spec.get("put_metadata", st.args.put_metadata) == "merge"
+
+        def change(o):
+            new = dict(o.metadata(idx, st.ds.metas[idx]) or {}) if merge else {}
+            new.update(meta)
+            return o.with_meta(idx, new)
+        return st.conversation(idx, st.write(name, change))
+
+    def _put_member(self, spec, rec, f, name, ov, idx, member_id):
+        st = self.st
+        members = st.members_of(idx, ov, json.loads(st.ds.rows[idx])) or []
+        pos = next((p for p, m in enumerate(members) if m["id"] == member_id), None)
+        if pos is None:
+            rec["status"] = 404
+            self._msg(404, "Member with id %s could not be found in this conversation."
+                      % member_id, fault=f)
+            return None
+        obj, ok = self._json_body(rec, f)
+        if not ok:
+            return None
+        try:
+            new_name, email = conv_state.validate_member_body(obj, member_id)
+        except conv_state.BodyError as e:
+            rec["status"] = 400
+            self._msg(400, str(e), fault=f)
+            return None
+        st.write(name, lambda o: o.with_member(idx, pos, new_name, email))
+        return {"message": MSG_MEMBER_UPDATED % member_id}
+
+    def _api(self, spec, rec, params, qerr):
+        st = self.st
+        self._note_violation(spec, rec, params)
+        f = self._api_prelude(spec, rec)
+        if f is None:
+            return
+        overlay = st.overlay(st.state_name(spec))
         try:
             readings = st.readings(spec)
             q = self._validate(params, qerr, readings, st.api_now_ms(spec))
             res = st.engine.query(q["ws"], q["we"], q.get("filter"), q["sort"], q["order"] == "desc",
-                                  readings, q["end_given"])
+                                  readings, q["end_given"], overlay)
         except (QueryError, FilterError) as e:
             rec["status"] = 400
             msg = str(e)
@@ -1803,16 +2156,18 @@ class Handler(BaseHTTPRequestHandler):
         if cached is None:
             page = Engine.page(res, q["offset"], q["limit"])
             rows = st.ds.rows
-            cached = [b'{"conversations":[' + b",".join([rows[i] for i in page]) + b"]}",
-                      None, len(page)]
+            if overlay is None:
+                body = b",".join([rows[i] for i in page])
+            else:
+                body = b",".join([overlay.row_bytes(i, rows[i], jbytes) for i in page])
+            cached = [b'{"conversations":[' + body + b"]}", None, len(page)]
             with _page_cache_lock:
                 if _page_cache_bytes[0] + len(cached[0]) <= PAGE_CACHE_LIMIT:
                     _page_cache_bytes[0] += len(cached[0])
                     res.bodies[key] = cached
         rec["status"] = 200
         rec["rows"] = cached[2]
-        with st.lock:
-            st.tag(spec["tag"]).api_ok += 1
+        self._count_ok(spec)
         self._send(200, cached[0], fault=f, gzip_cache=cached)
 
     def _validate(self, params, qerr, readings=DEFAULT_READINGS, now=None):
@@ -1876,6 +2231,80 @@ class Handler(BaseHTTPRequestHandler):
         return q
 
     # ---- control endpoints ------------------------------------------------------
+    @staticmethod
+    def _part_options(kinds, params, fixed):
+        """The API query parameters among a control request's: validated as
+        the API would validate them for each of kinds."""
+        opts = [(k, v) for k, v in params.items() if k not in fixed]
+        out = {}
+        for kind in kinds:
+            allowed = conv_parts.PART_PARAMS.get(kind, {})
+            out.update(validate_part_params(kind, [(k, v) for k, v in opts if k in allowed],
+                                            allow_refresh=False))
+        unknown = [k for k, _ in opts if k not in out]
+        if unknown:
+            raise QueryError("Unknown parameter '%s'" % unknown[0])
+        return out
+
+    def _control_part(self, params):
+        """GET /_control/part?conversation=ID&path=KIND[&state=S][&API params]:
+        exactly the body the API serves (404 as the API would)."""
+        st = self.st
+        kind = params.get("path")
+        if kind not in ALL_PARTS:
+            raise QueryError("path must be one of: %s" % ", ".join(ALL_PARTS))
+        if "conversation" not in params:
+            raise QueryError("conversation=ID is required")
+        opts = self._part_options([kind], params, ("conversation", "path", "state"))
+        ov = st.overlay(params.get("state", "default"))
+        idx = st.live_index(params["conversation"], ov)
+        if idx is None:
+            self._msg(404, MSG_CONV_NOT_FOUND)
+            return
+        answer = st.part(idx, ov, kind, opts)
+        if answer is None:
+            self._msg(404, MSG_SUMMARY_NOT_READY)
+            return
+        self._json(200, answer)
+
+    def _control_parts(self, params):
+        """GET /_control/parts?part=KIND|all[&ids=A,B|&first=N][&state=S][&API
+        params]: one line {"conversation_id","part","item"} per item."""
+        st = self.st
+        part = params.get("part", "all")
+        kinds = ALL_PARTS if part == "all" else (part,)
+        if part != "all" and part not in ALL_PARTS:
+            raise QueryError("part must be all or one of: %s" % ", ".join(ALL_PARTS))
+        if params.get("format", "jsonl") != "jsonl":
+            raise QueryError("format must be jsonl")
+        opts = self._part_options(kinds, params, ("part", "ids", "first", "state", "format"))
+        ov = st.overlay(params.get("state", "default"))
+        ds = st.ds
+        if "ids" in params and "first" in params:
+            raise QueryError("give ids or first, not both")
+        if "ids" in params:
+            rows = [st.live_index(c, ov) for c in params["ids"].split(",")]
+        else:
+            first = params.get("first", str(ds.n))
+            if not (first.isascii() and first.isdigit()):
+                raise QueryError("first must be a non-negative integer")
+            rows = range(min(ds.n, int(first)))
+        out = []
+        for idx in rows:
+            if idx is None or (ov is not None and idx in ov.deleted):
+                continue
+            cid = ds.ids[idx]
+            for kind in kinds:
+                answer = st.part(idx, ov, kind, opts)
+                items = [answer] if kind == "conversation" else conv_parts.part_items(kind, answer)
+                for item in items:
+                    line = {"conversation_id": cid, "part": kind, "item": item}
+                    if kind == "entities":
+                        line["shape"] = "list" if isinstance(answer, list) else "object"
+                    out.append(jdump(line))
+        body = "".join(l + "\n" for l in out).encode("utf-8")
+        self._send(200, body, ctype="application/x-ndjson; charset=utf-8")
+
     def _control(self, path, raw_query):
         try:
             params = dict(parse_query(raw_query))
@@ -1890,8 +2319,30 @@ class Handler(BaseHTTPRequestHandler):
             st.reset(params.get("tag"))
             self._json(200, {})
             return
-        if self.command != "GET" and path in ("/_control/log", "/_control/health", "/_control/dataset"):
+        if path == "/_control/reset-state":
+            if self.command != "POST":
+                self._msg(405, "use POST", headers=[("Allow", "POST")])
+                return
+            st.reset_states(params.get("state"))
+            self._json(200, {})
+            return
+        if self.command != "GET" and path in ("/_control/log", "/_control/health", "/_control/dataset",
+                                              "/_control/violations", "/_control/part",
+                                              "/_control/parts"):
             self._msg(405, "use GET", headers=[("Allow", "GET")])
+            return
+        if path in ("/_control/part", "/_control/parts"):
+            try:
+                if path == "/_control/part":
+                    self._control_part(params)
+                else:
+                    self._control_parts(params)
+            except QueryError as e:
+                self._msg(400, str(e))
+            return
+        if path == "/_control/violations":
+            v = st.violations(params.get("tag"))
+            self._json(200, {"violations": sum(v.values()), "kinds": dict(sorted(v.items()))})
             return
         if path == "/_control/health":
             self._json(200, {"ok": True, "conversations": st.ds.n})
@@ -1909,10 +2360,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._msg(400, "format must be text or jsonl")
         elif path == "/_control/dataset":
             fmt = params.get("format", "jsonl")
+            ov = st.overlay(params["state"]) if "state" in params else None
             if fmt == "csv":
-                self._send(200, st.ds.csv_bytes(), ctype="text/csv; charset=utf-8")
+                self._send(200, st.ds.csv_bytes(ov), ctype="text/csv; charset=utf-8")
             elif fmt == "jsonl":
-                self._send(200, st.ds.jsonl_bytes(), ctype="application/x-ndjson; charset=utf-8")
+                self._send(200, st.ds.jsonl_bytes(ov), ctype="application/x-ndjson; charset=utf-8")
             else:
                 self._msg(400, "format must be csv or jsonl")
         else:
@@ -1950,6 +2402,8 @@ def build_arg_parser():
                    default=DEFAULT_READINGS.time_reading)
     p.add_argument("--clock-skew", default="0", metavar="SECONDS",
                    help="the API's clock = the emulator's + SECONDS (signed)")
+    p.add_argument("--put-metadata", choices=PUT_METADATA_CHOICES, default="replace",
+                   help="PUT /v1/conversations/{id} replaces the metadata, or merges into it")
     return p
 
 
