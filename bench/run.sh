@@ -45,5 +45,10 @@ chmod 755 "$work"
 trap 'symbl_cluster_stop; rm -rf "$work"' EXIT
 symbl_build_copy_and_install "$pg_config" "$work/tree"
 symbl_cluster_start "$pg_config" "$work/cluster"
-# bench.py runs psql from PATH: that server's own
-PATH=$("$pg_config" --bindir):$PATH bash bench/inner.sh "${inner_args[@]}"
+# bench.py runs psql from PATH: that server's own (with its own libpq); its
+# figures go to a README section of their own, beside the 15 ones
+major=$("$pg_config" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+PATH=$("$pg_config" --bindir):$PATH \
+	LD_LIBRARY_PATH="$("$pg_config" --libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+	SYMBL_BENCH_SECTION="bench-pg$major" SYMBL_BENCH_TITLE="Benchmark on PostgreSQL $major" \
+	bash bench/inner.sh "${inner_args[@]}"
