@@ -291,14 +291,30 @@ def sequential_urls(gets):
     ok = [r for r in gets if r["status"] == 200]
     # keyset paging: requests carry an anchor (a startTime=ge= condition in
     # the filter) that changes every few pages; anchors come in scan order,
-    # offsets count within one anchor
+    # offsets count within one anchor.  An anchored scan ends with one
+    # request without the anchor again (the unanchored tail), at an offset
+    # past the unanchored pages' tiling: it goes last.
     anchors = []
     for r in sorted(ok, key=lambda r: r["seq"]):
         f = dict(r["params"]).get("filter", "")
         if f not in anchors:
             anchors.append(f)
-    ok.sort(key=lambda r: (anchors.index(dict(r["params"]).get("filter", "")),
-                           int(dict(r["params"]).get("offset", "0"))))
+
+    def param(r, name, default):
+        return int(dict(r["params"]).get(name, default))
+
+    tail = set()
+    if len(anchors) > 1:
+        first = sorted((r for r in ok if dict(r["params"]).get("filter", "") == anchors[0]),
+                       key=lambda r: param(r, "offset", "0"))
+        gap = False
+        for prev, r in zip(first, first[1:]):
+            gap = gap or param(r, "offset", "0") != param(prev, "offset", "0") + param(prev, "limit", "20")
+            if gap:
+                tail.add(r["seq"])
+    ok.sort(key=lambda r: (len(anchors) if r["seq"] in tail else
+                           anchors.index(dict(r["params"]).get("filter", "")),
+                           param(r, "offset", "0")))
     out = []
     for r in ok:
         out.append(r["path"] + "?" + r["raw_query"])

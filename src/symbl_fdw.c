@@ -377,8 +377,8 @@ single_base_rel(PlannerInfo *root)
 /*
  * The rows to ask for first when a LIMIT above the scan wants `limit_tuples`
  * rows (LIMIT + OFFSET) of the query's only relation: the planner sets
- * limit_tuples only when nothing in between (grouping,
- * aggregates, DISTINCT, windows, SRFs) changes the count.  Quals checked
+ * limit_tuples only when nothing in between (grouping, aggregates,
+ * DISTINCT, windows, SRFs) changes the count.  Quals checked
  * here reject some of what the API sends, as the estimates say.  A Sort
  * above an unsorted scan reads every row; an Incremental Sort above a
  * sorted one only a little past the goal.  -1 when unknown.
@@ -537,8 +537,7 @@ add_final_path(PlannerInfo *root, RelOptInfo *input_rel, RelOptInfo *final_rel,
 		baserel == NULL || !symbl_is_our_rel(baserel))
 		return;
 	info = baserel->fdw_private;
-	/* a relation the planner proved empty was never sized (18 does that) */
-	if (info == NULL || info->pushdown.local_quals != NIL)
+	if (info->pushdown.local_quals != NIL)
 		return;
 	if (!is_per_scan_value((Expr *) parse->limitCount) ||
 		!is_per_scan_value((Expr *) parse->limitOffset) ||
@@ -1187,7 +1186,7 @@ symbl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
  * A plain scan of one of our tables.  The parent of an inheritance tree is
  * a base relation with our routines too, but the planner never calls
  * GetForeignRelSize for it (it plans the Append of its members), so it has
- * no fdw_private.
+ * no fdw_private; nor has a relation the planner proved empty (18).
  */
 static bool
 symbl_is_our_rel(RelOptInfo *rel)
