@@ -54,7 +54,8 @@ AGG = ("count(*) AS n, "
 PAGES_FROM = ("(SELECT c->>'id' AS id, c->>'type' AS type, c->>'name' AS name, "
               "(c->>'startTime')::timestamptz AS start_time, "
               "(c->>'endTime')::timestamptz AS end_time, "
-              "c->'members' AS members, c->'metadata' AS metadata "
+              # a JSON null is SQL NULL, as the FDW and PL/Python make it
+              "nullif(c->'members', 'null') AS members, nullif(c->'metadata', 'null') AS metadata "
               "FROM pages, jsonb_array_elements(body::jsonb->'conversations') c) s")
 
 
