@@ -53,7 +53,8 @@ typedef struct AnalyzeScan
 	SymblColumn *columns;		/* every column of the table */
 	int			ncolumns;
 	int			natts;
-	int64		offset;			/* of the next page */
+	AttrNumber	keyset_attnum;	/* start_time, to anchor on; 0: none */
+	SymblPager	pager;			/* which page next: one at a time */
 	int			pages;			/* fetched so far */
 	SymblScanStats stats;
 } AnalyzeScan;
@@ -96,41 +97,39 @@ sample_row(SampleState *sample, Datum *values, bool *nulls)
 
 /*
  * Fetch and convert the next page into the current memory context, and
- * offer its rows to the sample.  False after the last (short) page.
+ * offer its rows to the sample.  False when the pager has no page left.
  */
 static bool
 analyze_next_page(AnalyzeScan *scan, SampleState *sample)
 {
-	int			limit = scan->conn->opts.page_size;
-	char	   *query = symbl_request_query(&scan->request, limit, scan->offset);
-	SymblListCall *call = symbl_api_list_start(scan->conn, query,
-											   CurrentMemoryContext);
+	SymblPageAsk ask;
+	char	   *query;
+	SymblListCall *call;
 	const char *body;
 	size_t		len;
 	char	   *where;
 	SymblPage	page;
 	int			row;
 
+	if (!symbl_pager_next_ask(&scan->pager, true, &ask))
+		return false;
+	query = symbl_page_query(&scan->request, &ask);
+	call = symbl_api_list_start(scan->conn, query, CurrentMemoryContext);
 	where = psprintf("page %d (%s)", scan->pages + 1, symbl_api_list_what(call));
 	body = symbl_api_list_finish(call, &len, &scan->stats);
 	symbl_parse_page(body, len, scan->columns, scan->ncolumns, scan->natts,
 					 where, &page);
-	if (page.nrows > limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Symbl API returned %d conversations for limit %d",
-						page.nrows, limit),
-				 errdetail("in %s", where)));
+	symbl_page_done(&scan->pager, &page, scan->keyset_attnum, scan->natts,
+					where);
 
 	for (row = 0; row < page.nrows; row++)
 		sample_row(sample, page.values + (size_t) row * scan->natts,
 				   page.nulls + (size_t) row * scan->natts);
 
 	scan->pages++;
-	scan->offset += page.nrows;
 	scan->stats.rows_received += page.nrows;
 	pgstat_progress_update_param(PROGRESS_ANALYZE_BLOCKS_DONE, scan->pages);
-	return page.nrows == limit;
+	return true;
 }
 
 static void
@@ -140,6 +139,7 @@ init_analyze_scan(AnalyzeScan *scan, Relation relation)
 	List	   *columns;
 	ListCell   *lc;
 	int			i = 0;
+	SymblPagerConfig paging = {0};
 
 	memset(scan, 0, sizeof(AnalyzeScan));
 
@@ -147,15 +147,36 @@ init_analyze_scan(AnalyzeScan *scan, Relation relation)
 	scan->conn = symbl_get_connection(relid, GetUserId());
 	scan->request.start_time = SYMBL_EPOCH_START_TIME;
 	scan->request.filter = symbl_table_filter(relid);
+	if (scan->request.filter != NULL)
+		scan->request.filter = symbl_wire_text(scan->request.filter);
 	scan->request.sort = "conversation.startTime,conversation.id";
 	scan->request.descending = false;
 
 	columns = symbl_table_columns(relid, RelationGetDescr(relation));
 	scan->columns = palloc(sizeof(SymblColumn) * Max(list_length(columns), 1));
 	foreach(lc, columns)
-		scan->columns[i++] = *(SymblColumn *) lfirst(lc);
+	{
+		SymblColumn *col = lfirst(lc);
+
+		scan->columns[i++] = *col;
+		if (col->field == SYMBL_FIELD_START_TIME && col->typid == TIMESTAMPTZOID)
+			scan->keyset_attnum = col->attnum;
+	}
 	scan->ncolumns = i;
 	scan->natts = RelationGetDescr(relation)->natts;
+
+	/*
+	 * The whole table, one page after the other (a scan's paging, without
+	 * prefetch); keyset anchors need start_time and room in the filter.
+	 */
+	paging.page_size = scan->conn->opts.page_size;
+	paging.concurrency = 1;
+	paging.max_rows = -1;
+	paging.row_goal = -1;
+	paging.local_limit = -1;
+	paging.keyset = scan->keyset_attnum > 0 &&
+		symbl_filter_has_room_for_anchor(scan->request.filter);
+	symbl_pager_init(&scan->pager, &paging);
 }
 
 /*

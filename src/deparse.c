@@ -24,6 +24,7 @@
 
 #include "symbl_fdw.h"
 #include "http.h"
+#include "pager.h"
 
 static const char *const op_rsql[] = {
 	[SYMBL_OP_EQ] = "==",
@@ -444,4 +445,27 @@ symbl_request_query(const SymblRequest *request, int64 limit, int64 offset)
 	snprintf(number, sizeof(number), INT64_FORMAT, offset);
 	append_param(&buf, "offset", number);
 	return buf.data;
+}
+
+/*
+ * The query string of one page the pager asked for: with the keyset
+ * anchor, when it has one, ANDed to the filter.
+ */
+char *
+symbl_page_query(const SymblRequest *request, const SymblPageAsk *ask)
+{
+	SymblRequest anchored = *request;
+	char		iso[64];
+	char	   *query;
+
+	if (!ask->anchored)
+		return symbl_request_query(request, ask->limit, ask->offset);
+	if (!symbl_format_time(ask->anchor, iso, sizeof(iso)))
+		elog(ERROR, "cannot anchor keyset paging at an out-of-range startTime");
+	anchored.filter = request->filter ?
+		psprintf("%s;conversation.startTime=ge=\"%s\"", request->filter, iso) :
+		psprintf("conversation.startTime=ge=\"%s\"", iso);
+	query = symbl_request_query(&anchored, ask->limit, ask->offset);
+	pfree(anchored.filter);
+	return query;
 }

@@ -210,7 +210,6 @@ static void
 ask_for_unanchored_tail(SymblPager *pager)
 {
 	pager->anchored = false;
-	pager->anchors_done = true;
 	pager->keyset = false;
 	pager->span_asked = pager->received_total;
 	pager->asked_total = pager->received_total;

@@ -89,7 +89,6 @@ typedef struct SymblPager
 	/* keyset paging */
 	bool		keyset;			/* still possible */
 	bool		anchored;
-	bool		anchors_done;	/* the unanchored tail has been asked for */
 	int64_t		anchor;
 	int64_t		anchor_skip;	/* rows at the anchor's startTime received */
 	bool		have_tail;

@@ -617,6 +617,19 @@ raw_filter_selectors(const char *raw)
 	return selectors;
 }
 
+/*
+ * Whether a keyset anchor (conversation.startTime=ge=…) fits beside a raw
+ * filter: the API takes two distinct selectors, and startTime counts once.
+ */
+bool
+symbl_filter_has_room_for_anchor(const char *raw_filter)
+{
+	List	   *selectors = raw_filter_selectors(raw_filter);
+
+	return list_length(selectors) < MAX_FILTER_SELECTORS ||
+		list_member(selectors, makeString("conversation.startTime"));
+}
+
 static List *
 choose_selectors(List *quals, int budget)
 {

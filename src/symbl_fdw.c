@@ -33,7 +33,6 @@
 #include "utils/rel.h"
 
 #include "symbl_fdw.h"
-#include "pager.h"
 #include "compat.h"
 
 PG_MODULE_MAGIC;
@@ -375,15 +374,6 @@ single_base_rel(PlannerInfo *root)
 }
 
 /*
- * The rows to ask for first when a LIMIT above the scan wants `limit_tuples`
- * rows (LIMIT + OFFSET) of the query's only relation: the planner sets
- * limit_tuples only when nothing in between (grouping, aggregates,
- * DISTINCT, windows, SRFs) changes the count.  Quals checked
- * here reject some of what the API sends, as the estimates say.  A Sort
- * above an unsorted scan reads every row; an Incremental Sort above a
- * sorted one only a little past the goal.  -1 when unknown.
- */
-/*
  * The scan is the query's only relation, or a member of it (an inheritance
  * child, a partition, a UNION ALL branch): the LIMIT above applies to it.
  */
@@ -401,6 +391,15 @@ rel_is_whole_query(PlannerInfo *root, RelOptInfo *rel)
 	return relid == top->relid;
 }
 
+/*
+ * The rows to ask for first when a LIMIT above the scan wants `limit_tuples`
+ * rows (LIMIT + OFFSET) of the query's only relation: the planner sets
+ * limit_tuples only when nothing in between (grouping, aggregates,
+ * DISTINCT, windows, SRFs) changes the count.  Quals checked here reject
+ * some of what the API sends, as the estimates say.  A Sort above an
+ * unsorted scan reads every row; an Incremental Sort above a sorted one
+ * only a little past the goal.  -1 when unknown.
+ */
 static int
 plan_row_goal(PlannerInfo *root, RelOptInfo *rel, Path *path,
 			  SymblPushdown *pushdown)
@@ -840,26 +839,6 @@ check_sort_fields_present(SymblScanState *state, const char *where)
 	}
 }
 
-/* The query string of one request, with the keyset anchor if it has one */
-static char *
-ask_query(SymblScanState *state, const SymblPageAsk *ask)
-{
-	SymblRequest request = state->request;
-	char		iso[64];
-	char	   *query;
-
-	if (!ask->anchored)
-		return symbl_request_query(&request, ask->limit, ask->offset);
-	if (!symbl_format_time(ask->anchor, iso, sizeof(iso)))
-		elog(ERROR, "cannot anchor keyset paging at an out-of-range startTime");
-	request.filter = request.filter ?
-		psprintf("%s;conversation.startTime=ge=\"%s\"", request.filter, iso) :
-		psprintf("conversation.startTime=ge=\"%s\"", iso);
-	query = symbl_request_query(&request, ask->limit, ask->offset);
-	pfree(request.filter);
-	return query;
-}
-
 /* Send the next request the pager wants, if any; true if one went out */
 static bool
 launch_page(SymblScanState *state, bool needed_now)
@@ -871,7 +850,7 @@ launch_page(SymblScanState *state, bool needed_now)
 
 	if (!symbl_pager_next_ask(&state->pager, needed_now, &ask))
 		return false;
-	query = ask_query(state, &ask);
+	query = symbl_page_query(&state->request, &ask);
 	state->calls[slot] = symbl_api_list_start(state->conn, query, state->calls_cxt);
 	state->parses[slot] = NULL;
 	pfree(query);
@@ -922,8 +901,9 @@ start_parse(SymblScanState *state, int slot)
 
 /*
  * If the page after this slot's has already arrived, have the worker parse
- * it while this one is converted.  Only an answer that is there and a 200: anything else
- * (waiting, retrying, an error) is left for when the scan gets to it.
+ * it while this one is converted.  Only an answer that is there and a 200:
+ * anything else (waiting, retrying, an error) is left for when the scan
+ * gets to it.
  * Without the worker, parsing ahead would only do the work sooner (or for
  * a page a LIMIT never reads).
  */
@@ -940,33 +920,35 @@ parse_ahead(SymblScanState *state, int slot)
 		start_parse(state, next);
 }
 
-/* Tell the pager what the page brought; its complaints become errors */
-static void
-page_done(SymblScanState *state, int64 limit, const char *where)
+/*
+ * Tell the pager what the oldest page it asked for brought; its complaints
+ * become errors.  keyset_attnum: the start_time column it anchors on.
+ */
+void
+symbl_page_done(SymblPager *pager, const SymblPage *page,
+				AttrNumber keyset_attnum, int natts, const char *where)
 {
-	SymblPage  *page = &state->page;
+	int64		limit = symbl_pager_oldest(pager)->limit;
 	int64	   *starts = NULL;
 	bool	   *start_nulls = NULL;
 	int64_t		bad_row;
 	int			row;
 
-	if (state->pager.keyset)
+	if (pager->keyset)
 	{
-		int			att = state->keyset_attnum - 1;
-
 		starts = palloc(sizeof(int64) * Max(page->nrows, 1));
 		start_nulls = palloc(sizeof(bool) * Max(page->nrows, 1));
 		for (row = 0; row < page->nrows; row++)
 		{
-			size_t		i = (size_t) row * state->natts + att;
+			size_t		i = (size_t) row * natts + keyset_attnum - 1;
 
 			/* an anchor between milliseconds would be read as another one */
 			starts[row] = page->nulls[i] ? 0 : DatumGetTimestampTz(page->values[i]);
 			start_nulls[row] = page->nulls[i] || starts[row] % 1000 != 0;
 		}
 	}
-	switch (symbl_pager_page_done(&state->pager, page->nrows, starts,
-								  start_nulls, &bad_row))
+	switch (symbl_pager_page_done(pager, page->nrows, starts, start_nulls,
+								  &bad_row))
 	{
 		case SYMBL_PAGER_OK:
 			break;
@@ -995,7 +977,6 @@ fetch_next_page(SymblScanState *state)
 {
 	MemoryContext oldcxt;
 	int			slot;
-	int64		limit;
 	char	   *where;
 
 	MemoryContextReset(state->page_cxt);
@@ -1007,7 +988,6 @@ fetch_next_page(SymblScanState *state)
 		return;
 	}
 	slot = state->pager.pending_head;
-	limit = symbl_pager_oldest(&state->pager)->limit;
 
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
 	where = psprintf("page %d (%s)", state->pages_fetched + 1,
@@ -1018,7 +998,8 @@ fetch_next_page(SymblScanState *state)
 	symbl_page_convert(state->parses[slot], state->columns, state->ncolumns,
 					   state->natts, where, &state->page);
 	symbl_api_list_release(state->calls[slot]);
-	page_done(state, limit, where);
+	symbl_page_done(&state->pager, &state->page, state->keyset_attnum,
+					state->natts, where);
 	MemoryContextSwitchTo(oldcxt);
 
 	check_sort_fields_present(state, where);

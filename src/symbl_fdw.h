@@ -23,6 +23,8 @@
 #include "datatype/timestamp.h"
 #include "utils/palloc.h"
 
+#include "pager.h"
+
 #define SYMBL_API_PATH "/v1/conversations"
 #define SYMBL_TOKEN_PATH "/oauth2/token:generate"
 
@@ -188,6 +190,7 @@ extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
 								  List *pathkeys, char **sort,
 								  bool *descending, List **attnums);
 extern List *symbl_serialize_conds(List *conds, List **fdw_exprs);
+extern bool symbl_filter_has_room_for_anchor(const char *raw_filter);
 extern List *symbl_deserialize_conds(List *serialized);
 
 /* deparse.c */
@@ -200,6 +203,8 @@ extern char *symbl_request_query(const SymblRequest *request,
 								 int64 limit, int64 offset);
 extern bool symbl_format_time(TimestampTz ts, char *buf, size_t len);
 extern char *symbl_wire_text(const char *text);
+extern char *symbl_page_query(const SymblRequest *request,
+							  const SymblPageAsk *ask);
 
 /* connection.c */
 typedef struct SymblListCall SymblListCall;
@@ -232,6 +237,11 @@ typedef struct SymblPage
 	Datum	   *values;			/* nrows * natts */
 	bool	   *nulls;
 } SymblPage;
+
+/* symbl_fdw.c: a page taken, told to the pager (its complaints as errors) */
+extern void symbl_page_done(SymblPager *pager, const SymblPage *page,
+							AttrNumber keyset_attnum, int natts,
+							const char *where);
 
 typedef struct SymblPageParse SymblPageParse;
 
