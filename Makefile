@@ -11,6 +11,9 @@ OBJS = \
 	src/json_worker.o \
 	src/option.o \
 	src/pager.o \
+	src/part_fetch.o \
+	src/part_scan.o \
+	src/resource.o \
 	src/response.o \
 	src/symbl_fdw.o
 

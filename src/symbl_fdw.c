@@ -33,22 +33,20 @@
 #include "utils/rel.h"
 
 #include "symbl_fdw.h"
+#include "part_scan.h"
 #include "compat.h"
 
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(symbl_fdw_handler);
 
-/*
- * Cost model: a round trip per page dominates (tens of milliseconds against
- * the hosted API), then transfer and parsing per row.
- */
-#define REQUEST_COST 1000.0
-#define ROW_COST 0.1
+#define REQUEST_COST SYMBL_REQUEST_COST
+#define ROW_COST SYMBL_ROW_COST
 
 /* Indexes into a ForeignScan's fdw_private */
 enum FdwPrivateIndex
 {
+	FdwPrivateKind,				/* Integer: SYMBL_PLAN_CONVERSATIONS */
 	FdwPrivateConds,			/* serialized SymblConds */
 	FdwPrivateSort,				/* String: the sort parameter */
 	FdwPrivateDescending,		/* Boolean */
@@ -63,6 +61,7 @@ enum FdwPrivateIndex
 /* What planning learns about the foreign relation, in baserel->fdw_private */
 typedef struct SymblRelInfo
 {
+	SymblPlanKind kind;			/* SYMBL_PLAN_CONVERSATIONS */
 	SymblServerOptions *opts;
 	char	   *raw_filter;		/* table option filter, or NULL */
 	List	   *columns;		/* SymblColumn */
@@ -71,6 +70,7 @@ typedef struct SymblRelInfo
 
 typedef struct SymblScanState
 {
+	SymblPlanKind kind;			/* SYMBL_PLAN_CONVERSATIONS */
 	SymblConnection *conn;
 	char	   *table_name;		/* qualified, for EXPLAIN */
 	char	   *raw_filter;		/* table option filter, or NULL */
@@ -117,8 +117,18 @@ static void
 symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 						   Oid foreigntableid)
 {
-	Relation	rel = table_open(foreigntableid, NoLock);
-	SymblRelInfo *info = palloc0(sizeof(SymblRelInfo));
+	const SymblResource *resource = symbl_table_resource(foreigntableid);
+	Relation	rel;
+	SymblRelInfo *info;
+
+	if (resource->path != NULL)
+	{
+		symbl_part_rel_size(root, baserel, foreigntableid, resource);
+		return;
+	}
+	rel = table_open(foreigntableid, NoLock);
+	info = palloc0(sizeof(SymblRelInfo));
+	info->kind = SYMBL_PLAN_CONVERSATIONS;
 
 	/* refuse columns we cannot fill at plan time, naming them */
 	info->columns = symbl_table_columns(foreigntableid, RelationGetDescr(rel));
@@ -238,13 +248,19 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 						Oid foreigntableid)
 {
 	SymblRelInfo *info = baserel->fdw_private;
-	double		fetched = rows_fetched_estimate(root, baserel, &info->pushdown);
+	double		fetched;
 	Cost		startup;
 	Cost		total;
 	char	   *sort;
 	bool		descending;
 	int			nsorted;
 
+	if (info->kind == SYMBL_PLAN_PART)
+	{
+		symbl_part_paths(root, baserel);
+		return;
+	}
+	fetched = rows_fetched_estimate(root, baserel, &info->pushdown);
 	estimate_costs(root, baserel, info, baserel->rows, fetched, &startup, &total);
 	add_path(baserel, (Path *)
 			 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
@@ -323,8 +339,10 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 		offset_index = list_length(*fdw_exprs) - 1;
 	}
 	/* in the order of enum FdwPrivateIndex */
-	private = list_make5(serialized, makeString(sort), makeBoolean(descending),
-						 sorted_attnums, makeInteger(limit_index));
+	private = list_make5(makeInteger(SYMBL_PLAN_CONVERSATIONS), serialized,
+						 makeString(sort), makeBoolean(descending),
+						 sorted_attnums);
+	private = lappend(private, makeInteger(limit_index));
 	private = lappend(private, makeInteger(offset_index));
 
 	/* sorted columns are checked for presence, the keyset one anchors */
@@ -450,6 +468,9 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		return make_foreignscan(tlist, NIL, 0, fdw_exprs, fdw_private,
 								scan_tlist, remote_exprs, outer_plan);
 	}
+	else if (*(SymblPlanKind *) foreignrel->fdw_private == SYMBL_PLAN_PART)
+		return symbl_part_plan(root, foreignrel, foreigntableid, best_path,
+							   tlist, scan_clauses, outer_plan);
 	else
 	{
 		SymblRelInfo *info = foreignrel->fdw_private;
@@ -582,8 +603,8 @@ symbl_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	}
 }
 
-static Oid
-scan_user(ForeignScanState *node, Index rtindex)
+Oid
+symbl_scan_user(ForeignScanState *node, Index rtindex)
 {
 	Oid			user = symbl_scan_check_as_user(node, rtindex);
 
@@ -762,10 +783,18 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
 	Index		rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
 		(Index) bms_next_member(fsplan->fs_relids, -1);
-	Relation	rel = symbl_scan_relation(estate, rtindex);
-	SymblScanState *state = palloc0(sizeof(SymblScanState));
+	Relation	rel;
+	SymblScanState *state;
 
+	if (intVal(linitial(priv)) == SYMBL_PLAN_PART)
+	{
+		symbl_part_begin(node, eflags);
+		return;
+	}
+	rel = symbl_scan_relation(estate, rtindex);
+	state = palloc0(sizeof(SymblScanState));
 	node->fdw_state = state;
+	state->kind = SYMBL_PLAN_CONVERSATIONS;
 	state->conds = symbl_deserialize_conds(list_nth(priv, FdwPrivateConds));
 	state->request.sort = strVal(list_nth(priv, FdwPrivateSort));
 	state->request.descending = boolVal(list_nth(priv, FdwPrivateDescending));
@@ -784,7 +813,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	}
 	else
 		state->conn = symbl_get_connection(RelationGetRelid(rel),
-										   scan_user(node, rtindex));
+										   symbl_scan_user(node, rtindex));
 	state->paging.page_size = state->conn->opts.page_size;
 	state->raw_filter = symbl_table_filter(RelationGetRelid(rel));
 	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
@@ -1021,6 +1050,8 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
+	if (state->kind == SYMBL_PLAN_PART)
+		return symbl_part_iterate(node);
 	ExecClearTuple(slot);
 	if (!state->request_built)
 		build_request(node, state);
@@ -1084,6 +1115,12 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
+	if (state->kind == SYMBL_PLAN_PART)
+	{
+		symbl_part_rescan(node);
+		return;
+	}
+
 	/*
 	 * Build the request anew: outer-row parameters may have changed, and a
 	 * local LIMIT/OFFSET (see check_request_fits) starts counting again.
@@ -1103,6 +1140,11 @@ symbl_end_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
+	if (state != NULL && state->kind == SYMBL_PLAN_PART)
+	{
+		symbl_part_end(node);
+		return;
+	}
 	/* stop whatever is still in flight: the executor wants no more rows */
 	if (state != NULL && state->page_cxt != NULL)
 	{
@@ -1116,6 +1158,11 @@ symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 {
 	SymblScanState *state = node->fdw_state;
 
+	if (state->kind == SYMBL_PLAN_PART)
+	{
+		symbl_part_explain(node, es);
+		return;
+	}
 	if (es->verbose && ((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
 		ExplainPropertyText("Symbl Table", state->table_name, es);
 	if (es->verbose)
@@ -1145,22 +1192,45 @@ symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	}
 }
 
+/*
+ * Every resource becomes a table: its columns and types from the resource
+ * table, a part table with its resource option.  LIMIT TO and EXCEPT are
+ * applied by PostgreSQL to the statements' table names.
+ */
 static List *
 symbl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
+	List	   *commands = NIL;
+	int			r;
 
 	if (strcmp(stmt->remote_schema, "symbl") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
 				 errmsg("Symbl has no schema \"%s\"", stmt->remote_schema),
-				 errhint("Import the remote schema \"symbl\", which holds the table \"conversations\".")));
+				 errhint("Import the remote schema \"symbl\", which holds the table \"conversations\" and the tables of a conversation's parts.")));
 
-	return list_make1(psprintf("CREATE FOREIGN TABLE conversations ("
-							   "id text, type text, name text, "
-							   "start_time timestamptz, end_time timestamptz, "
-							   "members jsonb, metadata jsonb) SERVER %s",
-							   quote_identifier(server->servername)));
+	for (r = 0; r < symbl_num_resources; r++)
+	{
+		const SymblResource *resource = &symbl_resources[r];
+		int			ncolumns = symbl_resource_ncolumns(resource);
+		StringInfoData buf;
+		int			c;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (",
+						 quote_identifier(resource->table));
+		for (c = 0; c < ncolumns; c++)
+			appendStringInfo(&buf, "%s%s %s", c > 0 ? ", " : "",
+							 quote_identifier(resource->columns[c].name),
+							 resource->columns[c].sql_type);
+		appendStringInfo(&buf, ") SERVER %s", quote_identifier(server->servername));
+		if (resource->path != NULL)
+			appendStringInfo(&buf, " OPTIONS (resource %s)",
+							 quote_literal_cstr(resource->table));
+		commands = lappend(commands, buf.data);
+	}
+	return commands;
 }
 
 /*
@@ -1174,7 +1244,8 @@ symbl_is_our_rel(RelOptInfo *rel)
 {
 	return rel->reloptkind == RELOPT_BASEREL && rel->fdwroutine != NULL &&
 		rel->fdwroutine->GetForeignPlan == symbl_get_foreign_plan &&
-		rel->fdw_private != NULL;
+		rel->fdw_private != NULL &&
+		*(SymblPlanKind *) rel->fdw_private == SYMBL_PLAN_CONVERSATIONS;
 }
 
 Datum

@@ -24,6 +24,7 @@
 #include "utils/palloc.h"
 
 #include "pager.h"
+#include "resource.h"
 
 #define SYMBL_API_PATH "/v1/conversations"
 #define SYMBL_TOKEN_PATH "/oauth2/token:generate"
@@ -36,6 +37,24 @@
  * the API silently answers for the last seven days only.
  */
 #define SYMBL_EPOCH_START_TIME "1970-01-01T00:00:00.000Z"
+
+/*
+ * Cost model: a round trip dominates (tens of milliseconds against the
+ * hosted API), then transfer and parsing per row.
+ */
+#define SYMBL_REQUEST_COST 1000.0
+#define SYMBL_ROW_COST 0.1
+
+/*
+ * What a relation, a plan and a scan state are: the first member of each
+ * planning info and scan state, and the first element of fdw_private.
+ */
+typedef enum SymblPlanKind
+{
+	SYMBL_PLAN_CONVERSATIONS = 1,	/* the list endpoint */
+	SYMBL_PLAN_PART,			/* a part of given conversations */
+	SYMBL_PLAN_JOIN				/* conversations, then each one's part */
+} SymblPlanKind;
 
 /* Fields of a conversation in the API's answer */
 typedef enum SymblField
@@ -56,14 +75,29 @@ typedef enum SymblValueKind
 	SYMBL_VALUE_TEXT,			/* JSON string stored as text */
 	SYMBL_VALUE_INPUT,			/* JSON string through the type's input function */
 	SYMBL_VALUE_JSONB,			/* JSON value built into jsonb directly */
-	SYMBL_VALUE_JSON_INPUT		/* JSON value serialised, then the input function */
+	SYMBL_VALUE_JSON_INPUT,		/* JSON value serialised, then the input function */
+	SYMBL_VALUE_NUMBER,			/* JSON number's text through the input function */
+	SYMBL_VALUE_BOOL,			/* JSON boolean */
+	SYMBL_VALUE_TEXT_ARRAY,		/* JSON array of strings as text[] */
+	SYMBL_VALUE_CONVERSATION_ID /* the conversation a part was asked for */
 } SymblValueKind;
+
+/* A dotted JSON path, split once: its alternatives and their segments */
+#define SYMBL_MAX_PATH_SEGMENTS 8
+typedef struct SymblJsonPath
+{
+	int			nalts;
+	int			nsegs[SYMBL_MAX_PATH_ALTERNATIVES];
+	char	   *segs[SYMBL_MAX_PATH_ALTERNATIVES][SYMBL_MAX_PATH_SEGMENTS];
+} SymblJsonPath;
 
 typedef struct SymblColumn
 {
 	AttrNumber	attnum;			/* 1-based attribute number */
 	char	   *attname;
-	SymblField	field;
+	SymblField	field;			/* conversations */
+	SymblJsonPath path;			/* parts */
+	char	   *top_field;		/* parts: the path's first segment */
 	SymblValueKind kind;
 	Oid			typid;
 	int32		typmod;
@@ -179,6 +213,10 @@ extern SymblConnection *symbl_get_connection(Oid foreigntableid, Oid userid);
 extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
 extern double symbl_table_rows_estimate(Oid foreigntableid);
 extern char *symbl_table_filter(Oid foreigntableid);
+extern const SymblResource *symbl_table_resource(Oid foreigntableid);
+extern List *symbl_part_columns(Oid foreigntableid, TupleDesc tupdesc,
+								const SymblResource *resource);
+extern bool symbl_parse_json_path(const char *text, SymblJsonPath *path);
 
 /* shippable.c */
 extern void symbl_classify_quals(RelOptInfo *baserel, List *columns,
@@ -213,6 +251,12 @@ extern SymblListCall *symbl_api_list_start(SymblConnection *conn,
 										   MemoryContext parent);
 extern const char *symbl_api_list_finish(SymblListCall *call, size_t *len,
 										 SymblScanStats *stats);
+extern SymblListCall *symbl_api_get_start(SymblConnection *conn,
+										  const char *path_query,
+										  MemoryContext parent);
+extern const char *symbl_api_get_finish(SymblListCall *call, size_t *len,
+										SymblScanStats *stats,
+										bool *not_found);
 extern void symbl_api_list_release(SymblListCall *call);
 extern void symbl_api_progress(void);
 extern void symbl_exit_if_postmaster_died(void);
@@ -255,6 +299,11 @@ extern void symbl_parse_page(const char *body, size_t len,
 							 const SymblColumn *columns, int ncolumns,
 							 int natts, const char *where,
 							 SymblPage *page);
+extern void symbl_part_convert(SymblPageParse *parse,
+							   const SymblResource *resource,
+							   const SymblColumn *columns, int ncolumns,
+							   int natts, Datum conversation_id,
+							   const char *where, SymblPage *page);
 extern char *symbl_api_error_message(const char *body);
 
 #endif							/* SYMBL_FDW_H */
