@@ -52,9 +52,7 @@ extern SymblColumn *symbl_part_scan_columns(Relation rel,
 											List *retrieved, int *ncolumns);
 extern int	symbl_eval_ids(ExprState *expr, bool is_array, ExprContext *econtext,
 						   Datum **ids);
-extern void symbl_part_explain_fetch(SymblPartFetch *fetch, ExplainState *es);
-
-/* symbl_fdw.c */
-extern Oid	symbl_scan_user(ForeignScanState *node, Index rtindex);
+extern void symbl_part_explain_fetch(SymblPartFetch *fetch, ExplainState *es,
+									 const char *label);
 
 #endif							/* SYMBL_PART_SCAN_H */
