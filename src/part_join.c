@@ -190,6 +190,7 @@ symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 			info->pair_quals = lappend(info->pair_quals, rinfo->clause);
 	}
 	if (!only_plain_columns((Node *) joinrel->reltarget->exprs) ||
+		!only_plain_columns((Node *) extract_actual_clauses(conversations->baserestrictinfo, false)) ||
 		!only_plain_columns((Node *) info->pair_quals) ||
 		!only_plain_columns((Node *) info->output_quals) ||
 		!only_plain_columns((Node *) id_value) ||
