@@ -283,6 +283,9 @@ typedef struct SymblPage
 	bool	   *nulls;
 } SymblPage;
 
+/* (a forward declaration: 18 moved the struct out of commands/explain.h) */
+struct ExplainState;
+
 /* symbl_fdw.c: the scan of conversations, for the join with a part */
 typedef struct SymblScanState SymblScanState;
 extern SymblScanState *symbl_conversation_scan_begin(ForeignScanState *node,
@@ -297,7 +300,7 @@ extern TupleTableSlot *symbl_conversation_scan_next(ForeignScanState *node,
 extern void symbl_conversation_scan_rescan(SymblScanState *state);
 extern void symbl_conversation_scan_end(SymblScanState *state);
 extern void symbl_conversation_scan_explain(SymblScanState *state,
-											bool show_table, ExplainState *es);
+											bool show_table, struct ExplainState *es);
 extern List *symbl_conversation_plan_private(PlannerInfo *root,
 											 RelOptInfo *rel,
 											 List **fdw_exprs, Node *used,
@@ -316,7 +319,7 @@ extern void symbl_join_begin(ForeignScanState *node, int eflags);
 extern TupleTableSlot *symbl_join_iterate(ForeignScanState *node);
 extern void symbl_join_rescan(ForeignScanState *node);
 extern void symbl_join_end(ForeignScanState *node);
-extern void symbl_join_explain(ForeignScanState *node, ExplainState *es);
+extern void symbl_join_explain(ForeignScanState *node, struct ExplainState *es);
 
 /* symbl_fdw.c: a page taken, told to the pager (its complaints as errors) */
 extern void symbl_page_done(SymblPager *pager, const SymblPage *page,
