@@ -326,6 +326,25 @@ SELECT count(*) FROM pt.topics WHERE conversation_id IN ('9990000000000031', '99
 SELECT * FROM pt.log();
 CALL pt.block('parts_after_error');
 SELECT count(*) FROM pt.topics WHERE conversation_id IN ('9990000000000031', '9990000000000010');
+-- the token expires between two conversations: renewed once, every
+-- conversation once
+CALL pt.block('parts_token', ',expire_token_after=2');
+SELECT conversation_id, count(*) FROM pt.members
+ WHERE conversation_id IN ('9990000000000031', '9990000000000010', '9990000000000002', '9990000000000004')
+ GROUP BY 1 ORDER BY 1;
+SELECT * FROM pt.log();
+-- requests that never answer: statement_timeout ends the query (three in
+-- flight), and the next query works
+CALL pt.block('parts_hang', ',hang=1');
+ALTER SERVER pt_srv OPTIONS (SET max_concurrent_requests '3');
+SET statement_timeout = '500ms';
+SELECT count(*) FROM pt.members
+ WHERE conversation_id IN ('9990000000000031', '9990000000000010', '9990000000000002', '9990000000000004');
+RESET statement_timeout;
+ALTER SERVER pt_srv OPTIONS (SET max_concurrent_requests '1');
+CALL pt.block('parts_after_hang');
+SELECT count(*) FROM pt.members
+ WHERE conversation_id IN ('9990000000000031', '9990000000000010', '9990000000000002', '9990000000000004');
 
 -- ==== 8. hostile ids reach the API as one path segment: every character
 -- but unreserved ones escaped, and the dots too, so that "." and ".." are
