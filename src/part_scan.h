@@ -15,6 +15,8 @@
 
 #include "symbl_fdw.h"
 #include "part_fetch.h"
+/* ExplainState's header on 18 */
+#include "compat.h"
 
 /* What planning learns about a part table, in baserel->fdw_private */
 typedef struct SymblPartRelInfo
