@@ -5,6 +5,8 @@
 -- local CRM the README assumes.  The rows are the assertion; the emulator's
 -- log shows the requests (sorted: several are in flight at once).
 --
+-- the README shows no statement that is not below
+\! python3 test/readme_queries.py README.md "Conversation parts" sql/readme_parts.sql
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
 SET extra_float_digits = 0;
