@@ -279,7 +279,7 @@ symbl_join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
 						 makeInteger(nvalues),
 						 makeInteger((int) rel_oid(root, info->conversations)),
 						 makeInteger((int) rel_oid(root, info->part)));
-	private = lappend(private, symbl_part_retrieved(info->part, pinfo->columns,
+	private = lappend(private, symbl_retrieved_attnums(info->part->relid, pinfo->columns,
 													(Node *) used));
 	private = lappend(private, conv_attnums);
 	private = lappend(private, part_attnums);
