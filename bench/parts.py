@@ -209,7 +209,8 @@ def fdw_join(window, runs):
             % (i + 1, ms, run["rows"], len(gets), len(lists), len(parts), run["plan"]))
     res["ms"] = statistics.median(r["ms"] for r in res["runs"])
     res["plan"] = res["runs"][0]["plan"]
-    res["verbose"] = [l.strip() for l in psql("EXPLAIN (VERBOSE, COSTS OFF) " + q).splitlines()
+    res["verbose"] = [l.rstrip().replace("parts_hosted.", "symbl.")
+                      for l in psql("EXPLAIN (VERBOSE, COSTS OFF) " + q).splitlines()
                       if "Symbl Request" in l or "Scan" in l or "Loop" in l or "Join" in l]
     return res, urls
 
@@ -331,7 +332,8 @@ def chart(r):
     tmax = max(h["ms"], c["ms"]) / 1000
     mmax = max(ms["vmhwm_kb"], mb["vmhwm_kb"]) / 1024
     lines = [
-        'set terminal pngcairo size 1000,520 font "sans,10" noenhanced',
+        'set terminal pngcairo size 1000,540 font "sans,10" noenhanced',
+        "set bmargin 4",
         "set output '%s'" % png,
         "set multiplot layout 1,2 title \"symbl_fdw: the part tables (median of %d runs)\"" % RUNS,
         "set style fill solid 0.85 border -1",
@@ -407,7 +409,7 @@ def report_text(r):
     L.append("")
     L.append("```sql\n%s;\n```" % (MESSAGES_QUERY.replace("parts_mem.", "symbl.") % ("…", MEMORY_BIG)))
     L.append("")
-    L.append("| conversations | messages | requests | answers' size | VmHWM |")
+    L.append("| conversations | messages | requests | the answers' JSON | VmHWM |")
     L.append("| ---: | ---: | ---: | ---: | ---: |")
     for x in (ms, mb):
         L.append("| %s | %s | %d | %.1f MB | %.1f MB |"
@@ -467,8 +469,8 @@ def main():
     r = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
          "dataset_conversations": N, "latency_ms": LATENCY_MS, "runs": RUNS,
          "machine": machine(),
-         "commit": subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h %s"],
-                                  capture_output=True, text=True).stdout.strip()[:60] or "?"}
+         "commit": subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h"],
+                                  capture_output=True, text=True).stdout.strip() or "?"}
     window = join_window()
     log("join window: %s" % window)
     r["join_fdw"], urls = fdw_join(window, RUNS)
