@@ -133,6 +133,10 @@ symbl_scan_check_as_user(ForeignScanState *node, Index rtindex)
  * quals; none for a scan or an upper path), 18 disabled_nodes (none here).
  */
 #if PG_VERSION_NUM >= 180000
+#define symbl_create_foreign_join_path(root, rel, target, rows, startup, total, \
+									   pathkeys, required_outer, outerpath, private) \
+	create_foreign_join_path(root, rel, target, rows, 0, startup, total, \
+							 pathkeys, required_outer, outerpath, NIL, private)
 #define symbl_create_foreignscan_path(root, rel, target, rows, startup, total, \
 									  pathkeys, required_outer, outerpath, private) \
 	create_foreignscan_path(root, rel, target, rows, 0, startup, total, \
@@ -142,6 +146,10 @@ symbl_scan_check_as_user(ForeignScanState *node, Index rtindex)
 	create_foreign_upper_path(root, rel, target, rows, 0, startup, total, \
 							  pathkeys, outerpath, NIL, private)
 #elif PG_VERSION_NUM >= 170000
+#define symbl_create_foreign_join_path(root, rel, target, rows, startup, total, \
+									   pathkeys, required_outer, outerpath, private) \
+	create_foreign_join_path(root, rel, target, rows, startup, total, \
+							 pathkeys, required_outer, outerpath, NIL, private)
 #define symbl_create_foreignscan_path(root, rel, target, rows, startup, total, \
 									  pathkeys, required_outer, outerpath, private) \
 	create_foreignscan_path(root, rel, target, rows, startup, total, \
@@ -151,6 +159,7 @@ symbl_scan_check_as_user(ForeignScanState *node, Index rtindex)
 	create_foreign_upper_path(root, rel, target, rows, startup, total, \
 							  pathkeys, outerpath, NIL, private)
 #else
+#define symbl_create_foreign_join_path create_foreign_join_path
 #define symbl_create_foreignscan_path create_foreignscan_path
 #define symbl_create_foreign_upper_path create_foreign_upper_path
 #endif

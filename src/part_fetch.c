@@ -106,74 +106,88 @@ symbl_part_path(const SymblResource *resource, const char *id, const char *query
 	return path_with_segment(resource, segment.data, query);
 }
 
-/* Requests still to come go out while there are free slots */
+/* Conversations queued go out while fewer than the limit are in flight */
 static void
 launch_requests(SymblPartFetch *fetch)
 {
-	while (fetch->next_launch < fetch->nids &&
+	bool		launched = false;
+
+	while (fetch->next_launch < fetch->next_add &&
 		   fetch->next_launch - fetch->next_take < fetch->concurrency)
 	{
-		int			i = fetch->next_launch++;
-		char	   *id = TextDatumGetCString(fetch->ids[i]);
+		int			slot = fetch->next_launch++ % SYMBL_PART_QUEUE;
+		char	   *id;
 		char	   *path;
 
-		/* no conversation has an empty id: nothing to ask */
-		if (id[0] == '\0')
-		{
-			fetch->calls[i % SYMBL_PART_MAX_IN_FLIGHT] = NULL;
+		fetch->calls[slot] = NULL;
+		if (fetch->id_nulls[slot])
 			continue;
+		/* no conversation has an empty id: nothing to ask */
+		id = TextDatumGetCString(fetch->ids[slot]);
+		if (id[0] != '\0')
+		{
+			path = symbl_part_path(fetch->resource, id, fetch->query);
+			fetch->calls[slot] = symbl_api_get_start(fetch->conn, path, fetch->calls_cxt);
+			pfree(path);
+			launched = true;
 		}
-		path = symbl_part_path(fetch->resource, id, fetch->query);
-		fetch->calls[i % SYMBL_PART_MAX_IN_FLIGHT] =
-			symbl_api_get_start(fetch->conn, path, fetch->calls_cxt);
-		pfree(path);
 		pfree(id);
 	}
-	symbl_api_progress();
+	if (launched)
+		symbl_api_progress();
 }
 
+/* Drop what is queued and in flight */
 void
 symbl_part_fetch_cancel(SymblPartFetch *fetch)
 {
 	for (; fetch->next_take < fetch->next_launch; fetch->next_take++)
 	{
-		SymblListCall *call = fetch->calls[fetch->next_take % SYMBL_PART_MAX_IN_FLIGHT];
+		SymblListCall *call = fetch->calls[fetch->next_take % SYMBL_PART_QUEUE];
 
 		if (call != NULL)
 			symbl_api_list_release(call);
 	}
-	fetch->nids = 0;
-	fetch->next_launch = 0;
-	fetch->next_take = 0;
+	fetch->next_take = fetch->next_launch = fetch->next_add = 0;
 	MemoryContextReset(fetch->calls_cxt);
 }
 
-/* A new round of conversations; what was in flight is dropped */
-void
-symbl_part_fetch_start(SymblPartFetch *fetch, Datum *ids, int nids)
+bool
+symbl_part_fetch_has_room(SymblPartFetch *fetch)
 {
-	symbl_part_fetch_cancel(fetch);
-	fetch->ids = ids;
-	fetch->nids = nids;
+	return fetch->next_add - fetch->next_take < SYMBL_PART_QUEUE;
+}
+
+/* Queue a conversation (a NULL id gives no rows); its request may go out */
+void
+symbl_part_fetch_push(SymblPartFetch *fetch, Datum id, bool isnull)
+{
+	int			slot = fetch->next_add % SYMBL_PART_QUEUE;
+
+	Assert(symbl_part_fetch_has_room(fetch));
+	fetch->ids[slot] = id;
+	fetch->id_nulls[slot] = isnull;
+	fetch->next_add++;
 	launch_requests(fetch);
 }
 
 /*
- * The rows of the next conversation, in the current memory context; false
- * once every conversation of the round has been handed out.  A 404 (the
- * conversation is gone, or the part is not ready) gives no rows.
+ * The rows of the oldest conversation queued, in the current memory
+ * context; false when none is queued.  A 404 (the conversation is gone, or
+ * the part is not ready) gives no rows.
  */
 bool
-symbl_part_fetch_next(SymblPartFetch *fetch, SymblPage *page, int *id_index)
+symbl_part_fetch_next(SymblPartFetch *fetch, SymblPage *page)
 {
-	int			i = fetch->next_take;
+	int			slot = fetch->next_take % SYMBL_PART_QUEUE;
 	SymblListCall *call;
 	SymblPageParse *parse = NULL;
 	char	   *where = NULL;
 
-	if (i >= fetch->nids)
+	if (fetch->next_take >= fetch->next_add)
 		return false;
-	call = fetch->calls[i % SYMBL_PART_MAX_IN_FLIGHT];
+	launch_requests(fetch);
+	call = fetch->calls[slot];
 	if (call != NULL)
 	{
 		MemoryContext oldcxt;
@@ -191,12 +205,12 @@ symbl_part_fetch_next(SymblPartFetch *fetch, SymblPage *page, int *id_index)
 		MemoryContextSwitchTo(oldcxt);
 	}
 	symbl_part_convert(parse, fetch->resource, fetch->columns, fetch->ncolumns,
-					   fetch->natts, fetch->ids[i], where, page);
+					   fetch->natts, fetch->ids[slot], where, page);
 	if (call != NULL)
 		symbl_api_list_release(call);
+	fetch->calls[slot] = NULL;
 	fetch->stats.rows_received += page->nrows;
 	fetch->next_take++;
-	*id_index = i;
 	launch_requests(fetch);
 	return true;
 }

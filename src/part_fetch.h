@@ -13,6 +13,8 @@
 
 /* the most requests in flight (max_concurrent_requests is at most this) */
 #define SYMBL_PART_MAX_IN_FLIGHT 16
+/* the most conversations queued: those in flight and as many waiting */
+#define SYMBL_PART_QUEUE (2 * SYMBL_PART_MAX_IN_FLIGHT)
 
 typedef struct SymblPartFetch
 {
@@ -25,12 +27,16 @@ typedef struct SymblPartFetch
 	int			concurrency;
 	MemoryContext calls_cxt;	/* parent of the requests in flight */
 
-	/* the conversations of this round, as text Datums */
-	Datum	   *ids;
-	int			nids;
-	int			next_launch;
-	int			next_take;
-	SymblListCall *calls[SYMBL_PART_MAX_IN_FLIGHT];	/* ids[i] in [i % MAX] */
+	/*
+	 * The conversations queued, as text Datums (the caller keeps them
+	 * alive until taken): positions count up, [i % SYMBL_PART_QUEUE].
+	 */
+	Datum		ids[SYMBL_PART_QUEUE];
+	bool		id_nulls[SYMBL_PART_QUEUE];
+	SymblListCall *calls[SYMBL_PART_QUEUE];
+	int64		next_take;
+	int64		next_launch;
+	int64		next_add;
 
 	SymblScanStats stats;
 	int64		not_found;		/* 404s: no rows for that conversation */
@@ -46,9 +52,9 @@ extern char *symbl_part_path(const SymblResource *resource, const char *id,
 							 const char *query);
 extern char *symbl_part_path_template(const SymblResource *resource,
 									  const char *query);
-extern void symbl_part_fetch_start(SymblPartFetch *fetch, Datum *ids, int nids);
-extern bool symbl_part_fetch_next(SymblPartFetch *fetch, SymblPage *page,
-								  int *id_index);
+extern bool symbl_part_fetch_has_room(SymblPartFetch *fetch);
+extern void symbl_part_fetch_push(SymblPartFetch *fetch, Datum id, bool isnull);
+extern bool symbl_part_fetch_next(SymblPartFetch *fetch, SymblPage *page);
 extern void symbl_part_fetch_cancel(SymblPartFetch *fetch);
 extern int	symbl_unique_ids(Datum *ids, bool *nulls, int n);
 

@@ -390,6 +390,8 @@ typedef struct SymblPartScanState
 	bool		ids_array;
 	bool		ids_ready;		/* this (re)scan's ids are known */
 	int			nids;
+	Datum	   *ids;
+	int			next_id;		/* the next to queue */
 	MemoryContext ids_cxt;		/* the ids; reset per rescan */
 	MemoryContext page_cxt;		/* one conversation's rows */
 	SymblPartFetch fetch;
@@ -473,15 +475,24 @@ static void
 start_ids(ForeignScanState *node, SymblPartScanState *state)
 {
 	MemoryContext oldcxt;
-	Datum	   *ids = NULL;
 
 	MemoryContextReset(state->ids_cxt);
+	symbl_part_fetch_cancel(&state->fetch);
 	oldcxt = MemoryContextSwitchTo(state->ids_cxt);
+	state->ids = NULL;
 	state->nids = symbl_eval_ids(state->ids_expr, state->ids_array,
-								 node->ss.ps.ps_ExprContext, &ids);
+								 node->ss.ps.ps_ExprContext, &state->ids);
 	MemoryContextSwitchTo(oldcxt);
-	symbl_part_fetch_start(&state->fetch, ids, state->nids);
+	state->next_id = 0;
 	state->ids_ready = true;
+}
+
+/* Queue the next conversations while there is room */
+static void
+queue_ids(SymblPartScanState *state)
+{
+	while (state->next_id < state->nids && symbl_part_fetch_has_room(&state->fetch))
+		symbl_part_fetch_push(&state->fetch, state->ids[state->next_id++], false);
 }
 
 TupleTableSlot *
@@ -498,14 +509,14 @@ symbl_part_iterate(ForeignScanState *node)
 	while (state->next_row >= state->page.nrows)
 	{
 		MemoryContext oldcxt;
-		int			id_index;
 		bool		more;
 
 		MemoryContextReset(state->page_cxt);
 		state->page.nrows = 0;
 		state->next_row = 0;
+		queue_ids(state);
 		oldcxt = MemoryContextSwitchTo(state->page_cxt);
-		more = symbl_part_fetch_next(&state->fetch, &state->page, &id_index);
+		more = symbl_part_fetch_next(&state->fetch, &state->page);
 		MemoryContextSwitchTo(oldcxt);
 		if (!more)
 			return slot;
@@ -537,21 +548,22 @@ symbl_part_end(ForeignScanState *node)
 		symbl_part_fetch_cancel(&state->fetch);
 }
 
-/* What a part scan sends, and what it met */
+/* What a part scan sends, and what it met; labels start with `label` */
 void
-symbl_part_explain_fetch(SymblPartFetch *fetch, ExplainState *es)
+symbl_part_explain_fetch(SymblPartFetch *fetch, ExplainState *es,
+						 const char *label)
 {
 	if (es->verbose)
-		ExplainPropertyText("Symbl Request",
+		ExplainPropertyText(psprintf("%s Request", label),
 							psprintf("GET %s per conversation, up to %d at a time",
 									 symbl_part_path_template(fetch->resource, fetch->query),
 									 fetch->concurrency), es);
 	if (es->analyze)
 	{
-		ExplainPropertyInteger("Symbl Requests", NULL, fetch->stats.requests, es);
-		ExplainPropertyInteger("Symbl Retries", NULL, fetch->stats.retries, es);
-		ExplainPropertyInteger("Symbl Not Found", NULL, fetch->not_found, es);
-		ExplainPropertyInteger("Symbl Rows Received", NULL, fetch->stats.rows_received, es);
+		ExplainPropertyInteger(psprintf("%s Requests", label), NULL, fetch->stats.requests, es);
+		ExplainPropertyInteger(psprintf("%s Retries", label), NULL, fetch->stats.retries, es);
+		ExplainPropertyInteger(psprintf("%s Not Found", label), NULL, fetch->not_found, es);
+		ExplainPropertyInteger(psprintf("%s Rows Received", label), NULL, fetch->stats.rows_received, es);
 	}
 }
 
@@ -562,5 +574,5 @@ symbl_part_explain(ForeignScanState *node, ExplainState *es)
 
 	if (es->analyze && state->ids_ready)
 		ExplainPropertyInteger("Symbl Conversations", NULL, state->nids, es);
-	symbl_part_explain_fetch(&state->fetch, es);
+	symbl_part_explain_fetch(&state->fetch, es, "Symbl");
 }

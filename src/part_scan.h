@@ -15,6 +15,8 @@
 
 #include "symbl_fdw.h"
 #include "part_fetch.h"
+/* ExplainState's header on 18 */
+#include "compat.h"
 
 /* What planning learns about a part table, in baserel->fdw_private */
 typedef struct SymblPartRelInfo
@@ -39,7 +41,7 @@ extern void symbl_part_begin(ForeignScanState *node, int eflags);
 extern TupleTableSlot *symbl_part_iterate(ForeignScanState *node);
 extern void symbl_part_rescan(ForeignScanState *node);
 extern void symbl_part_end(ForeignScanState *node);
-extern void symbl_part_explain(ForeignScanState *node, ExplainState *es);
+extern void symbl_part_explain(ForeignScanState *node, struct ExplainState *es);
 
 /* shared with the join of conversations and a part */
 extern Expr *symbl_part_id_source(Expr *clause, Index relid, AttrNumber attnum,
@@ -52,9 +54,7 @@ extern SymblColumn *symbl_part_scan_columns(Relation rel,
 											List *retrieved, int *ncolumns);
 extern int	symbl_eval_ids(ExprState *expr, bool is_array, ExprContext *econtext,
 						   Datum **ids);
-extern void symbl_part_explain_fetch(SymblPartFetch *fetch, ExplainState *es);
-
-/* symbl_fdw.c */
-extern Oid	symbl_scan_user(ForeignScanState *node, Index rtindex);
+extern void symbl_part_explain_fetch(SymblPartFetch *fetch, struct ExplainState *es,
+									 const char *label);
 
 #endif							/* SYMBL_PART_SCAN_H */

@@ -520,6 +520,19 @@ symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
  * that reaches an array before its end goes on in each element, which a
  * text[] or jsonb column collects: summary's messageRefs.id.
  */
+static void
+wrong_json_type(json_object *value, const char *expected)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+			 errmsg("Symbl API returned a JSON %s where %s was expected",
+					json_kind(value), expected)));
+}
+
+/*
+ * A missing or null field on the way is no value; a string or number where
+ * the path goes on is the wrong type, as anywhere else in an answer.
+ */
 static json_object *
 path_value(json_object *obj, char *const *segs, int nsegs, int *rest)
 {
@@ -533,8 +546,9 @@ path_value(json_object *obj, char *const *segs, int nsegs, int *rest)
 			return NULL;
 		if (json_object_is_type(obj, json_type_array))
 			break;
-		if (!json_object_is_type(obj, json_type_object) ||
-			!json_object_object_get_ex(obj, segs[i], &next))
+		if (!json_object_is_type(obj, json_type_object))
+			wrong_json_type(obj, "a JSON object");
+		if (!json_object_object_get_ex(obj, segs[i], &next))
 			return NULL;
 		obj = next;
 	}
@@ -577,15 +591,6 @@ find_part_value(const SymblColumn *col, json_object *element, json_object *item,
 		}
 	}
 	return false;
-}
-
-static void
-wrong_json_type(json_object *value, const char *expected)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
-			 errmsg("Symbl API returned a JSON %s where %s was expected",
-					json_kind(value), expected)));
 }
 
 /* A string as text; numbers and booleans as their JSON text */

@@ -68,7 +68,7 @@ typedef struct SymblRelInfo
 	SymblPushdown pushdown;		/* of baserestrictinfo */
 } SymblRelInfo;
 
-typedef struct SymblScanState
+struct SymblScanState
 {
 	SymblPlanKind kind;			/* SYMBL_PLAN_CONVERSATIONS */
 	SymblConnection *conn;
@@ -109,7 +109,7 @@ typedef struct SymblScanState
 	bool		exhausted;
 
 	SymblScanStats stats;
-} SymblScanState;
+};
 
 static bool symbl_is_our_rel(RelOptInfo *rel);
 
@@ -432,6 +432,27 @@ plan_row_goal(PlannerInfo *root, RelOptInfo *rel, Path *path,
 	return goal > PG_INT32_MAX ? -1 : (int) goal;
 }
 
+/*
+ * The conversations side of a join with a part: its fdw_private (its
+ * values appended to fdw_exprs), and the quals the API applies and those
+ * left to check here.  `used`: what the join reads of its columns.
+ */
+List *
+symbl_conversation_plan_private(PlannerInfo *root, RelOptInfo *rel,
+								List **fdw_exprs, Node *used,
+								List **remote_exprs, List **local_exprs)
+{
+	SymblRelInfo *info = rel->fdw_private;
+
+	*remote_exprs = extract_actual_clauses(info->pushdown.remote_quals, false);
+	*local_exprs = extract_actual_clauses(info->pushdown.local_quals, false);
+	return make_fdw_private(&info->pushdown, fdw_exprs, rel, info, NIL, NULL,
+							NULL, -1,
+							retrieved_attnums(rel, info,
+											  (Node *) list_make3(used, *remote_exprs,
+																  *local_exprs)));
+}
+
 static ForeignScan *
 symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 					   Oid foreigntableid, ForeignPath *best_path,
@@ -440,6 +461,8 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 	List	   *fdw_exprs = NIL;
 	List	   *fdw_private;
 
+	if (IS_JOIN_REL(foreignrel))
+		return symbl_join_plan(root, foreignrel, best_path, tlist, outer_plan);
 	if (IS_UPPER_REL(foreignrel))
 	{
 		/* LIMIT/OFFSET pushed: every qual of the base relation is exact */
@@ -740,12 +763,11 @@ build_request(ForeignScanState *node, SymblScanState *state)
 }
 
 static void
-init_scan_columns(SymblScanState *state, Relation rel, ForeignScan *fsplan,
-				  TupleDesc slot_desc)
+init_scan_columns(SymblScanState *state, Relation rel, List *retrieved,
+				  AttrNumber *slot_attnums, int slot_natts)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	List	   *columns = symbl_table_columns(RelationGetRelid(rel), tupdesc);
-	List	   *retrieved = list_nth(fsplan->fdw_private, FdwPrivateRetrieved);
 	ListCell   *lc;
 	int			i = 0;
 
@@ -759,41 +781,47 @@ init_scan_columns(SymblScanState *state, Relation rel, ForeignScan *fsplan,
 	}
 	state->ncolumns = i;
 	state->natts = tupdesc->natts;
-
-	/* a scan of the table itself, or one over fdw_scan_tlist (LIMIT) */
-	state->slot_natts = slot_desc->natts;
-	state->slot_attnums = palloc(sizeof(AttrNumber) * Max(state->slot_natts, 1));
-	if (fsplan->scan.scanrelid > 0)
-		for (i = 0; i < state->slot_natts; i++)
-			state->slot_attnums[i] = i + 1;
-	else
-	{
-		i = 0;
-		foreach(lc, fsplan->fdw_scan_tlist)
-			state->slot_attnums[i++] = ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno;
-	}
+	state->slot_attnums = slot_attnums;
+	state->slot_natts = slot_natts;
 }
 
-static void
-symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
+/*
+ * Per column of the scan slot, the table attnum it shows (0: none, a
+ * column of the other side of a join): the table's own columns for a scan
+ * of the table, else the Vars of fdw_scan_tlist (a pushed LIMIT).
+ */
+static AttrNumber *
+scan_slot_attnums(ForeignScan *fsplan, TupleDesc slot_desc)
+{
+	AttrNumber *attnums = palloc0(sizeof(AttrNumber) * Max(slot_desc->natts, 1));
+	ListCell   *lc;
+	int			i = 0;
+
+	if (fsplan->scan.scanrelid > 0)
+		for (i = 0; i < slot_desc->natts; i++)
+			attnums[i] = i + 1;
+	else
+		foreach(lc, fsplan->fdw_scan_tlist)
+			attnums[i++] = ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno;
+	return attnums;
+}
+
+/*
+ * Start a scan of conversations for a plan node: the table's own scan, a
+ * pushed LIMIT, or the conversations side of a join.  priv: the
+ * conversations' fdw_private; the first nvalues of fdw_exprs are its
+ * values, fdw_recheck_quals what the API applies.  The rows go into the
+ * node's scan slot, column i from table attnum slot_attnums[i].
+ */
+SymblScanState *
+symbl_conversation_scan_begin(ForeignScanState *node, List *priv, int nvalues,
+							  Relation rel, Oid userid, int eflags,
+							  AttrNumber *slot_attnums, int slot_natts)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
-	List	   *priv = fsplan->fdw_private;
-	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
-	Index		rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
-		(Index) bms_next_member(fsplan->fs_relids, -1);
-	Relation	rel;
-	SymblScanState *state;
+	SymblScanState *state = palloc0(sizeof(SymblScanState));
 
-	if (intVal(linitial(priv)) == SYMBL_PLAN_PART)
-	{
-		symbl_part_begin(node, eflags);
-		return;
-	}
-	rel = symbl_scan_relation(estate, rtindex);
-	state = palloc0(sizeof(SymblScanState));
-	node->fdw_state = state;
 	state->kind = SYMBL_PLAN_CONVERSATIONS;
 	state->conds = symbl_deserialize_conds(list_nth(priv, FdwPrivateConds));
 	state->request.sort = strVal(list_nth(priv, FdwPrivateSort));
@@ -803,7 +831,8 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
 	state->keyset_attnum = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
 	state->row_goal = intVal(list_nth(priv, FdwPrivateRowGoal));
-	state->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	state->value_states = ExecInitExprList(list_copy_head(fsplan->fdw_exprs, nvalues),
+										   (PlanState *) node);
 	state->remote_quals = ExecInitQual(fsplan->fdw_recheck_quals, (PlanState *) node);
 	/* like postgres_fdw, EXPLAIN alone needs no user mapping */
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -812,8 +841,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 		state->conn->opts = *symbl_server_options(GetForeignTable(RelationGetRelid(rel))->serverid);
 	}
 	else
-		state->conn = symbl_get_connection(RelationGetRelid(rel),
-										   symbl_scan_user(node, rtindex));
+		state->conn = symbl_get_connection(RelationGetRelid(rel), userid);
 	state->paging.page_size = state->conn->opts.page_size;
 	state->raw_filter = symbl_table_filter(RelationGetRelid(rel));
 	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
@@ -827,18 +855,50 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->calls_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											 "symbl_fdw requests",
 											 ALLOCSET_SMALL_SIZES);
-	init_scan_columns(state, rel, fsplan,
-					  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+	init_scan_columns(state, rel, list_nth(priv, FdwPrivateRetrieved),
+					  slot_attnums, slot_natts);
 
 	/*
 	 * Values of outer-row parameters are not known before the first row is
 	 * asked for; the request is built then.  EXPLAIN shows what it can know
 	 * now, and $n for the rest.
 	 */
-	if (contains_exec_param_walker((Node *) fsplan->fdw_exprs, NULL))
+	if (contains_exec_param_walker((Node *) list_copy_head(fsplan->fdw_exprs, nvalues), NULL))
 		symbl_describe_request(&state->request, state->conds, state->raw_filter);
 	else
 		build_request(node, state);
+	return state;
+}
+
+static void
+symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	List	   *priv = fsplan->fdw_private;
+	Index		rtindex;
+	TupleDesc	slot_desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+
+	switch ((SymblPlanKind) intVal(linitial(priv)))
+	{
+		case SYMBL_PLAN_PART:
+			symbl_part_begin(node, eflags);
+			return;
+		case SYMBL_PLAN_JOIN:
+			symbl_join_begin(node, eflags);
+			return;
+		case SYMBL_PLAN_CONVERSATIONS:
+			break;
+	}
+	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
+	rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
+		(Index) bms_next_member(fsplan->fs_relids, -1);
+	node->fdw_state =
+		symbl_conversation_scan_begin(node, priv, list_length(fsplan->fdw_exprs),
+									  symbl_scan_relation(estate, rtindex),
+									  symbl_scan_user(node, rtindex), eflags,
+									  scan_slot_attnums(fsplan, slot_desc),
+									  slot_desc->natts);
 }
 
 /*
@@ -1043,15 +1103,16 @@ fetch_next_page(SymblScanState *state)
 		top_up_pending(state);
 }
 
-static TupleTableSlot *
-symbl_iterate_foreign_scan(ForeignScanState *node)
+/*
+ * The next conversation into `slot` (the node's scan slot), or an empty
+ * slot at the end.
+ */
+TupleTableSlot *
+symbl_conversation_scan_next(ForeignScanState *node, SymblScanState *state,
+							 TupleTableSlot *slot)
 {
-	SymblScanState *state = node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
-	if (state->kind == SYMBL_PLAN_PART)
-		return symbl_part_iterate(node);
 	ExecClearTuple(slot);
 	if (!state->request_built)
 		build_request(node, state);
@@ -1075,6 +1136,12 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 		{
 			int			att = state->slot_attnums[i] - 1;
 
+			if (att < 0)
+			{
+				slot->tts_values[i] = (Datum) 0;
+				slot->tts_isnull[i] = true;
+				continue;
+			}
 			slot->tts_values[i] = state->page.values[base + att];
 			slot->tts_isnull[i] = state->page.nulls[base + att];
 		}
@@ -1110,16 +1177,26 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 	}
 }
 
-static void
-symbl_rescan_foreign_scan(ForeignScanState *node)
+static TupleTableSlot *
+symbl_iterate_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
-	if (state->kind == SYMBL_PLAN_PART)
+	switch (state->kind)
 	{
-		symbl_part_rescan(node);
-		return;
+		case SYMBL_PLAN_PART:
+			return symbl_part_iterate(node);
+		case SYMBL_PLAN_JOIN:
+			return symbl_join_iterate(node);
+		case SYMBL_PLAN_CONVERSATIONS:
+			break;
 	}
+	return symbl_conversation_scan_next(node, state, node->ss.ss_ScanTupleSlot);
+}
+
+void
+symbl_conversation_scan_rescan(SymblScanState *state)
+{
 
 	/*
 	 * Build the request anew: outer-row parameters may have changed, and a
@@ -1136,15 +1213,27 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 }
 
 static void
-symbl_end_foreign_scan(ForeignScanState *node)
+symbl_rescan_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
-	if (state != NULL && state->kind == SYMBL_PLAN_PART)
+	switch (state->kind)
 	{
-		symbl_part_end(node);
-		return;
+		case SYMBL_PLAN_PART:
+			symbl_part_rescan(node);
+			break;
+		case SYMBL_PLAN_JOIN:
+			symbl_join_rescan(node);
+			break;
+		case SYMBL_PLAN_CONVERSATIONS:
+			symbl_conversation_scan_rescan(state);
+			break;
 	}
+}
+
+void
+symbl_conversation_scan_end(SymblScanState *state)
+{
 	/* stop whatever is still in flight: the executor wants no more rows */
 	if (state != NULL && state->page_cxt != NULL)
 	{
@@ -1154,16 +1243,31 @@ symbl_end_foreign_scan(ForeignScanState *node)
 }
 
 static void
-symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
+symbl_end_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
-	if (state->kind == SYMBL_PLAN_PART)
-	{
-		symbl_part_explain(node, es);
+	if (state == NULL)
 		return;
+	switch (state->kind)
+	{
+		case SYMBL_PLAN_PART:
+			symbl_part_end(node);
+			break;
+		case SYMBL_PLAN_JOIN:
+			symbl_join_end(node);
+			break;
+		case SYMBL_PLAN_CONVERSATIONS:
+			symbl_conversation_scan_end(state);
+			break;
 	}
-	if (es->verbose && ((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+}
+
+void
+symbl_conversation_scan_explain(SymblScanState *state, bool show_table,
+								ExplainState *es)
+{
+	if (es->verbose && show_table)
 		ExplainPropertyText("Symbl Table", state->table_name, es);
 	if (es->verbose)
 	{
@@ -1189,6 +1293,26 @@ symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Symbl Retries", NULL, state->stats.retries, es);
 		ExplainPropertyInteger("Symbl Rows Received", NULL, state->stats.rows_received, es);
 		ExplainPropertyInteger("Symbl Bytes Received", NULL, state->stats.bytes_received, es);
+	}
+}
+
+static void
+symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
+{
+	SymblScanState *state = node->fdw_state;
+
+	switch (state->kind)
+	{
+		case SYMBL_PLAN_PART:
+			symbl_part_explain(node, es);
+			break;
+		case SYMBL_PLAN_JOIN:
+			symbl_join_explain(node, es);
+			break;
+		case SYMBL_PLAN_CONVERSATIONS:
+			symbl_conversation_scan_explain(state, ((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0,
+											es);
+			break;
 	}
 }
 
@@ -1264,6 +1388,7 @@ symbl_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ImportForeignSchema = symbl_import_foreign_schema;
 	routine->AnalyzeForeignTable = symbl_analyze_foreign_table;
 	routine->GetForeignUpperPaths = symbl_get_foreign_upper_paths;
+	routine->GetForeignJoinPaths = symbl_join_paths;
 
 	PG_RETURN_POINTER(routine);
 }

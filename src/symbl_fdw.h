@@ -17,6 +17,7 @@
 #include "access/attnum.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
@@ -281,6 +282,44 @@ typedef struct SymblPage
 	Datum	   *values;			/* nrows * natts */
 	bool	   *nulls;
 } SymblPage;
+
+/* (a forward declaration: 18 moved the struct out of commands/explain.h) */
+struct ExplainState;
+
+/* symbl_fdw.c: the scan of conversations, for the join with a part */
+typedef struct SymblScanState SymblScanState;
+extern SymblScanState *symbl_conversation_scan_begin(ForeignScanState *node,
+													 List *priv, int nvalues,
+													 Relation rel, Oid userid,
+													 int eflags,
+													 AttrNumber *slot_attnums,
+													 int slot_natts);
+extern TupleTableSlot *symbl_conversation_scan_next(ForeignScanState *node,
+													SymblScanState *state,
+													TupleTableSlot *slot);
+extern void symbl_conversation_scan_rescan(SymblScanState *state);
+extern void symbl_conversation_scan_end(SymblScanState *state);
+extern void symbl_conversation_scan_explain(SymblScanState *state,
+											bool show_table, struct ExplainState *es);
+extern List *symbl_conversation_plan_private(PlannerInfo *root,
+											 RelOptInfo *rel,
+											 List **fdw_exprs, Node *used,
+											 List **remote_exprs,
+											 List **local_exprs);
+extern Oid	symbl_scan_user(ForeignScanState *node, Index rtindex);
+
+/* part_join.c */
+extern void symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
+							 RelOptInfo *outerrel, RelOptInfo *innerrel,
+							 JoinType jointype, JoinPathExtraData *extra);
+extern ForeignScan *symbl_join_plan(PlannerInfo *root, RelOptInfo *joinrel,
+									ForeignPath *best_path, List *tlist,
+									Plan *outer_plan);
+extern void symbl_join_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *symbl_join_iterate(ForeignScanState *node);
+extern void symbl_join_rescan(ForeignScanState *node);
+extern void symbl_join_end(ForeignScanState *node);
+extern void symbl_join_explain(ForeignScanState *node, struct ExplainState *es);
 
 /* symbl_fdw.c: a page taken, told to the pager (its complaints as errors) */
 extern void symbl_page_done(SymblPager *pager, const SymblPage *page,
