@@ -211,7 +211,7 @@ def fdw_join(window, runs):
     res["plan"] = res["runs"][0]["plan"]
     res["verbose"] = [l.rstrip().replace("parts_hosted.", "symbl.")
                       for l in psql("EXPLAIN (VERBOSE, COSTS OFF) " + q).splitlines()
-                      if "Symbl Request" in l or "Scan" in l or "Loop" in l or "Join" in l]
+                      if "Symbl " in l or "Scan" in l or "Loop" in l or "Join" in l]
     return res, urls
 
 
@@ -418,9 +418,9 @@ def report_text(r):
     L.append("| conversations | messages | requests | the answers' JSON | VmHWM |")
     L.append("| ---: | ---: | ---: | ---: | ---: |")
     for x in (ms, mb, r["memory_all"]):
-        L.append("| %s | %s | %d | %.1f MB | %.1f MB |"
+        L.append("| %s | %s | %s | %.1f MB | %.1f MB |"
                  % ("{:,}".format(x["conversations"]), "{:,}".format(x["messages"]),
-                    x["part_requests"], x["body_bytes"] / 1e6, x["vmhwm_kb"] / 1024))
+                    "{:,}".format(x["part_requests"]), x["body_bytes"] / 1e6, x["vmhwm_kb"] / 1024))
     L.append("")
     L.append("A session's VmHWM right after connecting is %.1f MB. The last line (every "
              "conversation of the dataset, %d run%s) shows where the peak levels off."
