@@ -206,9 +206,16 @@ symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	conv_path = conversations->cheapest_total_path;
 	conversations_rows = conversations->rows;
 	startup = conv_path->startup_cost + SYMBL_REQUEST_COST;
+
+	/*
+	 * Never more round trips than a nested loop over the conversations
+	 * (a request per conversation, one after another), and fewer as soon
+	 * as several go out at once: priced a little under it even for one.
+	 */
 	total = conv_path->total_cost +
-		ceil(conversations_rows / Max(1, pinfo->opts->max_concurrent_requests)) * SYMBL_REQUEST_COST +
-		joinrel->rows * (SYMBL_ROW_COST + cpu_tuple_cost);
+		Max(1.0, conversations_rows / Max(1, pinfo->opts->max_concurrent_requests)) *
+		SYMBL_REQUEST_COST * 0.99 +
+		joinrel->rows * cpu_tuple_cost;
 	joinrel->fdw_private = info;
 	add_path(joinrel, (Path *)
 			 symbl_create_foreign_join_path(root, joinrel, NULL, joinrel->rows,
@@ -272,7 +279,7 @@ symbl_join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
 						 makeInteger(nvalues),
 						 makeInteger((int) rel_oid(root, info->conversations)),
 						 makeInteger((int) rel_oid(root, info->part)));
-	private = lappend(private, symbl_part_retrieved(info->part, pinfo->columns,
+	private = lappend(private, symbl_retrieved_attnums(info->part->relid, pinfo->columns,
 													(Node *) used));
 	private = lappend(private, conv_attnums);
 	private = lappend(private, part_attnums);
