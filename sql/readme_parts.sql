@@ -170,9 +170,11 @@ SELECT speaker, said, polarity
  WHERE conversation_id = '1544659753010544' AND polarity < 0
  ORDER BY polarity;
 
--- what was sent: optional parameters only where a column read needs them,
--- never refresh; summaries not ready yet were 404s (no rows, no error)
-\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=readme&format=text" | sed -E 's/\/v1\/conversations\/[^/?]+\//\/v1\/conversations\/{id}\//; s/ items=[0-9]+//' | grep -v '^GET /v1/conversations?' | sort | uniq -c
+-- what was sent (each kind of request once: how many depends on the plan,
+-- which differs between versions for the CRM joins): optional parameters
+-- only where a column read needs them, never refresh; summaries not ready
+-- yet were 404s (no rows, no error)
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=readme&format=text" | sed -E 's/\/v1\/conversations\/[^/?]+\//\/v1\/conversations\/{id}\//; s/ items=[0-9]+//' | grep -v '^GET /v1/conversations?' | LC_ALL=C sort -u
 \! curl -s "$SYMBL_EMULATOR_URL/_control/violations?tag=readme"; echo
 
 SET client_min_messages = warning;
