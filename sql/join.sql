@@ -128,7 +128,7 @@ WHERE c.start_time > '2026-01-14';
 -- 6. a part request that keeps failing fails the query, clearly
 \set ufail :emu '/_x/tag=join-fail,status=500,after=3'
 CREATE SERVER join_fail FOREIGN DATA WRAPPER symbl_fdw
-  OPTIONS (base_url :'ufail', max_retries '1', max_concurrent_requests '2');
+  OPTIONS (base_url :'ufail', max_retries '1', max_concurrent_requests '1');
 CREATE USER MAPPING FOR CURRENT_USER SERVER join_fail
   OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
 CREATE SCHEMA sjf;
