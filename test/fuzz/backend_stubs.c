@@ -239,6 +239,13 @@ errdetail(const char *fmt,...)
 }
 
 int
+errhint(const char *fmt,...)
+{
+	FORMAT_INTO(error_scratch, fmt);
+	return 0;
+}
+
+int
 errcontext_msg(const char *fmt,...)
 {
 	FORMAT_INTO(error_scratch, fmt);
@@ -570,6 +577,29 @@ deconstruct_array(ArrayType *array, Oid elmtype, int elmlen, bool elmbyval,
 	*elemsp = a->elems;
 	*nullsp = a->nulls;
 	*nelemsp = a->nelems;
+}
+
+/*
+ * The part tables' text[] columns (symbl_part_convert): no harness reaches
+ * them, the page harness converts conversations only.
+ */
+ArrayBuildState *
+initArrayResult(Oid element_type, MemoryContext rcontext, bool subcontext)
+{
+	abort();
+}
+
+ArrayBuildState *
+accumArrayResult(ArrayBuildState *astate, Datum dvalue, bool disnull,
+				 Oid element_type, MemoryContext rcontext)
+{
+	abort();
+}
+
+Datum
+makeArrayResult(ArrayBuildState *astate, MemoryContext rcontext)
+{
+	abort();
 }
 
 static void
