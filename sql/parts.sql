@@ -64,15 +64,23 @@ BEGIN
   RETURN QUERY SELECT line FROM pt.sink ORDER BY n;
 END
 $fn$;
--- EXPLAIN (VERBOSE, COSTS OFF), an InitPlan's output named alike on every
--- version (13 to 16 print "InitPlan 1 (returns $0)" and "$0", 17 and 18
--- "InitPlan 1" and "(InitPlan 1).col1")
+-- EXPLAIN (VERBOSE, COSTS OFF) alike on every version: an InitPlan's
+-- output (13 to 16 print "InitPlan 1 (returns $0)" and "$0", 17 and 18
+-- "InitPlan 1" and "(InitPlan 1).col1"), and the two sides of a join
+-- clause in one order (18 prints some the other way round)
 CREATE FUNCTION pt.explain(q text) RETURNS SETOF text LANGUAGE plpgsql AS $fn$
-DECLARE l text;
+DECLARE
+  l text;
+  m text[];
 BEGIN
   FOR l IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || q LOOP
     l := regexp_replace(l, '^(\s*InitPlan \d+) \(returns \$\d+\)$', '\1');
-    RETURN NEXT regexp_replace(l, '\(InitPlan (\d+)\)\.col1', '$initplan\1', 'g');
+    l := regexp_replace(l, '\(InitPlan \d+\)\.col1|\$0', '$initplan', 'g');
+    m := regexp_match(l, '^(\s*Filter: \()(\w+\.\w+) = (\w+\.\w+)(\))$');
+    IF m IS NOT NULL AND m[2] COLLATE "C" > m[3] THEN
+      l := m[1] || m[3] || ' = ' || m[2] || m[4];
+    END IF;
+    RETURN NEXT l;
   END LOOP;
 END
 $fn$;
@@ -231,9 +239,9 @@ ANALYZE pt.crm_calls;
 DO $$ BEGIN
   IF EXISTS (SELECT FROM pg_settings WHERE name = 'enable_memoize') THEN SET enable_memoize = off; END IF;
 END $$;
-EXPLAIN (VERBOSE, COSTS OFF)
+SELECT * FROM pt.explain($q$
 SELECT c.account, a.text, a.assignee_name
-  FROM pt.crm_calls c JOIN pt.action_items a ON a.conversation_id = c.conversation_id;
+  FROM pt.crm_calls c JOIN pt.action_items a ON a.conversation_id = c.conversation_id$q$);
 DO $$ BEGIN
   IF EXISTS (SELECT FROM pg_settings WHERE name = 'enable_memoize') THEN RESET enable_memoize; END IF;
 END $$;

@@ -210,6 +210,27 @@ INSERT INTO pdl.battery (tbl, kind, q)
 SELECT q.tbl, 'join + qual', format($f$SELECT c.name AS c_name, %s FROM {s}.conversations c JOIN {s}.%I p ON p.conversation_id = c.id WHERE %s AND (%s)$f$,
               q.cols, q.tbl, f.cond, q.cond)
   FROM pdl.quals q CROSS JOIN (SELECT cond FROM pdl.join_filters WHERE n IN (1, 5)) f;
+-- joins in other shapes: operands the other way round, conditions in a
+-- LEFT JOIN's ON, the part missing, counts, whole rows, a LIMIT above or
+-- below, three tables, RIGHT JOIN, EXISTS, a local qual on conversations
+INSERT INTO pdl.battery (tbl, kind, q)
+SELECT t, 'join shapes', format(v.q, t, f.cond, coalesce(q.cond, 'true'))
+  FROM unnest('{messages,members,topics,questions,action_items,follow_ups,analytics,member_analytics,trackers,summaries,entities}'::text[]) t
+  CROSS JOIN (SELECT cond FROM pdl.join_filters WHERE n IN (1, 5)) f
+  LEFT JOIN LATERAL (SELECT cond FROM pdl.quals WHERE tbl = t LIMIT 1) q ON true
+  CROSS JOIN (VALUES
+    ($v$SELECT c.id AS c_id, p.* FROM {s}.conversations c JOIN {s}.%1$I p ON c.id = p.conversation_id WHERE %2$s$v$),
+    ($v$SELECT c.id AS c_id, p.* FROM {s}.conversations c LEFT JOIN {s}.%1$I p ON p.conversation_id = c.id AND %3$s WHERE %2$s$v$),
+    ($v$SELECT c.id AS c_id FROM {s}.conversations c LEFT JOIN {s}.%1$I p ON p.conversation_id = c.id WHERE %2$s AND p.conversation_id IS NULL$v$),
+    ($v$SELECT c.id AS c_id, count(p.*) AS n FROM {s}.conversations c LEFT JOIN {s}.%1$I p ON p.conversation_id = c.id WHERE %2$s GROUP BY c.id$v$),
+    ($v$SELECT c.id AS c_id, p::text AS whole_row FROM {s}.conversations c JOIN {s}.%1$I p ON p.conversation_id = c.id WHERE %2$s$v$),
+    ($v$SELECT c_id FROM (SELECT c.id AS c_id FROM {s}.conversations c JOIN {s}.%1$I p ON p.conversation_id = c.id WHERE %2$s ORDER BY c.start_time, c.id LIMIT 15) s$v$),
+    ($v$SELECT c.id AS c_id, p.* FROM (SELECT * FROM {s}.conversations c WHERE %2$s ORDER BY c.start_time DESC, c.id LIMIT 5) c JOIN {s}.%1$I p ON p.conversation_id = c.id$v$),
+    ($v$SELECT c.id AS c_id, count(*) AS n FROM {s}.conversations c JOIN {s}.%1$I p ON p.conversation_id = c.id JOIN {s}.members m ON m.conversation_id = c.id WHERE %2$s GROUP BY c.id$v$),
+    ($v$SELECT c.id AS c_id, p.* FROM {s}.%1$I p RIGHT JOIN {s}.conversations c ON p.conversation_id = c.id WHERE %2$s$v$),
+    ($v$SELECT c.id AS c_id FROM {s}.conversations c WHERE %2$s AND EXISTS (SELECT FROM {s}.%1$I p WHERE p.conversation_id = c.id AND %3$s)$v$),
+    ($v$SELECT c.id AS c_id, c.name AS c_name, p.* FROM {s}.conversations c JOIN {s}.%1$I p ON p.conversation_id = c.id WHERE %2$s AND (c.name ILIKE '%%a%%' OR c.name IS NULL) AND c.end_time IS NOT NULL$v$)
+  ) v (q);
 SELECT kind, count(*) AS queries FROM pdl.battery GROUP BY 1 ORDER BY 1;
 
 -- every conversation a join selects is in the local copy (else the
