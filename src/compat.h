@@ -144,6 +144,25 @@ symbl_scan_check_as_user(ForeignScanState *node, Index rtindex)
  * Paths with 16's arguments.  17 added fdw_restrictinfo (a foreign join's
  * quals; none for a scan or an upper path), 18 disabled_nodes (none here).
  */
+/*
+ * A path the planner must not take while any other works (a part scan
+ * without conversation ids, which fails if chosen): 18 counts disabled
+ * nodes before costs; before, a cost above any stack of disable_cost does.
+ */
+#if PG_VERSION_NUM >= 180000
+#define symbl_create_last_resort_path(root, rel, rows) \
+	create_foreignscan_path(root, rel, NULL, rows, 1, 1.0e15, 1.0e15, \
+							NIL, NULL, NULL, NIL, NIL)
+#elif PG_VERSION_NUM >= 170000
+#define symbl_create_last_resort_path(root, rel, rows) \
+	create_foreignscan_path(root, rel, NULL, rows, 1.0e15, 1.0e15, \
+							NIL, NULL, NULL, NIL, NIL)
+#else
+#define symbl_create_last_resort_path(root, rel, rows) \
+	create_foreignscan_path(root, rel, NULL, rows, 1.0e15, 1.0e15, \
+							NIL, NULL, NULL, NIL)
+#endif
+
 #if PG_VERSION_NUM >= 180000
 #define symbl_create_foreign_join_path(root, rel, target, rows, startup, total, \
 									   pathkeys, required_outer, outerpath, private) \

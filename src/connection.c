@@ -396,6 +396,24 @@ struct SymblListCall
 	CallGuard  *guard;			/* the first attempt */
 };
 
+/*
+ * The request as messages name it: an id or a filter can make a path tens
+ * of kilobytes long, too long for an error's DETAIL to be of use.
+ */
+#define MAX_DESCRIBED_PATH 1000
+
+static char *
+request_description(const char *method, const char *path_query)
+{
+	size_t		len = strlen(path_query);
+
+	if (len <= MAX_DESCRIBED_PATH)
+		return psprintf("%s %s", method, path_query);
+	/* (escaped for the URL: ASCII, never a character cut in two) */
+	return psprintf("%s %.*s... (%zu bytes)", method, MAX_DESCRIBED_PATH,
+					path_query, len);
+}
+
 /* A GET of base_url + path_query, started now */
 SymblListCall *
 symbl_api_get_start(SymblConnection *conn, const char *path_query,
@@ -409,7 +427,7 @@ symbl_api_get_start(SymblConnection *conn, const char *path_query,
 	call->cxt = cxt;
 	call->conn = conn;
 	call->url = psprintf("%s%s", conn->opts.base_url, path_query);
-	call->what = psprintf("GET %s", path_query);
+	call->what = request_description("GET", path_query);
 	call->request = make_request(conn, "GET", call->url);
 	call->request.bearer_token = symbl_auth_token(conn, false);
 	call->guard = start_call(&call->request);

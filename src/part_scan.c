@@ -43,8 +43,6 @@
 #define ROWS_PER_CONVERSATION 20.0
 /* and how many conversations an array of unknown length holds */
 #define IDS_PER_UNKNOWN_ARRAY 10.0
-/* a scan without conversation ids is never chosen (and fails if it is) */
-#define NO_IDS_COST 1.0e10
 
 /* Indexes into a part scan's fdw_private */
 enum PartPrivateIndex
@@ -186,6 +184,15 @@ symbl_part_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 	table_close(rel, NoLock);
 	info->opts = symbl_server_options(GetForeignTable(foreigntableid)->serverid);
 	info->conversation_attnum = conversation_id_attnum(info->columns);
+	if (info->conversation_attnum == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+				 errmsg("foreign table \"%s\" has no column for the conversation id",
+						get_rel_name(foreigntableid)),
+				 errdetail("Symbl serves %s per conversation: a query gives the conversations through that column.",
+						   resource->table),
+				 errhint("Add a column \"%s\" of type text, without a field option.",
+						 SYMBL_CONVERSATION_ID_COLUMN)));
 	if (symbl_table_filter(foreigntableid) != NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
@@ -274,13 +281,18 @@ symbl_part_paths(PlannerInfo *root, RelOptInfo *baserel)
 	Cost		startup;
 	Cost		total;
 
-	part_costs(info, info->conversations, baserel->rows, &startup, &total);
+	/* without conversation ids, a path that fails if it is ever chosen */
 	if (find_id_source(baserel->baserestrictinfo, baserel->relid,
 					   info->conversation_attnum, false) == NULL)
-		startup = total = NO_IDS_COST;
-	add_path(baserel, (Path *)
-			 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
-										   startup, total, NIL, NULL, NULL, NIL));
+		add_path(baserel, (Path *) symbl_create_last_resort_path(root, baserel,
+																 baserel->rows));
+	else
+	{
+		part_costs(info, info->conversations, baserel->rows, &startup, &total);
+		add_path(baserel, (Path *)
+				 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
+											   startup, total, NIL, NULL, NULL, NIL));
+	}
 	add_parameterized_paths(root, baserel, info);
 }
 
