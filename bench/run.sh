@@ -34,7 +34,7 @@ if [ -z "$pg_config" ]; then
 	symbl_base_packages
 	symbl_install_packages postgresql-plpython3-$SYMBL_PG_VERSION gnuplot-nox
 	symbl_build_and_install
-	pg_virtualenv -t -v "$SYMBL_PG_VERSION" bash bench/inner.sh "${inner_args[@]}"
+	pg_virtualenv -t -v "$SYMBL_PG_VERSION" bash bench/inner.sh "${inner_args[@]}" 9>&-
 	exit
 fi
 

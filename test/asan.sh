@@ -61,7 +61,7 @@ status=0
 SYMBL_SERVER_ENVIRONMENT=$work/environment SYMBL_AFTER_SUITE=$canary \
 	pg_virtualenv -t -v "$SYMBL_PG_VERSION" \
 	"${SYMBL_REGRESS_VIRTUALENV_OPTS[@]}" \
-	bash test/regress.sh || status=$?
+	bash test/regress.sh 9>&- || status=$?
 [ -f regression.diffs ] && head -n 200 regression.diffs
 
 canary_reports=$(grep -l "heap-buffer-overflow" "$reports"/* 2>/dev/null |

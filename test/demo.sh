@@ -14,4 +14,4 @@ pg_virtualenv -t -v "$SYMBL_PG_VERSION" bash -c '
 	symbl_start_emulator --conversations 2000 --anchor now
 	echo "Symbl emulator at $SYMBL_EMULATOR_URL"
 	psql -X -v ON_ERROR_STOP=1 -v emu="$SYMBL_EMULATOR_URL" -f test/demo.sql
-'
+' 9>&-

@@ -45,6 +45,8 @@ symbl_base_packages() {
 # Several checkouts on one machine share Debian's PostgreSQL installation:
 # whoever installs the extension there holds the lock until its script
 # ends, so another checkout's build cannot replace the library mid-run.
+# The servers a script starts get `9>&-`: one left behind by a killed run
+# would otherwise hold the lock for ever.
 symbl_lock_installation() {
 	[ -n "${SYMBL_INSTALL_LOCKED:-}" ] && return 0
 	exec 9>/tmp/symbl_fdw-install.lock

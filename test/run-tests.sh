@@ -49,7 +49,7 @@ echo "== pg_regress against the emulator"
 rm -rf results regression.diffs regression.out
 pg_virtualenv -t -v "$SYMBL_PG_VERSION" \
 	"${SYMBL_REGRESS_VIRTUALENV_OPTS[@]}" \
-	bash test/regress.sh >"$logdir/regress.log" 2>&1 || true
+	bash test/regress.sh >"$logdir/regress.log" 2>&1 9>&- || true
 grep -E '^(test|     ) |^emulator at|tests passed|tests failed' "$logdir/regress.log" || true
 symbl_count_regress "$logdir/regress.log" $(($(wc -l < test/schedule) + 1))
 passed=$((passed + SYMBL_REGRESS_OK))
