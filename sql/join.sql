@@ -112,6 +112,15 @@ JOIN sj.action_items a ON a.conversation_id = k.conversation_id
 WHERE k.tier = 'enterprise'
 GROUP BY 1 ORDER BY 1;
 
+-- with nested loops disabled the parameterized scan is still taken: the
+-- scan without ids is a last resort that would fail
+SET enable_nestloop = off;
+SELECT k.account, count(*) FROM crm_accounts k
+JOIN sj.action_items a ON a.conversation_id = k.conversation_id
+WHERE k.tier = 'enterprise'
+GROUP BY 1 ORDER BY 1;
+RESET enable_nestloop;
+
 -- 5. what is not pushed: a whole-row reference is a plain nested loop
 EXPLAIN (COSTS OFF)
 SELECT c, a.text FROM sj.conversations c
