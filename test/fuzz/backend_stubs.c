@@ -826,7 +826,10 @@ JsonbValueToJsonb(JsonbValue *val)
 {
 	Jsonb	   *out;
 
-	if (val != &jsonb_result || jsonb_depth != 0)
+	/* a scalar alone becomes a raw scalar, as in the real function */
+	if (val != &jsonb_result)
+		check_scalar(val);
+	if (jsonb_depth != 0)
 		abort();
 	out = palloc(VARHDRSZ + sizeof(uint32));
 	SET_VARSIZE(out, VARHDRSZ + sizeof(uint32));
