@@ -255,12 +255,21 @@ input_datum(const SymblColumn *col, json_object *value)
  * exponent's own text, but reads an integer into 64 bits and saturates one
  * beyond them (99999999999999999999 becomes 18446744073709551615): the two
  * saturated values are refused, rather than passed on as a number the API
- * did not send.  The exact values themselves go with them.
+ * did not send.  The exact values themselves go with them.  Even when
+ * strict, json-c also takes NaN, Infinity and -Infinity, which are not JSON
+ * (and which jsonb cannot hold).
  */
 static const char *
 scalar_json_text(json_object *value)
 {
 	const char *text = json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN);
+
+	if (json_object_is_type(value, json_type_double) &&
+		!isdigit((unsigned char) text[text[0] == '-']))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("Symbl API returned malformed JSON"),
+				 errdetail("%s is not a JSON number.", text)));
 
 	if (json_object_is_type(value, json_type_int) &&
 		(json_object_get_uint64(value) == UINT64_MAX ||
@@ -273,9 +282,9 @@ scalar_json_text(json_object *value)
 	return text;
 }
 
-/* Every integer in a value that json-c serialises whole */
+/* Every number in a value that json-c serialises whole */
 static void
-check_integers(json_object *value)
+check_numbers(json_object *value)
 {
 	check_stack_depth();
 	if (json_object_is_type(value, json_type_array))
@@ -284,7 +293,7 @@ check_integers(json_object *value)
 		size_t		i;
 
 		for (i = 0; i < n; i++)
-			check_integers(json_object_array_get_idx(value, i));
+			check_numbers(json_object_array_get_idx(value, i));
 	}
 	else if (json_object_is_type(value, json_type_object))
 	{
@@ -292,9 +301,10 @@ check_integers(json_object *value)
 		struct json_object_iterator end = json_object_iter_end(value);
 
 		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
-			check_integers(json_object_iter_peek_value(&it));
+			check_numbers(json_object_iter_peek_value(&it));
 	}
-	else if (json_object_is_type(value, json_type_int))
+	else if (json_object_is_type(value, json_type_int) ||
+			 json_object_is_type(value, json_type_double))
 		(void) scalar_json_text(value);
 }
 
@@ -401,7 +411,7 @@ json_input_datum(const SymblColumn *col, json_object *value)
 	const char *serialised;
 	char	   *converted;
 
-	check_integers(value);
+	check_numbers(value);
 	serialised = json_object_to_json_string_ext(value,
 												JSON_C_TO_STRING_PLAIN |
 												JSON_C_TO_STRING_NOSLASHESCAPE);
