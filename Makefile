@@ -11,6 +11,7 @@ OBJS = \
 	src/json_worker.o \
 	src/option.o \
 	src/pager.o \
+	src/part_column.o \
 	src/part_fetch.o \
 	src/part_join.o \
 	src/part_scan.o \

@@ -8,7 +8,6 @@
  */
 #include "postgres.h"
 
-#include <ctype.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -169,49 +168,6 @@ resource_names(void)
 	for (i = 0; i < symbl_num_resources; i++)
 		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", symbl_resources[i].table);
 	return buf.data;
-}
-
-/*
- * Split "a.b|c" into alternatives and segments.  Names are what JSON keys in
- * the API look like: letters, digits, underscores.
- */
-bool
-symbl_parse_json_path(const char *text, SymblJsonPath *path)
-{
-	char	   *copy = pstrdup(text);
-	char	   *alt_save = NULL;
-	char	   *alt;
-
-	memset(path, 0, sizeof(*path));
-	for (alt = strtok_r(copy, "|", &alt_save); alt != NULL;
-		 alt = strtok_r(NULL, "|", &alt_save))
-	{
-		int			a = path->nalts;
-		char	   *seg = alt;
-
-		if (a >= SYMBL_MAX_PATH_ALTERNATIVES)
-			return false;
-		for (;;)
-		{
-			char	   *dot = strchr(seg, '.');
-			char	   *c;
-
-			if (dot != NULL)
-				*dot = '\0';
-			if (seg[0] == '\0' || path->nsegs[a] >= SYMBL_MAX_PATH_SEGMENTS)
-				return false;
-			for (c = seg; *c; c++)
-				if (!isalnum((unsigned char) *c) && *c != '_')
-					return false;
-			path->segs[a][path->nsegs[a]++] = seg;
-			if (dot == NULL)
-				break;
-			seg = dot + 1;
-		}
-		path->nalts++;
-	}
-	return path->nalts > 0 && text[strlen(text) - 1] != '|' && text[0] != '|' &&
-		strstr(text, "||") == NULL;
 }
 
 static int
@@ -688,39 +644,6 @@ symbl_table_resource(Oid foreigntableid)
 	return symbl_find_resource(resource != NULL ? resource : "conversations");
 }
 
-static SymblValueKind
-part_value_kind(Oid typid, bool conversation_id)
-{
-	if (conversation_id)
-		return typid == TEXTOID || typid == VARCHAROID ?
-			SYMBL_VALUE_CONVERSATION_ID : (SymblValueKind) -1;
-	switch (typid)
-	{
-		case TEXTOID:
-			return SYMBL_VALUE_TEXT;
-		case VARCHAROID:
-		case TIMESTAMPTZOID:
-		case TIMESTAMPOID:
-			return SYMBL_VALUE_INPUT;
-		case FLOAT8OID:
-		case FLOAT4OID:
-		case NUMERICOID:
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-			return SYMBL_VALUE_NUMBER;
-		case BOOLOID:
-			return SYMBL_VALUE_BOOL;
-		case TEXTARRAYOID:
-			return SYMBL_VALUE_TEXT_ARRAY;
-		case JSONBOID:
-			return SYMBL_VALUE_JSONB;
-		case JSONOID:
-			return SYMBL_VALUE_JSON_INPUT;
-	}
-	return (SymblValueKind) -1;
-}
-
 static const char *
 column_field_option(Oid relid, AttrNumber attnum)
 {
@@ -792,7 +715,7 @@ symbl_part_columns(Oid foreigntableid, TupleDesc tupdesc,
 					 errhint("A field of %s is a dotted JSON path such as 'from.name'.",
 							 resource->table)));
 		col->top_field = field != NULL ? col->path.segs[0][0] : NULL;
-		col->kind = part_value_kind(col->typid, field == NULL);
+		col->kind = symbl_part_value_kind(col->typid, field == NULL);
 		if ((int) col->kind < 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),

@@ -250,6 +250,64 @@ input_datum(const SymblColumn *col, json_object *value)
 							 col->ioparam, col->typmod);
 }
 
+/*
+ * The text of a JSON number or boolean.  json-c keeps a fraction's or an
+ * exponent's own text, but reads an integer into 64 bits and saturates one
+ * beyond them (99999999999999999999 becomes 18446744073709551615): the two
+ * saturated values are refused, rather than passed on as a number the API
+ * did not send.  The exact values themselves go with them.  Even when
+ * strict, json-c also takes NaN, Infinity and -Infinity, which are not JSON
+ * (and which jsonb cannot hold).
+ */
+static const char *
+scalar_json_text(json_object *value)
+{
+	const char *text = json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN);
+
+	if (json_object_is_type(value, json_type_double) &&
+		!isdigit((unsigned char) text[text[0] == '-']))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
+				 errmsg("Symbl API returned malformed JSON"),
+				 errdetail("%s is not a JSON number.", text)));
+
+	if (json_object_is_type(value, json_type_int) &&
+		(json_object_get_uint64(value) == UINT64_MAX ||
+		 json_object_get_int64(value) == INT64_MIN))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("Symbl API returned an integer beyond the range read exactly"),
+				 errdetail("Integers from -9223372036854775807 to 18446744073709551614 are read exactly; a larger one reads as %s.",
+						   text)));
+	return text;
+}
+
+/* Every number in a value that json-c serialises whole */
+static void
+check_numbers(json_object *value)
+{
+	check_stack_depth();
+	if (json_object_is_type(value, json_type_array))
+	{
+		size_t		n = json_object_array_length(value);
+		size_t		i;
+
+		for (i = 0; i < n; i++)
+			check_numbers(json_object_array_get_idx(value, i));
+	}
+	else if (json_object_is_type(value, json_type_object))
+	{
+		struct json_object_iterator it = json_object_iter_begin(value);
+		struct json_object_iterator end = json_object_iter_end(value);
+
+		for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it))
+			check_numbers(json_object_iter_peek_value(&it));
+	}
+	else if (json_object_is_type(value, json_type_int) ||
+			 json_object_is_type(value, json_type_double))
+		(void) scalar_json_text(value);
+}
+
 static JsonbValue *push_jsonb_value(JsonbParseState **state,
 									json_object *value,
 									JsonbIteratorToken token);
@@ -277,7 +335,7 @@ jsonb_scalar(json_object *value, JsonbValue *scalar)
 			scalar->type = jbvNumeric;
 			scalar->val.numeric = DatumGetNumeric(
 				InputFunctionCall(&numeric_input,
-								  (char *) json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN),
+								  (char *) scalar_json_text(value),
 								  InvalidOid, -1));
 			break;
 		case json_type_string:
@@ -350,10 +408,14 @@ jsonb_datum(json_object *value)
 static Datum
 json_input_datum(const SymblColumn *col, json_object *value)
 {
-	const char *serialised = json_object_to_json_string_ext(value,
-															JSON_C_TO_STRING_PLAIN |
-															JSON_C_TO_STRING_NOSLASHESCAPE);
-	char	   *converted = pg_any_to_server(serialised, strlen(serialised), PG_UTF8);
+	const char *serialised;
+	char	   *converted;
+
+	check_numbers(value);
+	serialised = json_object_to_json_string_ext(value,
+												JSON_C_TO_STRING_PLAIN |
+												JSON_C_TO_STRING_NOSLASHESCAPE);
+	converted = pg_any_to_server(serialised, strlen(serialised), PG_UTF8);
 
 	return InputFunctionCall((FmgrInfo *) &col->input, converted, col->ioparam,
 							 col->typmod);
@@ -616,7 +678,7 @@ scalar_text_datum(const SymblColumn *col, json_object *value)
 		json_object_is_type(value, json_type_double) ||
 		json_object_is_type(value, json_type_boolean))
 	{
-		const char *str = json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN);
+		const char *str = scalar_json_text(value);
 
 		return InputFunctionCall((FmgrInfo *) &col->input, (char *) str,
 								 col->ioparam, col->typmod);
@@ -628,7 +690,7 @@ scalar_text_datum(const SymblColumn *col, json_object *value)
 static Datum
 number_text_datum(json_object *value)
 {
-	const char *str = json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN);
+	const char *str = scalar_json_text(value);
 	size_t		len = strlen(str);
 	text	   *result = (text *) palloc(len + VARHDRSZ);
 
@@ -742,7 +804,7 @@ part_value(const SymblColumn *col, const FoundValue *found)
 				!json_object_is_type(value, json_type_double))
 				wrong_json_type(value, "a JSON number");
 			return InputFunctionCall((FmgrInfo *) &col->input,
-									 (char *) json_object_to_json_string_ext(value, JSON_C_TO_STRING_PLAIN),
+									 (char *) scalar_json_text(value),
 									 col->ioparam, col->typmod);
 		case SYMBL_VALUE_BOOL:
 			if (!json_object_is_type(value, json_type_boolean))

@@ -218,7 +218,10 @@ extern char *symbl_table_filter(Oid foreigntableid);
 extern const SymblResource *symbl_table_resource(Oid foreigntableid);
 extern List *symbl_part_columns(Oid foreigntableid, TupleDesc tupdesc,
 								const SymblResource *resource);
+
+/* part_column.c */
 extern bool symbl_parse_json_path(const char *text, SymblJsonPath *path);
+extern SymblValueKind symbl_part_value_kind(Oid typid, bool conversation_id);
 
 /* shippable.c */
 extern void symbl_classify_quals(RelOptInfo *baserel, List *columns,

@@ -16,7 +16,10 @@
  *	  the error context callbacks and formatting the message, as elog.c does;
  *	- pg_any_to_server verifies UTF-8 and rejects NUL, as a UTF8 database
  *	  does; input functions and jsonb building read every byte they are
- *	  given and check the shape of what they are given.
+ *	  given and check the shape of what they are given;
+ *	- the input functions of the column types accept and reject what the
+ *	  real ones do (their syntax and ranges, not their values), and
+ *	  makeArrayResult builds a real flat text[].
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +29,7 @@
 #include <setjmp.h>
 #include <stdbool.h>
 
+#include "fmgr.h"
 #include "utils/array.h"
 
 /* where ereport(ERROR) jumps to; set by the harness around each call */
@@ -40,7 +44,21 @@ extern void stub_context_reset(void);
 /* clear what an ERROR half-way through the last input left behind */
 extern void stub_begin_input(void);
 
-/* the harness's arrays: an ArrayType header, then their elements */
+/* getTypeInputInfo and fmgr_info: the input function of a type */
+extern void stub_type_input(Oid typid, FmgrInfo *finfo, Oid *ioparam);
+
+/* abort unless a datum is a valid text, or a text[] of makeArrayResult */
+extern void stub_check_text(Datum datum);
+extern void stub_check_text_array(Datum datum);
+
+/* the first byte of a stand-in numeric's data: what kind of value it is */
+#define STUB_NUMERIC_FINITE 'n'
+#define STUB_NUMERIC_SPECIAL 's'
+
+/*
+ * The arrays fuzz_request gives deconstruct_array: an ArrayType header,
+ * then their elements (makeArrayResult builds real flat arrays).
+ */
 typedef struct StubArray
 {
 	ArrayType	header;

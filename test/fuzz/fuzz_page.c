@@ -68,6 +68,7 @@ make_columns(uint8_t shape, SymblColumn *columns)
 				col->typid = (shape & 8) ? VARCHAROID : TEXTOID;
 				break;
 		}
+		stub_type_input(col->typid, &col->input, &col->ioparam);
 		n++;
 	}
 	return n;

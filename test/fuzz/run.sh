@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# libFuzzer harnesses for the two places hostile bytes enter the extension:
-# an API answer body (fuzz_page: src/response.c) and the values of quals
-# (fuzz_request: src/deparse.c with src/http.c's encoder).  Both are built
+# libFuzzer harnesses for the places hostile bytes enter the extension:
+# an API answer body (fuzz_page: a page of conversations, fuzz_part: one
+# conversation's part, both src/response.c) and the values of quals
+# (fuzz_request: src/deparse.c with src/http.c's encoder).  All are built
 # with clang's AddressSanitizer and UndefinedBehaviorSanitizer.
 #
 #   test/fuzz/run.sh [SECONDS]   fuzz each harness for SECONDS (default 180),
@@ -40,12 +41,14 @@ build_harness() {	# name, extension sources...
 		test/fuzz/backend_stubs.c "$@" -lcurl -ljson-c -pthread
 }
 build_harness fuzz_page src/response.c src/json_worker.c src/http.c
+build_harness fuzz_part src/response.c src/json_worker.c src/http.c \
+	src/resource.c src/part_column.c
 build_harness fuzz_request src/deparse.c src/http.c
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-for name in fuzz_page fuzz_request; do
+for name in fuzz_page fuzz_part fuzz_request; do
 	corpus=test/fuzz/corpus/${name#fuzz_}
 	dict=test/fuzz/${name#fuzz_}.dict
 	opts=(-max_len=65536 -rss_limit_mb=4096 -artifact_prefix="$build/$name-")
