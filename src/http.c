@@ -292,6 +292,9 @@ configure_easy(SymblHttpCall *call, const SymblHttpRequest *request)
 		SETOPT(CURLOPT_COPYPOSTFIELDS, request->json_body);
 	else
 		SETOPT(CURLOPT_HTTPGET, 1L);
+	/* PUT and DELETE: the body (if any) as for POST, under another method */
+	if (strcmp(request->method, "GET") != 0 && strcmp(request->method, "POST") != 0)
+		SETOPT(CURLOPT_CUSTOMREQUEST, request->method);
 #undef SETOPT
 	return ok;
 }

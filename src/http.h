@@ -31,7 +31,7 @@ typedef enum SymblHttpOutcome
 
 typedef struct SymblHttpRequest
 {
-	const char *method;			/* "GET" or "POST" */
+	const char *method;			/* "GET", "POST", "PUT" or "DELETE" */
 	const char *url;
 	const char *bearer_token;	/* NULL: no Authorization header */
 	const char *json_body;		/* NULL: no body */
