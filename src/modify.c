@@ -1143,13 +1143,15 @@ symbl_exec_foreign_delete(EState *estate, ResultRelInfo *rinfo,
 
 		if (!isnull)
 		{
-			HeapTupleData tuple;
+			/* the slot keeps a pointer to it: not on this stack */
+			HeapTuple	tuple = MemoryContextAlloc(state->row_cxt,
+												   sizeof(HeapTupleData));
 
-			tuple.t_data = DatumGetHeapTupleHeader(whole);
-			tuple.t_len = HeapTupleHeaderGetDatumLength(tuple.t_data);
-			ItemPointerSetInvalid(&tuple.t_self);
-			tuple.t_tableOid = RelationGetRelid(rinfo->ri_RelationDesc);
-			ExecForceStoreHeapTuple(&tuple, slot, false);
+			tuple->t_data = DatumGetHeapTupleHeader(whole);
+			tuple->t_len = HeapTupleHeaderGetDatumLength(tuple->t_data);
+			ItemPointerSetInvalid(&tuple->t_self);
+			tuple->t_tableOid = RelationGetRelid(rinfo->ri_RelationDesc);
+			ExecForceStoreHeapTuple(tuple, slot, false);
 		}
 	}
 	return slot;
