@@ -279,8 +279,9 @@ exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 		}
 		response = wait_call(guard);
 
+		/* (libcurl may have sent it twice: see count_sends in http.c) */
 		if (stats != NULL)
-			stats->requests++;
+			stats->requests += Max(response->sends, 1);
 		if (is_retryable(response) && attempt < conn->opts.max_retries)
 			delay = retry_delay_ms(response, attempt);
 		if (delay >= 0)

@@ -50,6 +50,7 @@ typedef struct SymblHttpResponse
 	long		retry_after_ms; /* from Retry-After, -1 when absent */
 	const char *redirect_url;	/* Location of a 3xx, or NULL */
 	size_t		wire_bytes;		/* bytes received before decoding */
+	int			sends;			/* PUT/DELETE: times libcurl sent it */
 	char		error[256];		/* libcurl's message for failures */
 } SymblHttpResponse;
 

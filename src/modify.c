@@ -146,6 +146,9 @@ static int64 *writes_at_level = NULL;
 static int	levels_allocated = 0;
 static bool callbacks_registered = false;
 
+/* how many of them an error of their own statement has already listed */
+static int64 writes_reported = 0;
+
 /* ---------------------------------------------------------------------
  * Transactions: what an abort leaves applied
  * ---------------------------------------------------------------------
@@ -186,6 +189,9 @@ xact_callback(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			/* a single statement whose error said it all: nothing to add */
+			if (!IsTransactionBlock() && n == writes_reported)
+				break;
 			ereport(WARNING,
 					(errcode(ERRCODE_WARNING),
 					 errmsg_plural("%lld Symbl write of this transaction stays applied",
@@ -201,6 +207,7 @@ xact_callback(XactEvent event, void *arg)
 			return;
 	}
 	memset(writes_at_level, 0, sizeof(int64) * levels_allocated);
+	writes_reported = 0;
 }
 
 static void
@@ -221,7 +228,7 @@ subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 				 errmsg_plural("%lld Symbl write since the savepoint stays applied",
 							   "%lld Symbl writes since the savepoint stay applied",
 							   n, (long long) n),
-				 errdetail("The Symbl API has no transactions: ROLLBACK TO SAVEPOINT does not undo what was sent.")));
+				 errdetail("The Symbl API has no transactions: rolling back to a savepoint (or out of an exception block) does not undo what was sent.")));
 	/* they stay applied in the transaction above, too */
 	fold_levels_into(level - 1);
 }
@@ -800,8 +807,8 @@ judge_answer(WriteRun *run, RowWrite *row, const char *body, size_t len,
 								symbl_api_call_what(row->call),
 								message ? ": " : "", message ? message : "");
 		if (row->status == 429 || row->status >= 500)
-			row->problem_hint = psprintf("It was retried %d times (the server's max_retries).",
-										 attempts - 1);
+			row->problem_hint = psprintf("It was sent %d times (max_retries is %d).",
+										 attempts, run->conn->opts.max_retries);
 		return;
 	}
 
@@ -850,6 +857,7 @@ report_failed_row(WriteRun *run, RowWrite *row)
 {
 	const char *verb = run->operation == CMD_DELETE ? "delete" : "update";
 
+	writes_reported = writes_from_level(1);
 	if (row->echo_mismatch)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -882,6 +890,7 @@ rethrow_with_progress(WriteRun *run, RowWrite **rows, int waiting, int started)
 	int			i;
 
 	FlushErrorState();
+	writes_reported = writes_from_level(1);
 	for (i = waiting; i < started; i++)
 		if (rows[i]->call != NULL)
 		{
