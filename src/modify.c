@@ -807,8 +807,9 @@ judge_answer(WriteRun *run, RowWrite *row, const char *body, size_t len,
 								symbl_api_call_what(row->call),
 								message ? ": " : "", message ? message : "");
 		if (row->status == 429 || row->status >= 500)
-			row->problem_hint = psprintf("It was sent %d times (max_retries is %d).",
-										 attempts, run->conn->opts.max_retries);
+			row->problem_hint = psprintf("It was sent %d %s (max_retries is %d).",
+										 attempts, attempts == 1 ? "time" : "times",
+										 run->conn->opts.max_retries);
 		return;
 	}
 
