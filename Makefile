@@ -12,6 +12,10 @@ OBJS = \
 	src/modify.o \
 	src/option.o \
 	src/pager.o \
+	src/part_fetch.o \
+	src/part_join.o \
+	src/part_scan.o \
+	src/resource.o \
 	src/response.o \
 	src/symbl_fdw.o
 

@@ -8,10 +8,12 @@ BENCH_ARGS="$*"
 BENCH_N=200000
 BENCH_MILLION=0
 BENCH_RUNS=5
+BENCH_PARTS=0
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--parts) BENCH_PARTS=1 ;;
 	--million) BENCH_N=1000000; BENCH_MILLION=1 ;;
-	--runs) BENCH_RUNS=$2; shift ;;
+	--runs) BENCH_RUNS=$2; BENCH_RUNS_GIVEN=1; shift ;;
 	--conversations) BENCH_N=$2; shift ;;   # for a quick try of the script
 	esac
 	shift
@@ -39,6 +41,24 @@ start_emulator() {
 	symbl_start_emulator --now "$NOW" "$@"
 	emulator_pids+=("$SYMBL_EMULATOR_PID")
 }
+
+# --parts: the part tables (bench/parts.py), on two emulators of 10,000
+# conversations, hosted and loopback
+if [ "$BENCH_PARTS" = 1 ]; then
+	BENCH_N=10000
+	[ -n "${BENCH_RUNS_GIVEN:-}" ] || BENCH_RUNS=3
+	echo "bench: starting emulators ($BENCH_N conversations) for the part tables"
+	start_emulator --conversations "$BENCH_N" --latency-ms "$BENCH_LATENCY_MS"
+	BENCH_HOSTED_URL=$SYMBL_EMULATOR_URL
+	BENCH_HOSTED_PID=$SYMBL_EMULATOR_PID
+	start_emulator --conversations "$BENCH_N" --latency-ms 0
+	BENCH_LOOP_URL=$SYMBL_EMULATOR_URL
+	BENCH_LOOP_PID=$SYMBL_EMULATOR_PID
+	export BENCH_ARGS BENCH_N BENCH_RUNS BENCH_LATENCY_MS BENCH_HOSTED_URL BENCH_LOOP_URL \
+		BENCH_HOSTED_PID BENCH_LOOP_PID
+	python3 bench/parts.py
+	exit
+fi
 
 echo "bench: starting emulators ($BENCH_N conversations)"
 start_emulator --conversations "$BENCH_N" --latency-ms "$BENCH_LATENCY_MS"

@@ -121,7 +121,7 @@ ALTER USER MAPPING FOR CURRENT_USER SERVER symbl_opt_https
   OPTIONS (DROP access_token, ADD app_id 'demo-app-id', ADD app_secret 'demo-app-secret');
 
 -- ==== column option field
-CREATE FOREIGN TABLE symbl_opt_bad (conv_id text OPTIONS (field 'conversation_id'))
+CREATE FOREIGN TABLE symbl_opt_bad (conv_id text OPTIONS (field 'from..name'))
   SERVER symbl_opt_srv;
 CREATE FOREIGN TABLE symbl_opt_bad (conv_id text OPTIONS (field ''))
   SERVER symbl_opt_srv;
@@ -132,7 +132,7 @@ CREATE FOREIGN TABLE symbl_opt_fields (
   c timestamptz OPTIONS (field 'ENDTIME'),
   d jsonb OPTIONS (field 'Members')
 ) SERVER symbl_opt_srv;
-ALTER FOREIGN TABLE symbl_opt_fields ALTER COLUMN a OPTIONS (SET field 'nope');
+ALTER FOREIGN TABLE symbl_opt_fields ALTER COLUMN a OPTIONS (SET field 'not a field');
 
 -- ==== columns that cannot be fed: refused when a query is planned
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_opt_srv

@@ -253,6 +253,9 @@ bool
 symbl_analyze_foreign_table(Relation relation, AcquireSampleRowsFunc *func,
 							BlockNumber *totalpages)
 {
+	/* a part can only be read for given conversations: nothing to sample */
+	if (symbl_table_resource(RelationGetRelid(relation))->path != NULL)
+		return false;
 	*func = symbl_acquire_sample_rows;
 	*totalpages = estimated_blocks(relation);
 	return true;

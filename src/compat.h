@@ -233,6 +233,10 @@ symbl_result_rel_user(ResultRelInfo *rinfo, EState *estate)
  * quals; none for a scan or an upper path), 18 disabled_nodes (none here).
  */
 #if PG_VERSION_NUM >= 180000
+#define symbl_create_foreign_join_path(root, rel, target, rows, startup, total, \
+									   pathkeys, required_outer, outerpath, private) \
+	create_foreign_join_path(root, rel, target, rows, 0, startup, total, \
+							 pathkeys, required_outer, outerpath, NIL, private)
 #define symbl_create_foreignscan_path(root, rel, target, rows, startup, total, \
 									  pathkeys, required_outer, outerpath, private) \
 	create_foreignscan_path(root, rel, target, rows, 0, startup, total, \
@@ -242,6 +246,10 @@ symbl_result_rel_user(ResultRelInfo *rinfo, EState *estate)
 	create_foreign_upper_path(root, rel, target, rows, 0, startup, total, \
 							  pathkeys, outerpath, NIL, private)
 #elif PG_VERSION_NUM >= 170000
+#define symbl_create_foreign_join_path(root, rel, target, rows, startup, total, \
+									   pathkeys, required_outer, outerpath, private) \
+	create_foreign_join_path(root, rel, target, rows, startup, total, \
+							 pathkeys, required_outer, outerpath, NIL, private)
 #define symbl_create_foreignscan_path(root, rel, target, rows, startup, total, \
 									  pathkeys, required_outer, outerpath, private) \
 	create_foreignscan_path(root, rel, target, rows, startup, total, \
@@ -251,6 +259,7 @@ symbl_result_rel_user(ResultRelInfo *rinfo, EState *estate)
 	create_foreign_upper_path(root, rel, target, rows, startup, total, \
 							  pathkeys, outerpath, NIL, private)
 #else
+#define symbl_create_foreign_join_path create_foreign_join_path
 #define symbl_create_foreignscan_path create_foreignscan_path
 #define symbl_create_foreign_upper_path create_foreign_upper_path
 #endif

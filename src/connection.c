@@ -397,9 +397,10 @@ struct SymblListCall
 	CallGuard  *guard;			/* the first attempt */
 };
 
+/* A GET of base_url + path_query, started now */
 SymblListCall *
-symbl_api_list_start(SymblConnection *conn, const char *query,
-					 MemoryContext parent)
+symbl_api_get_start(SymblConnection *conn, const char *path_query,
+					MemoryContext parent)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "symbl_fdw request",
 											  ALLOCSET_SMALL_SIZES);
@@ -408,12 +409,23 @@ symbl_api_list_start(SymblConnection *conn, const char *query,
 
 	call->cxt = cxt;
 	call->conn = conn;
-	call->url = psprintf("%s%s?%s", conn->opts.base_url, SYMBL_API_PATH, query);
-	call->what = psprintf("GET %s?%s", SYMBL_API_PATH, query);
+	call->url = psprintf("%s%s", conn->opts.base_url, path_query);
+	call->what = psprintf("GET %s", path_query);
 	call->request = make_request(conn, "GET", call->url);
 	call->request.bearer_token = symbl_auth_token(conn, false);
 	call->guard = start_call(&call->request);
 	MemoryContextSwitchTo(oldcxt);
+	return call;
+}
+
+SymblListCall *
+symbl_api_list_start(SymblConnection *conn, const char *query,
+					 MemoryContext parent)
+{
+	char	   *path_query = psprintf("%s?%s", SYMBL_API_PATH, query);
+	SymblListCall *call = symbl_api_get_start(conn, path_query, parent);
+
+	pfree(path_query);
 	return call;
 }
 
@@ -474,12 +486,26 @@ symbl_api_list_release(SymblListCall *call)
 const char *
 symbl_api_list_finish(SymblListCall *call, size_t *len, SymblScanStats *stats)
 {
+	return symbl_api_get_finish(call, len, stats, NULL);
+}
+
+/*
+ * As symbl_api_list_finish; with `not_found`, a 404 is no error: it is
+ * reported there (and NULL returned), for parts of a conversation that is
+ * gone or not ready.
+ */
+const char *
+symbl_api_get_finish(SymblListCall *call, size_t *len, SymblScanStats *stats,
+					 bool *not_found)
+{
 	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
 	SymblConnection *conn = call->conn;
 	CallGuard  *started = call->guard;
 	bool		renewed = false;
 	Exchange	ex;
 
+	if (not_found != NULL)
+		*not_found = false;
 	for (;;)
 	{
 		ex = exchange(conn, &call->request, started, call->what, stats);
@@ -492,6 +518,13 @@ symbl_api_list_finish(SymblListCall *call, size_t *len, SymblScanStats *stats)
 			call->request.bearer_token = symbl_auth_token(conn, true);
 			renewed = true;
 			continue;
+		}
+		if (ex.status == 404 && not_found != NULL)
+		{
+			*not_found = true;
+			MemoryContextSwitchTo(oldcxt);
+			*len = 0;
+			return NULL;
 		}
 		if (ex.status != 200)
 			report_api_error(conn, &ex, call->what);

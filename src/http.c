@@ -299,6 +299,8 @@ configure_easy(SymblHttpCall *call, const SymblHttpRequest *request)
 	SETOPT(CURLOPT_ACCEPT_ENCODING, request->compressed ? "" : NULL);
 	SETOPT(CURLOPT_HTTP_VERSION, (long) CURL_HTTP_VERSION_2TLS);
 	SETOPT(CURLOPT_USERAGENT, SYMBL_HTTP_USER_AGENT);
+	/* a conversation id is one path segment: never squash "/../" */
+	SETOPT(CURLOPT_PATH_AS_IS, 1L);
 	SETOPT(CURLOPT_WRITEFUNCTION, write_body);
 	SETOPT(CURLOPT_WRITEDATA, call);
 	SETOPT(CURLOPT_HEADERFUNCTION, read_header);

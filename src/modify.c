@@ -44,6 +44,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/hsearch.h"
+#include "utils/json.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -55,6 +56,7 @@
 
 /* the junk columns that carry a row to the write */
 #define ID_JUNK "symbl_id"
+#define CONVERSATION_JUNK "symbl_conversation_id"
 #define ROW_JUNK "symbl_row"
 
 /* metadata values the API takes, in characters */
@@ -73,6 +75,25 @@ typedef enum WriteOutcome
 	WRITE_GONE,					/* the row was not there any more */
 	WRITE_FAILED				/* refused, or the echo did not match */
 } WriteOutcome;
+
+/* What a table writes to */
+typedef enum WriteTarget
+{
+	TARGET_CONVERSATIONS,		/* PUT {id} (metadata), DELETE {id} */
+	TARGET_MEMBERS				/* PUT {conversation_id}/members/{id} */
+} WriteTarget;
+
+/* The columns a write needs, by what they hold */
+typedef struct WriteTable
+{
+	WriteTarget target;
+	List	   *columns;		/* SymblColumn, every column */
+	SymblColumn *id;			/* the conversation's, or the member's */
+	SymblColumn *conversation;	/* members: the conversation id */
+	SymblColumn *metadata;		/* conversations */
+	SymblColumn *name;			/* members */
+	SymblColumn *email;			/* members */
+} WriteTable;
 
 /* One row's write */
 typedef struct RowWrite
@@ -100,6 +121,7 @@ typedef struct WriteRun
 	CmdType		operation;
 	char	   *table_name;		/* qualified */
 	MemoryContext cxt;			/* lives as long as the statement */
+	WriteTable *table;
 	List	   *columns;		/* SymblColumn, every column */
 	SymblColumn *column_array;
 	int			ncolumns;
@@ -118,6 +140,7 @@ typedef struct RowModifyState
 {
 	WriteRun   *run;
 	AttrNumber	id_junk;
+	AttrNumber	conversation_junk;	/* members */
 	AttrNumber	row_junk;
 	MemoryContext row_cxt;		/* reset per row */
 } RowModifyState;
@@ -277,6 +300,7 @@ symbl_feeds_writes(PlannerInfo *root)
 		root->parse->commandType == CMD_DELETE;
 }
 
+
 static SymblColumn *
 column_of_field(List *columns, SymblField field)
 {
@@ -292,10 +316,21 @@ column_of_field(List *columns, SymblField field)
 	return NULL;
 }
 
-static List *
-table_columns(Relation rel)
+/* a part table's column that reads the item's top-level field `name` */
+static SymblColumn *
+column_of_item_field(List *columns, const char *name)
 {
-	return symbl_table_columns(RelationGetRelid(rel), RelationGetDescr(rel));
+	ListCell   *lc;
+
+	foreach(lc, columns)
+	{
+		SymblColumn *col = lfirst(lc);
+
+		if (col->kind != SYMBL_VALUE_CONVERSATION_ID && col->path.nalts == 1 &&
+			col->path.nsegs[0] == 1 && strcmp(col->path.segs[0][0], name) == 0)
+			return col;
+	}
+	return NULL;
 }
 
 static char *
@@ -305,6 +340,43 @@ qualified_name(Relation rel)
 									  RelationGetRelationName(rel));
 }
 
+/*
+ * Which endpoint a table writes to, and its columns.  Conversations and
+ * members can be changed; no other resource has a write endpoint.
+ */
+static WriteTable *
+write_table(Relation rel)
+{
+	WriteTable *t = palloc0(sizeof(WriteTable));
+	const SymblResource *resource = symbl_table_resource(RelationGetRelid(rel));
+	ListCell   *lc;
+
+	if (resource->path == NULL)
+	{
+		t->target = TARGET_CONVERSATIONS;
+		t->columns = symbl_table_columns(RelationGetRelid(rel), RelationGetDescr(rel));
+		t->id = column_of_field(t->columns, SYMBL_FIELD_ID);
+		t->metadata = column_of_field(t->columns, SYMBL_FIELD_METADATA);
+		return t;
+	}
+	if (strcmp(resource->table, "members") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("foreign table \"%s\" holds Symbl's %s, which cannot be changed",
+						RelationGetRelationName(rel), resource->table),
+				 errdetail("The Symbl API changes a conversation's metadata, deletes a conversation, and changes a member's name and email; nothing else.")));
+	t->target = TARGET_MEMBERS;
+	t->columns = symbl_part_columns(RelationGetRelid(rel), RelationGetDescr(rel),
+									resource);
+	foreach(lc, t->columns)
+		if (((SymblColumn *) lfirst(lc))->kind == SYMBL_VALUE_CONVERSATION_ID)
+			t->conversation = lfirst(lc);
+	t->id = column_of_item_field(t->columns, "id");
+	t->name = column_of_item_field(t->columns, "name");
+	t->email = column_of_item_field(t->columns, "email");
+	return t;
+}
+
 static void
 refuse_insert(Relation rel)
 {
@@ -312,14 +384,27 @@ refuse_insert(Relation rel)
 			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 			 errmsg("cannot insert into foreign table \"%s\"",
 					RelationGetRelationName(rel)),
-			 errdetail("No Symbl endpoint creates a conversation from a row: conversations come from processing audio, video or text."),
+			 errdetail("No Symbl endpoint creates a conversation (or a part of one) from a row: conversations come from processing audio, video or text."),
 			 errhint("Submit the recording or text to Symbl's Async API; the conversation it makes then appears in this table.")));
 }
 
 static void
+require_column(Relation rel, const char *verb, SymblColumn *col,
+			   const char *what, const char *hint)
+{
+	if (col == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
+				 errmsg("%s on foreign table \"%s\" needs a column for %s",
+						verb, RelationGetRelationName(rel), what),
+				 errhint("%s", hint)));
+}
+
+static WriteTable *
 check_writes_allowed(Relation rel, CmdType operation)
 {
 	const char *verb = operation == CMD_UPDATE ? "UPDATE" : "DELETE";
+	WriteTable *t;
 
 	if (operation == CMD_INSERT)
 		refuse_insert(rel);
@@ -331,23 +416,49 @@ check_writes_allowed(Relation rel, CmdType operation)
 				 errdetail("Writes to Symbl need the option updatable on the foreign table or its server; a DELETE is permanent and takes the conversation's messages and insights with it."),
 				 errhint("ALTER FOREIGN TABLE %s OPTIONS (ADD updatable 'true')",
 						 qualified_name(rel))));
-	if (column_of_field(table_columns(rel), SYMBL_FIELD_ID) == NULL)
+	t = write_table(rel);
+	if (t->target == TARGET_CONVERSATIONS)
+	{
+		require_column(rel, verb, t->id, "the conversation id",
+					   "Add a column named id, or one with OPTIONS (field 'id').");
+		return t;
+	}
+	if (operation == CMD_DELETE)
 		ereport(ERROR,
-				(errcode(ERRCODE_FDW_COLUMN_NAME_NOT_FOUND),
-				 errmsg("%s on foreign table \"%s\" needs a column for the conversation id",
-						verb, RelationGetRelationName(rel)),
-				 errhint("Add a column named id, or one with OPTIONS (field 'id').")));
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot delete from foreign table \"%s\": no Symbl endpoint deletes a member",
+						RelationGetRelationName(rel)),
+				 errhint("UPDATE can change a member's name and email; DELETE on the conversations table deletes a whole conversation.")));
+	require_column(rel, verb, t->conversation, "the conversation id",
+				   "Add the column conversation_id.");
+	require_column(rel, verb, t->id, "the member id",
+				   "Add the column id.");
+	require_column(rel, verb, t->name, "the member's name",
+				   "Add the column name: the API takes the name in every member update.");
+	{
+		SymblColumn *sent[] = {t->conversation, t->id, t->name, t->email};
+		int			i;
+
+		for (i = 0; i < lengthof(sent); i++)
+			if (sent[i] != NULL && sent[i]->typid != TEXTOID && sent[i]->typid != VARCHAROID)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+						 errmsg("%s on foreign table \"%s\" needs column \"%s\" as text",
+								verb, RelationGetRelationName(rel), sent[i]->attname),
+						 errdetail("Its value goes into the request as a string.")));
+	}
+	return t;
 }
 
 /*
- * The API changes a conversation's metadata and nothing else: an UPDATE
- * setting any other column is refused at plan time, naming it.
+ * The API changes a conversation's metadata, or a member's name and email,
+ * and nothing else: an UPDATE setting any other column is refused at plan
+ * time, naming it.
  */
 static void
-check_updated_columns(PlannerInfo *root, Index rti, Relation rel)
+check_updated_columns(PlannerInfo *root, Index rti, Relation rel, WriteTable *t)
 {
 	Bitmapset  *cols = symbl_updated_columns(root, rti);
-	List	   *columns = table_columns(rel);
 	int			i = -1;
 
 	while ((i = bms_next_member(cols, i)) >= 0)
@@ -355,12 +466,20 @@ check_updated_columns(PlannerInfo *root, Index rti, Relation rel)
 		AttrNumber	attno = i + FirstLowInvalidHeapAttributeNumber;
 		ListCell   *lc;
 
-		foreach(lc, columns)
+		foreach(lc, t->columns)
 		{
 			SymblColumn *col = lfirst(lc);
 
-			if (col->attnum != attno || col->field == SYMBL_FIELD_METADATA)
+			if (col->attnum != attno || col == t->metadata || col == t->name ||
+				col == t->email)
 				continue;
+			if (t->target == TARGET_MEMBERS)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("column \"%s\" of foreign table \"%s\" cannot be updated",
+								col->attname, RelationGetRelationName(rel)),
+						 errdetail("The Symbl API changes only a member's name and email."),
+						 errhint("SET name = ..., email = ... are the only assignments symbl_fdw can send for a member.")));
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("column \"%s\" of foreign table \"%s\" cannot be updated",
@@ -374,38 +493,47 @@ check_updated_columns(PlannerInfo *root, Index rti, Relation rel)
 	}
 }
 
-static void
+static WriteTable *
 check_statement(PlannerInfo *root, Index rti, CmdType operation)
 {
 	RangeTblEntry *rte = planner_rt_fetch(rti, root);
 	Relation	rel = table_open(rte->relid, NoLock);
+	WriteTable *t = check_writes_allowed(rel, operation);
 
-	check_writes_allowed(rel, operation);
 	if (operation == CMD_UPDATE)
-		check_updated_columns(root, rti, rel);
+		check_updated_columns(root, rti, rel, t);
 	table_close(rel, NoLock);
+	return t;
+}
+
+static Var *
+column_var(Index rti, SymblColumn *col)
+{
+	return makeVar(rti, col->attnum, col->typid, col->typmod,
+				   get_typcollation(col->typid), 0);
 }
 
 /*
- * The row reaches the write as its id (a junk column); a DELETE ...
- * RETURNING also needs the whole row read (an UPDATE gets it anyway:
- * since 14 as the planner's own "wholerow", before as the new tuple).
+ * The row reaches the write as its id (junk columns; a member's with its
+ * conversation's); a DELETE ... RETURNING also needs the whole row read (an
+ * UPDATE gets it anyway: since 14 as the planner's own "wholerow", before
+ * as the new tuple), and a member's UPDATE the old email.
  */
 static void
 symbl_add_foreign_update_targets(SYMBL_ADD_UPDATE_TARGETS_PARAMS)
 {
 	Index		rti = SYMBL_TARGETS_RTINDEX;
 	Query	   *parse = symbl_targets_query(root);
-	SymblColumn *id = column_of_field(table_columns(target_relation),
-									  SYMBL_FIELD_ID);
+	WriteTable *t = write_table(target_relation);
 
-	if (id == NULL)
-		check_writes_allowed(target_relation, parse->commandType);
-	symbl_add_row_identity(root, rti,
-						   makeVar(rti, id->attnum, id->typid, id->typmod,
-								   get_typcollation(id->typid), 0),
-						   ID_JUNK);
-	if (parse->commandType == CMD_DELETE && parse->returningList != NIL)
+	if (t->id == NULL || (t->target == TARGET_MEMBERS && t->conversation == NULL))
+		(void) check_writes_allowed(target_relation, parse->commandType);
+	symbl_add_row_identity(root, rti, column_var(rti, t->id), ID_JUNK);
+	if (t->target == TARGET_MEMBERS)
+		symbl_add_row_identity(root, rti, column_var(rti, t->conversation),
+							   CONVERSATION_JUNK);
+	if ((parse->commandType == CMD_DELETE && parse->returningList != NIL) ||
+		t->target == TARGET_MEMBERS)
 		symbl_add_row_identity(root, rti,
 							   makeWholeRowVar(target_rte, rti, 0, false),
 							   ROW_JUNK);
@@ -431,26 +559,26 @@ symbl_plan_foreign_modify(PlannerInfo *root, ModifyTable *plan,
  * ---------------------------------------------------------------------
  */
 
-/* the id as one path segment ("." and ".." escaped too: curl would fold them) */
+/* an id as one path segment ("." and ".." escaped too: curl would fold them) */
 static char *
-conversation_path(const char *id)
+path_segment(const char *id)
 {
 	char	   *utf8 = pg_server_to_any(id, strlen(id), PG_UTF8);
 	char	   *escaped = symbl_http_escape(utf8, strlen(utf8));
-	char	   *path;
+	char	   *segment;
 
 	if (escaped == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory")));
 	if (strcmp(escaped, ".") == 0)
-		path = psprintf("%s/%%2E", SYMBL_API_PATH);
+		segment = pstrdup("%2E");
 	else if (strcmp(escaped, "..") == 0)
-		path = psprintf("%s/%%2E%%2E", SYMBL_API_PATH);
+		segment = pstrdup("%2E%2E");
 	else
-		path = psprintf("%s/%s", SYMBL_API_PATH, escaped);
+		segment = pstrdup(escaped);
 	symbl_http_free(escaped);
-	return path;
+	return segment;
 }
 
 static Jsonb *
@@ -532,13 +660,25 @@ checked_metadata(WriteRun *run, const char *id, Datum value, bool isnull,
 	return jb;
 }
 
+/*
+ * A row's write: `id` names it in messages, and is a conversation's id, or
+ * "conversation/member" for a member.
+ */
 static RowWrite *
-new_row_write(WriteRun *run, const char *id)
+new_row_write(WriteRun *run, const char *conversation_id, const char *member_id)
 {
 	RowWrite   *row = MemoryContextAllocZero(run->cxt, sizeof(RowWrite));
+	char	   *path = psprintf("%s/%s", SYMBL_API_PATH, path_segment(conversation_id));
 
-	row->id = MemoryContextStrdup(run->cxt, id);
-	row->path = MemoryContextStrdup(run->cxt, conversation_path(id));
+	if (member_id == NULL)
+		row->id = MemoryContextStrdup(run->cxt, conversation_id);
+	else
+	{
+		row->id = MemoryContextStrdup(run->cxt,
+									  psprintf("%s/%s", conversation_id, member_id));
+		path = psprintf("%s/members/%s", path, path_segment(member_id));
+	}
+	row->path = MemoryContextStrdup(run->cxt, path);
 	return row;
 }
 
@@ -581,30 +721,28 @@ id_match(const void *key1, const void *key2, Size keysize)
 }
 
 static WriteRun *
-new_write_run(Relation rel, CmdType operation, SymblConnection *conn,
-			  EState *estate)
+new_write_run(Relation rel, WriteTable *table, CmdType operation,
+			  SymblConnection *conn, EState *estate)
 {
 	WriteRun   *run = palloc0(sizeof(WriteRun));
 	HASHCTL		ctl;
 	ListCell   *lc;
 	int			i = 0;
-	SymblColumn *col;
 
 	run->conn = conn;
 	run->operation = operation;
 	run->table_name = qualified_name(rel);
 	run->cxt = AllocSetContextCreate(estate->es_query_cxt, "symbl_fdw writes",
 									 ALLOCSET_DEFAULT_SIZES);
-	run->columns = table_columns(rel);
+	run->table = table;
+	run->columns = table->columns;
 	run->ncolumns = list_length(run->columns);
 	run->column_array = palloc(sizeof(SymblColumn) * Max(run->ncolumns, 1));
 	foreach(lc, run->columns)
 		run->column_array[i++] = *(SymblColumn *) lfirst(lc);
 	run->natts = RelationGetDescr(rel)->natts;
-	col = column_of_field(run->columns, SYMBL_FIELD_ID);
-	run->id_attnum = col ? col->attnum : 0;
-	col = column_of_field(run->columns, SYMBL_FIELD_METADATA);
-	run->metadata_attnum = col ? col->attnum : 0;
+	run->id_attnum = table->id ? table->id->attnum : 0;
+	run->metadata_attnum = table->metadata ? table->metadata->attnum : 0;
 
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(char *);
@@ -813,7 +951,8 @@ judge_answer(WriteRun *run, RowWrite *row, const char *body, size_t len,
 		return;
 	}
 
-	if (row->outcome == WRITE_APPLIED && run->operation == CMD_UPDATE)
+	if (row->outcome == WRITE_APPLIED && run->operation == CMD_UPDATE &&
+		run->table->target == TARGET_CONVERSATIONS)
 	{
 		row->answer = MemoryContextAlloc(run->cxt, len + 1);
 		memcpy(row->answer, body, len);
@@ -1012,9 +1151,14 @@ copy_slot_values(TupleTableSlot *slot, Datum **values, bool **isnull)
 }
 
 static void
-explain_write_request(CmdType operation, ExplainState *es)
+explain_write_request(Relation rel, CmdType operation, ExplainState *es)
 {
-	if (es->verbose)
+	if (!es->verbose)
+		return;
+	if (write_table(rel)->target == TARGET_MEMBERS)
+		ExplainPropertyText("Symbl Request",
+							"PUT " SYMBL_API_PATH "/{conversation_id}/members/{id}", es);
+	else
 		ExplainPropertyText("Symbl Request",
 							operation == CMD_DELETE ?
 							"DELETE " SYMBL_API_PATH "/{id}" :
@@ -1058,25 +1202,97 @@ symbl_begin_foreign_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 	/* the option may have changed since the plan was made */
-	check_writes_allowed(rel, mtstate->operation);
-	state->run = new_write_run(rel, mtstate->operation,
+	state->run = new_write_run(rel, check_writes_allowed(rel, mtstate->operation),
+							   mtstate->operation,
 							   write_connection(rel, rinfo, estate), estate);
 	state->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										   "symbl_fdw row write",
 										   ALLOCSET_SMALL_SIZES);
 	state->id_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, ID_JUNK);
+	state->conversation_junk = ExecFindJunkAttributeInTlist(subplan->targetlist,
+															CONVERSATION_JUNK);
 	state->row_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, ROW_JUNK);
 	if (!AttributeNumberIsValid(state->id_junk))
 		elog(ERROR, "symbl_fdw: the conversation id is missing from the rows to write");
 }
 
 static char *
-row_id(RowModifyState *state, TupleTableSlot *planSlot)
+junk_text(TupleTableSlot *planSlot, AttrNumber junk)
 {
 	bool		isnull;
-	Datum		id = ExecGetJunkAttribute(planSlot, state->id_junk, &isnull);
+	Datum		value = ExecGetJunkAttribute(planSlot, junk, &isnull);
 
-	return isnull ? NULL : TextDatumGetCString(id);
+	return isnull ? NULL : TextDatumGetCString(value);
+}
+
+static char *
+row_id(RowModifyState *state, TupleTableSlot *planSlot)
+{
+	return junk_text(planSlot, state->id_junk);
+}
+
+/* The row as read (the ROW_JUNK whole-row value), or NULL */
+static HeapTuple
+row_as_read(RowModifyState *state, Relation rel, TupleTableSlot *planSlot)
+{
+	bool		isnull;
+	Datum		whole;
+	HeapTuple	tuple;
+
+	if (!AttributeNumberIsValid(state->row_junk))
+		return NULL;
+	whole = ExecGetJunkAttribute(planSlot, state->row_junk, &isnull);
+	if (isnull)
+		return NULL;
+	tuple = MemoryContextAlloc(state->row_cxt, sizeof(HeapTupleData));
+	tuple->t_data = DatumGetHeapTupleHeader(whole);
+	tuple->t_len = HeapTupleHeaderGetDatumLength(tuple->t_data);
+	ItemPointerSetInvalid(&tuple->t_self);
+	tuple->t_tableOid = RelationGetRelid(rel);
+	return tuple;
+}
+
+/*
+ * A member's body: {"id", "name", "email"?}.  The API requires the name;
+ * without an email it keeps the old one, so an email cannot be removed.
+ */
+static void
+set_member_body(WriteRun *run, RowWrite *row, const char *member_id,
+				Datum *values, bool *isnull, HeapTuple old, TupleDesc desc)
+{
+	WriteTable *t = run->table;
+	StringInfoData buf;
+	char	   *json;
+
+	if (isnull[t->name->attnum - 1])
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("name of member \"%s\" cannot be set to NULL", row->id),
+				 errdetail("The Symbl API requires a name in every member update.")));
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"id\":");
+	escape_json(&buf, member_id);
+	appendStringInfoString(&buf, ",\"name\":");
+	escape_json(&buf, TextDatumGetCString(values[t->name->attnum - 1]));
+	if (t->email != NULL && !isnull[t->email->attnum - 1])
+	{
+		appendStringInfoString(&buf, ",\"email\":");
+		escape_json(&buf, TextDatumGetCString(values[t->email->attnum - 1]));
+	}
+	else if (t->email != NULL && old != NULL)
+	{
+		bool		was_null;
+
+		(void) heap_getattr(old, t->email->attnum, desc, &was_null);
+		if (!was_null)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("email of member \"%s\" cannot be removed", row->id),
+					 errdetail("The Symbl API keeps a member's email when an update sends none.")));
+	}
+	appendStringInfoChar(&buf, '}');
+	json = pg_server_to_any(buf.data, buf.len, PG_UTF8);
+	row->body = MemoryContextStrdup(run->cxt, json);
 }
 
 /* Write one row, now (RETURNING needs the answer); false: it was gone */
@@ -1095,31 +1311,44 @@ symbl_exec_foreign_update(EState *estate, ResultRelInfo *rinfo,
 	WriteRun   *run = state->run;
 	MemoryContext oldcxt;
 	char	   *id;
+	char	   *conversation = NULL;
 	RowWrite   *row;
 	Datum	   *values;
 	bool	   *isnull;
-	SymblColumn *metadata = column_of_field(run->columns, SYMBL_FIELD_METADATA);
+	SymblColumn *metadata = run->table->metadata;
 
 	MemoryContextReset(state->row_cxt);
 	oldcxt = MemoryContextSwitchTo(state->row_cxt);
 	id = row_id(state, planSlot);
+	if (run->table->target == TARGET_MEMBERS)
+		conversation = junk_text(planSlot, state->conversation_junk);
+	if (id == NULL || (run->table->target == TARGET_MEMBERS && conversation == NULL))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		return NULL;
+	}
+	row = conversation ? new_row_write(run, conversation, id) : new_row_write(run, id, NULL);
 	/* a row a join matched twice is written once, as PostgreSQL does */
-	if (id == NULL || seen_before(run, id))
+	if (seen_before(run, row->id))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
 	}
 	copy_slot_values(slot, &values, &isnull);
-	row = new_row_write(run, id);
-	set_metadata_body(run, row,
-					  checked_metadata(run, id, values[metadata->attnum - 1],
-									   isnull[metadata->attnum - 1], metadata->typid));
+	if (run->table->target == TARGET_MEMBERS)
+		set_member_body(run, row, id, values, isnull,
+						row_as_read(state, rinfo->ri_RelationDesc, planSlot),
+						RelationGetDescr(rinfo->ri_RelationDesc));
+	else
+		set_metadata_body(run, row,
+						  checked_metadata(run, id, values[metadata->attnum - 1],
+										   isnull[metadata->attnum - 1], metadata->typid));
 	if (!write_one_row(state, row))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
 	}
-	if (rinfo->ri_projectReturning)
+	if (rinfo->ri_projectReturning && run->table->target == TARGET_CONVERSATIONS)
 		store_answer(run, row, slot, values, isnull);
 	MemoryContextSwitchTo(oldcxt);
 	return slot;
@@ -1137,32 +1366,21 @@ symbl_exec_foreign_delete(EState *estate, ResultRelInfo *rinfo,
 	oldcxt = MemoryContextSwitchTo(state->row_cxt);
 	id = row_id(state, planSlot);
 	if (id == NULL || seen_before(state->run, id) ||
-		!write_one_row(state, new_row_write(state->run, id)))
+		!write_one_row(state, new_row_write(state->run, id, NULL)))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
 	}
 	MemoryContextSwitchTo(oldcxt);
 
-	/* RETURNING shows the row as it was read */
+	/* RETURNING shows the row as it was read (the slot keeps a pointer) */
 	ExecClearTuple(slot);
-	if (AttributeNumberIsValid(state->row_junk))
+	if (rinfo->ri_projectReturning)
 	{
-		bool		isnull;
-		Datum		whole = ExecGetJunkAttribute(planSlot, state->row_junk, &isnull);
+		HeapTuple	tuple = row_as_read(state, rinfo->ri_RelationDesc, planSlot);
 
-		if (!isnull)
-		{
-			/* the slot keeps a pointer to it: not on this stack */
-			HeapTuple	tuple = MemoryContextAlloc(state->row_cxt,
-												   sizeof(HeapTupleData));
-
-			tuple->t_data = DatumGetHeapTupleHeader(whole);
-			tuple->t_len = HeapTupleHeaderGetDatumLength(tuple->t_data);
-			ItemPointerSetInvalid(&tuple->t_self);
-			tuple->t_tableOid = RelationGetRelid(rinfo->ri_RelationDesc);
+		if (tuple != NULL)
 			ExecForceStoreHeapTuple(tuple, slot, false);
-		}
 	}
 	return slot;
 }
@@ -1179,7 +1397,7 @@ symbl_explain_foreign_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 {
 	RowModifyState *state = rinfo->ri_FdwState;
 
-	explain_write_request(mtstate->operation, es);
+	explain_write_request(rinfo->ri_RelationDesc, mtstate->operation, es);
 	explain_write_counts(state ? state->run : NULL, es);
 }
 
@@ -1244,29 +1462,25 @@ symbl_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 	List	   *attnums = NIL;
 	List	   *returning = NIL;
 	bool		whole_row = false;
-	RangeTblEntry *rte = planner_rt_fetch(resultRelation, root);
-	Relation	rel;
-	List	   *columns;
+	WriteTable *t;
 	ListCell   *lc;
 
 	if (operation != CMD_UPDATE && operation != CMD_DELETE)
 		return false;
-	check_statement(root, resultRelation, operation);
+	t = check_statement(root, resultRelation, operation);
 
+	/* (a member's writes go row by row) */
 	subplan = symbl_modify_subplan(plan, subplan_index);
-	if (!IsA(subplan, ForeignScan))
+	if (t->target != TARGET_CONVERSATIONS || !IsA(subplan, ForeignScan))
 		return false;
 	fscan = (ForeignScan *) subplan;
 	if (fscan->scan.scanrelid != resultRelation ||
 		!is_safe_here((Node *) fscan->scan.plan.qual))
 		return false;
 
-	rel = table_open(rte->relid, NoLock);
-	columns = table_columns(rel);
-	table_close(rel, NoLock);
 	if (operation == CMD_UPDATE)
 	{
-		SymblColumn *metadata = column_of_field(columns, SYMBL_FIELD_METADATA);
+		SymblColumn *metadata = t->metadata;
 		AttrNumber	resno = metadata ? symbl_update_resno(root, metadata->attnum) : 0;
 		TargetEntry *tle;
 
@@ -1283,13 +1497,14 @@ symbl_plan_direct_modify(PlannerInfo *root, ModifyTable *plan,
 		returning = list_nth(plan->returningLists, subplan_index);
 
 	/* the columns to read: the id, what the quals, SET and RETURNING use */
-	attnums = lappend_int(attnums, column_of_field(columns, SYMBL_FIELD_ID)->attnum);
+	attnums = lappend_int(attnums, t->id->attnum);
 	add_attnums((Node *) fscan->scan.plan.qual, resultRelation, &attnums, &whole_row);
 	add_attnums((Node *) returning, resultRelation, &attnums, &whole_row);
 	if (whole_row)
-		foreach(lc, columns)
+		foreach(lc, t->columns)
 			attnums = list_append_unique_int(attnums, ((SymblColumn *) lfirst(lc))->attnum);
-	symbl_scan_plan_columns(fscan, attnums);
+	if (!symbl_scan_plan_columns(fscan, attnums))
+		return false;
 
 	fscan->operation = operation;
 	symbl_set_direct_result_relation(fscan, resultRelation);
@@ -1326,9 +1541,8 @@ symbl_begin_direct_modify(ForeignScanState *node, int eflags)
 	if (dm->explain_only)
 		return;
 
-	check_writes_allowed(rel, dm->operation);
 	dm->rinfo = symbl_direct_result_rel(node);
-	dm->run = new_write_run(rel, dm->operation,
+	dm->run = new_write_run(rel, check_writes_allowed(rel, dm->operation), dm->operation,
 							write_connection(rel, dm->rinfo, estate), estate);
 	dm->set_attnums = linitial(modify);
 	foreach(lc, (List *) lsecond(modify))
@@ -1354,7 +1568,7 @@ read_rows_to_write(ForeignScanState *node, DirectModifyState *dm)
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 	bool		returning = dm->rinfo->ri_projectReturning != NULL;
 	int			allocated = 64;
-	SymblColumn *metadata = column_of_field(run->columns, SYMBL_FIELD_METADATA);
+	SymblColumn *metadata = run->table->metadata;
 
 	dm->rows = MemoryContextAlloc(run->cxt, sizeof(RowWrite *) * allocated);
 	for (;;)
@@ -1381,7 +1595,7 @@ read_rows_to_write(ForeignScanState *node, DirectModifyState *dm)
 			MemoryContextSwitchTo(oldcxt);
 			continue;
 		}
-		row = new_row_write(run, TextDatumGetCString(id));
+		row = new_row_write(run, TextDatumGetCString(id), NULL);
 		if (dm->operation == CMD_UPDATE)
 		{
 			Datum		value = ExecEvalExpr(linitial(dm->set_exprs), econtext, &isnull);
@@ -1484,7 +1698,7 @@ symbl_explain_direct_modify(ForeignScanState *node, ExplainState *es)
 	DirectModifyState *dm = node->fdw_state;
 	char	   *read;
 
-	explain_write_request(dm->operation, es);
+	explain_write_request(node->ss.ss_currentRelation, dm->operation, es);
 	if (es->verbose)
 	{
 		WITH_SCAN_STATE(node, dm, read = symbl_scan_request_text(node));

@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -44,7 +45,8 @@ typedef enum SymblOptionKind
 	OPT_BOOL,
 	OPT_STRING,
 	OPT_SECRET,
-	OPT_FIELD
+	OPT_FIELD,
+	OPT_RESOURCE
 } SymblOptionKind;
 
 typedef struct SymblOption
@@ -82,6 +84,7 @@ static const SymblOption symbl_options[] = {
 	OPTION("rows", ForeignTableRelationId, OPT_REAL),
 	OPTION("filter", ForeignTableRelationId, OPT_STRING),
 	OPTION("updatable", ForeignTableRelationId, OPT_BOOL),
+	OPTION("resource", ForeignTableRelationId, OPT_RESOURCE),
 	OPTION("field", AttributeRelationId, OPT_FIELD),
 	OPTION(NULL, InvalidOid, OPT_STRING)
 };
@@ -156,6 +159,61 @@ lookup_field(const char *name, SymblField *field)
 		}
 	}
 	return false;
+}
+
+static char *
+resource_names(void)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < symbl_num_resources; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", symbl_resources[i].table);
+	return buf.data;
+}
+
+/*
+ * Split "a.b|c" into alternatives and segments.  Names are what JSON keys in
+ * the API look like: letters, digits, underscores.
+ */
+bool
+symbl_parse_json_path(const char *text, SymblJsonPath *path)
+{
+	char	   *copy = pstrdup(text);
+	char	   *alt_save = NULL;
+	char	   *alt;
+
+	memset(path, 0, sizeof(*path));
+	for (alt = strtok_r(copy, "|", &alt_save); alt != NULL;
+		 alt = strtok_r(NULL, "|", &alt_save))
+	{
+		int			a = path->nalts;
+		char	   *seg = alt;
+
+		if (a >= SYMBL_MAX_PATH_ALTERNATIVES)
+			return false;
+		for (;;)
+		{
+			char	   *dot = strchr(seg, '.');
+			char	   *c;
+
+			if (dot != NULL)
+				*dot = '\0';
+			if (seg[0] == '\0' || path->nsegs[a] >= SYMBL_MAX_PATH_SEGMENTS)
+				return false;
+			for (c = seg; *c; c++)
+				if (!isalnum((unsigned char) *c) && *c != '_')
+					return false;
+			path->segs[a][path->nsegs[a]++] = seg;
+			if (dot == NULL)
+				break;
+			seg = dot + 1;
+		}
+		path->nalts++;
+	}
+	return path->nalts > 0 && text[strlen(text) - 1] != '|' && text[0] != '|' &&
+		strstr(text, "||") == NULL;
 }
 
 static int
@@ -364,12 +422,27 @@ symbl_fdw_validator(PG_FUNCTION_ARGS)
 									def->defname)));
 				break;
 			case OPT_FIELD:
-				if (!lookup_field(defGetString(def), &field))
+				{
+					SymblJsonPath path;
+
+					if (!lookup_field(defGetString(def), &field) &&
+						!symbl_parse_json_path(defGetString(def), &path))
+						ereport(ERROR,
+								(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+								 errmsg("invalid value for option \"field\": \"%s\"",
+										defGetString(def)),
+								 errdetail("A field is a conversation field, or in the tables of a conversation's parts a dotted JSON path of at most %d names.",
+										   SYMBL_MAX_PATH_SEGMENTS),
+								 errhint("Conversation fields are: id, type, name, startTime, endTime, members, metadata; a path looks like 'from.name'.")));
+				}
+				break;
+			case OPT_RESOURCE:
+				if (symbl_find_resource(defGetString(def)) == NULL)
 					ereport(ERROR,
 							(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-							 errmsg("invalid value for option \"field\": \"%s\"",
+							 errmsg("invalid value for option \"resource\": \"%s\"",
 									defGetString(def)),
-							 errhint("Valid fields are: id, type, name, startTime, endTime, members, metadata.")));
+							 errhint("Valid resources are: %s.", resource_names())));
 				break;
 		}
 	}
@@ -576,6 +649,148 @@ symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc)
 					 errhint("Types accepted for \"%s\": %s.",
 							 symbl_field_names[col->field], accepted)));
 
+		getTypeInputInfo(col->typid, &infunc, &col->ioparam);
+		fmgr_info(infunc, &col->input);
+		columns = lappend(columns, col);
+	}
+	return columns;
+}
+
+/* The resource a foreign table reads: its option, else conversations */
+const SymblResource *
+symbl_table_resource(Oid foreigntableid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	ListCell   *lc;
+
+	foreach(lc, table->options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "resource") == 0)
+			return symbl_find_resource(defGetString(def));
+	}
+	return symbl_find_resource("conversations");
+}
+
+static SymblValueKind
+part_value_kind(Oid typid, bool conversation_id)
+{
+	if (conversation_id)
+		return typid == TEXTOID || typid == VARCHAROID ?
+			SYMBL_VALUE_CONVERSATION_ID : (SymblValueKind) -1;
+	switch (typid)
+	{
+		case TEXTOID:
+			return SYMBL_VALUE_TEXT;
+		case VARCHAROID:
+		case TIMESTAMPTZOID:
+		case TIMESTAMPOID:
+			return SYMBL_VALUE_INPUT;
+		case FLOAT8OID:
+		case FLOAT4OID:
+		case NUMERICOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			return SYMBL_VALUE_NUMBER;
+		case BOOLOID:
+			return SYMBL_VALUE_BOOL;
+		case TEXTARRAYOID:
+			return SYMBL_VALUE_TEXT_ARRAY;
+		case JSONBOID:
+			return SYMBL_VALUE_JSONB;
+		case JSONOID:
+			return SYMBL_VALUE_JSON_INPUT;
+	}
+	return (SymblValueKind) -1;
+}
+
+static const char *
+column_field_option(Oid relid, AttrNumber attnum)
+{
+	ListCell   *lc;
+
+	foreach(lc, GetForeignColumnOptions(relid, attnum))
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, "field") == 0)
+			return defGetString(def);
+	}
+	return NULL;
+}
+
+static char *
+resource_column_names(const SymblResource *resource)
+{
+	StringInfoData buf;
+	int			n = symbl_resource_ncolumns(resource);
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < n; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", resource->columns[i].name);
+	return buf.data;
+}
+
+/*
+ * The columns of a table of a conversation's parts: each is a resource
+ * column by name, or any JSON path of the items by its field option.
+ */
+List *
+symbl_part_columns(Oid foreigntableid, TupleDesc tupdesc,
+				   const SymblResource *resource)
+{
+	List	   *columns = NIL;
+	int			i;
+
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute attr = TupleDescAttr(tupdesc, i);
+		const char *field = column_field_option(foreigntableid, attr->attnum);
+		const SymblResourceColumn *known = NULL;
+		SymblColumn *col;
+		Oid			infunc;
+
+		if (attr->attisdropped)
+			continue;
+		col = palloc0(sizeof(SymblColumn));
+		col->attnum = attr->attnum;
+		col->attname = pstrdup(NameStr(attr->attname));
+		col->typid = attr->atttypid;
+		col->typmod = attr->atttypmod;
+		if (field == NULL)
+		{
+			known = symbl_resource_column(resource, col->attname);
+			if (known == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+						 errmsg("column \"%s\" of foreign table \"%s\" is not a column of Symbl's %s",
+								col->attname, get_rel_name(foreigntableid), resource->table),
+						 errdetail("Columns of %s: %s.", resource->table,
+								   resource_column_names(resource)),
+						 errhint("Name the column after one of them, or map it to a JSON path with OPTIONS (field '...'), for example field 'from.name'.")));
+			field = known->path;
+		}
+		if (field != NULL && !symbl_parse_json_path(field, &col->path))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_COLUMN_NAME),
+					 errmsg("column \"%s\" of foreign table \"%s\" has an invalid field \"%s\"",
+							col->attname, get_rel_name(foreigntableid), field),
+					 errhint("A field of %s is a dotted JSON path such as 'from.name'.",
+							 resource->table)));
+		col->top_field = field != NULL ? col->path.segs[0][0] : NULL;
+		col->kind = part_value_kind(col->typid, field == NULL);
+		if ((int) col->kind < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
+					 errmsg("column \"%s\" of foreign table \"%s\" has type %s, which cannot hold %s",
+							col->attname, get_rel_name(foreigntableid),
+							format_type_with_typemod(col->typid, col->typmod),
+							field == NULL ? "a conversation id" : psprintf("Symbl field \"%s\"", field)),
+					 errhint(field == NULL ? "Declare it text or character varying." :
+							 "Types accepted for a part's field: text, character varying, timestamp with time zone, timestamp, double precision, real, numeric, integer, bigint, smallint, boolean, text[], jsonb, json.")));
 		getTypeInputInfo(col->typid, &infunc, &col->ioparam);
 		fmgr_info(infunc, &col->input);
 		columns = lappend(columns, col);

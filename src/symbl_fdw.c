@@ -34,22 +34,20 @@
 #include "utils/tuplestore.h"
 
 #include "symbl_fdw.h"
+#include "part_scan.h"
 #include "compat.h"
 
 PG_MODULE_MAGIC;
 
 PG_FUNCTION_INFO_V1(symbl_fdw_handler);
 
-/*
- * Cost model: a round trip per page dominates (tens of milliseconds against
- * the hosted API), then transfer and parsing per row.
- */
-#define REQUEST_COST 1000.0
-#define ROW_COST 0.1
+#define REQUEST_COST SYMBL_REQUEST_COST
+#define ROW_COST SYMBL_ROW_COST
 
 /* Indexes into a ForeignScan's fdw_private */
 enum FdwPrivateIndex
 {
+	FdwPrivateKind,				/* Integer: SYMBL_PLAN_CONVERSATIONS */
 	FdwPrivateConds,			/* serialized SymblConds */
 	FdwPrivateSort,				/* String: the sort parameter */
 	FdwPrivateDescending,		/* Boolean */
@@ -59,20 +57,23 @@ enum FdwPrivateIndex
 	FdwPrivateRetrieved,		/* Integer list: attnums to convert */
 	FdwPrivateKeysetAttnum,		/* Integer: start_time column, 0 for none */
 	FdwPrivateRowGoal,			/* Integer: rows wanted above, -1 unknown */
-	FdwPrivateReadAllFirst		/* Boolean: feeds an UPDATE or DELETE */
+	FdwPrivateReadAllFirst		/* Boolean: feeds an UPDATE or DELETE (a
+								 * plain scan's only) */
 };
 
 /* What planning learns about the foreign relation, in baserel->fdw_private */
 typedef struct SymblRelInfo
 {
+	SymblPlanKind kind;			/* SYMBL_PLAN_CONVERSATIONS */
 	SymblServerOptions *opts;
 	char	   *raw_filter;		/* table option filter, or NULL */
 	List	   *columns;		/* SymblColumn */
 	SymblPushdown pushdown;		/* of baserestrictinfo */
 } SymblRelInfo;
 
-typedef struct SymblScanState
+struct SymblScanState
 {
+	SymblPlanKind kind;			/* SYMBL_PLAN_CONVERSATIONS */
 	SymblConnection *conn;
 	char	   *table_name;		/* qualified, for EXPLAIN */
 	char	   *raw_filter;		/* table option filter, or NULL */
@@ -120,7 +121,7 @@ typedef struct SymblScanState
 	bool		read_all_first;
 	Tuplestorestate *remembered;
 	TupleTableSlot *remembered_slot;
-} SymblScanState;
+};
 
 static bool symbl_is_our_rel(RelOptInfo *rel);
 
@@ -128,8 +129,18 @@ static void
 symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 						   Oid foreigntableid)
 {
-	Relation	rel = table_open(foreigntableid, NoLock);
-	SymblRelInfo *info = palloc0(sizeof(SymblRelInfo));
+	const SymblResource *resource = symbl_table_resource(foreigntableid);
+	Relation	rel;
+	SymblRelInfo *info;
+
+	if (resource->path != NULL)
+	{
+		symbl_part_rel_size(root, baserel, foreigntableid, resource);
+		return;
+	}
+	rel = table_open(foreigntableid, NoLock);
+	info = palloc0(sizeof(SymblRelInfo));
+	info->kind = SYMBL_PLAN_CONVERSATIONS;
 
 	/* refuse columns we cannot fill at plan time, naming them */
 	info->columns = symbl_table_columns(foreigntableid, RelationGetDescr(rel));
@@ -252,13 +263,19 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 						Oid foreigntableid)
 {
 	SymblRelInfo *info = baserel->fdw_private;
-	double		fetched = rows_fetched_estimate(root, baserel, &info->pushdown);
+	double		fetched;
 	Cost		startup;
 	Cost		total;
 	char	   *sort;
 	bool		descending;
 	int			nsorted;
 
+	if (info->kind == SYMBL_PLAN_PART)
+	{
+		symbl_part_paths(root, baserel);
+		return;
+	}
+	fetched = rows_fetched_estimate(root, baserel, &info->pushdown);
 	estimate_costs(root, baserel, info, baserel->rows, fetched, &startup, &total);
 	add_path(baserel, (Path *)
 			 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
@@ -337,8 +354,10 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 		offset_index = list_length(*fdw_exprs) - 1;
 	}
 	/* in the order of enum FdwPrivateIndex */
-	private = list_make5(serialized, makeString(sort), makeBoolean(descending),
-						 sorted_attnums, makeInteger(limit_index));
+	private = list_make5(makeInteger(SYMBL_PLAN_CONVERSATIONS), serialized,
+						 makeString(sort), makeBoolean(descending),
+						 sorted_attnums);
+	private = lappend(private, makeInteger(limit_index));
 	private = lappend(private, makeInteger(offset_index));
 
 	/* sorted columns are checked for presence, the keyset one anchors */
@@ -428,6 +447,27 @@ plan_row_goal(PlannerInfo *root, RelOptInfo *rel, Path *path,
 	return goal > PG_INT32_MAX ? -1 : (int) goal;
 }
 
+/*
+ * The conversations side of a join with a part: its fdw_private (its
+ * values appended to fdw_exprs), and the quals the API applies and those
+ * left to check here.  `used`: what the join reads of its columns.
+ */
+List *
+symbl_conversation_plan_private(PlannerInfo *root, RelOptInfo *rel,
+								List **fdw_exprs, Node *used,
+								List **remote_exprs, List **local_exprs)
+{
+	SymblRelInfo *info = rel->fdw_private;
+
+	*remote_exprs = extract_actual_clauses(info->pushdown.remote_quals, false);
+	*local_exprs = extract_actual_clauses(info->pushdown.local_quals, false);
+	return make_fdw_private(&info->pushdown, fdw_exprs, rel, info, NIL, NULL,
+							NULL, -1,
+							retrieved_attnums(rel, info,
+											  (Node *) list_make3(used, *remote_exprs,
+																  *local_exprs)));
+}
+
 static ForeignScan *
 symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 					   Oid foreigntableid, ForeignPath *best_path,
@@ -436,6 +476,8 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 	List	   *fdw_exprs = NIL;
 	List	   *fdw_private;
 
+	if (IS_JOIN_REL(foreignrel))
+		return symbl_join_plan(root, foreignrel, best_path, tlist, outer_plan);
 	if (IS_UPPER_REL(foreignrel))
 	{
 		/* LIMIT/OFFSET pushed: every qual of the base relation is exact */
@@ -461,10 +503,12 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 																  get_typcollation(col->typid), 0),
 												 list_length(scan_tlist) + 1, NULL, false));
 		}
-		fdw_private = lappend(fdw_private, makeBoolean(false));
 		return make_foreignscan(tlist, NIL, 0, fdw_exprs, fdw_private,
 								scan_tlist, remote_exprs, outer_plan);
 	}
+	else if (*(SymblPlanKind *) foreignrel->fdw_private == SYMBL_PLAN_PART)
+		return symbl_part_plan(root, foreignrel, foreigntableid, best_path,
+							   tlist, scan_clauses, outer_plan);
 	else
 	{
 		SymblRelInfo *info = foreignrel->fdw_private;
@@ -599,8 +643,8 @@ symbl_get_foreign_upper_paths(PlannerInfo *root, UpperRelationKind stage,
 	}
 }
 
-static Oid
-scan_user(ForeignScanState *node, Index rtindex)
+Oid
+symbl_scan_user(ForeignScanState *node, Index rtindex)
 {
 	Oid			user = symbl_scan_check_as_user(node, rtindex);
 
@@ -736,12 +780,11 @@ build_request(ForeignScanState *node, SymblScanState *state)
 }
 
 static void
-init_scan_columns(SymblScanState *state, Relation rel, ForeignScan *fsplan,
-				  TupleDesc slot_desc)
+init_scan_columns(SymblScanState *state, Relation rel, List *retrieved,
+				  AttrNumber *slot_attnums, int slot_natts)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 	List	   *columns = symbl_table_columns(RelationGetRelid(rel), tupdesc);
-	List	   *retrieved = list_nth(fsplan->fdw_private, FdwPrivateRetrieved);
 	ListCell   *lc;
 	int			i = 0;
 
@@ -755,34 +798,48 @@ init_scan_columns(SymblScanState *state, Relation rel, ForeignScan *fsplan,
 	}
 	state->ncolumns = i;
 	state->natts = tupdesc->natts;
-
-	/* a scan of the table itself, or one over fdw_scan_tlist (LIMIT) */
-	state->slot_natts = slot_desc->natts;
-	state->slot_attnums = palloc(sizeof(AttrNumber) * Max(state->slot_natts, 1));
-	if (fsplan->scan.scanrelid > 0)
-		for (i = 0; i < state->slot_natts; i++)
-			state->slot_attnums[i] = i + 1;
-	else
-	{
-		i = 0;
-		foreach(lc, fsplan->fdw_scan_tlist)
-			state->slot_attnums[i++] = ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno;
-	}
+	state->slot_attnums = slot_attnums;
+	state->slot_natts = slot_natts;
 }
 
-static void
-symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
+/*
+ * Per column of the scan slot, the table attnum it shows (0: none, a
+ * column of the other side of a join): the table's own columns for a scan
+ * of the table, else the Vars of fdw_scan_tlist (a pushed LIMIT).
+ */
+static AttrNumber *
+scan_slot_attnums(ForeignScan *fsplan, TupleDesc slot_desc)
+{
+	AttrNumber *attnums = palloc0(sizeof(AttrNumber) * Max(slot_desc->natts, 1));
+	ListCell   *lc;
+	int			i = 0;
+
+	if (fsplan->scan.scanrelid > 0)
+		for (i = 0; i < slot_desc->natts; i++)
+			attnums[i] = i + 1;
+	else
+		foreach(lc, fsplan->fdw_scan_tlist)
+			attnums[i++] = ((Var *) ((TargetEntry *) lfirst(lc))->expr)->varattno;
+	return attnums;
+}
+
+/*
+ * Start a scan of conversations for a plan node: the table's own scan, a
+ * pushed LIMIT, or the conversations side of a join.  priv: the
+ * conversations' fdw_private; the first nvalues of fdw_exprs are its
+ * values, fdw_recheck_quals what the API applies.  The rows go into the
+ * node's scan slot, column i from table attnum slot_attnums[i].
+ */
+SymblScanState *
+symbl_conversation_scan_begin(ForeignScanState *node, List *priv, int nvalues,
+							  Relation rel, Oid userid, int eflags,
+							  AttrNumber *slot_attnums, int slot_natts)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
-	List	   *priv = fsplan->fdw_private;
-	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
-	Index		rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
-		(Index) bms_next_member(fsplan->fs_relids, -1);
-	Relation	rel = symbl_scan_relation(estate, rtindex);
 	SymblScanState *state = palloc0(sizeof(SymblScanState));
 
-	node->fdw_state = state;
+	state->kind = SYMBL_PLAN_CONVERSATIONS;
 	state->conds = symbl_deserialize_conds(list_nth(priv, FdwPrivateConds));
 	state->request.sort = strVal(list_nth(priv, FdwPrivateSort));
 	state->request.descending = boolVal(list_nth(priv, FdwPrivateDescending));
@@ -791,9 +848,11 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
 	state->keyset_attnum = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
 	state->row_goal = intVal(list_nth(priv, FdwPrivateRowGoal));
-	state->read_all_first = boolVal(list_nth(priv, FdwPrivateReadAllFirst)) &&
+	state->read_all_first = list_length(priv) > FdwPrivateReadAllFirst &&
+		boolVal(list_nth(priv, FdwPrivateReadAllFirst)) &&
 		!contains_exec_param_walker((Node *) fsplan->fdw_exprs, NULL);
-	state->value_states = ExecInitExprList(fsplan->fdw_exprs, (PlanState *) node);
+	state->value_states = ExecInitExprList(list_copy_head(fsplan->fdw_exprs, nvalues),
+										   (PlanState *) node);
 	state->remote_quals = ExecInitQual(fsplan->fdw_recheck_quals, (PlanState *) node);
 	/* like postgres_fdw, EXPLAIN alone needs no user mapping */
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
@@ -802,8 +861,7 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 		state->conn->opts = *symbl_server_options(GetForeignTable(RelationGetRelid(rel))->serverid);
 	}
 	else
-		state->conn = symbl_get_connection(RelationGetRelid(rel),
-										   scan_user(node, rtindex));
+		state->conn = symbl_get_connection(RelationGetRelid(rel), userid);
 	state->paging.page_size = state->conn->opts.page_size;
 	state->raw_filter = symbl_table_filter(RelationGetRelid(rel));
 	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
@@ -817,18 +875,50 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	state->calls_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											 "symbl_fdw requests",
 											 ALLOCSET_SMALL_SIZES);
-	init_scan_columns(state, rel, fsplan,
-					  node->ss.ss_ScanTupleSlot->tts_tupleDescriptor);
+	init_scan_columns(state, rel, list_nth(priv, FdwPrivateRetrieved),
+					  slot_attnums, slot_natts);
 
 	/*
 	 * Values of outer-row parameters are not known before the first row is
 	 * asked for; the request is built then.  EXPLAIN shows what it can know
 	 * now, and $n for the rest.
 	 */
-	if (contains_exec_param_walker((Node *) fsplan->fdw_exprs, NULL))
+	if (contains_exec_param_walker((Node *) list_copy_head(fsplan->fdw_exprs, nvalues), NULL))
 		symbl_describe_request(&state->request, state->conds, state->raw_filter);
 	else
 		build_request(node, state);
+	return state;
+}
+
+static void
+symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	List	   *priv = fsplan->fdw_private;
+	Index		rtindex;
+	TupleDesc	slot_desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
+
+	switch ((SymblPlanKind) intVal(linitial(priv)))
+	{
+		case SYMBL_PLAN_PART:
+			symbl_part_begin(node, eflags);
+			return;
+		case SYMBL_PLAN_JOIN:
+			symbl_join_begin(node, eflags);
+			return;
+		case SYMBL_PLAN_CONVERSATIONS:
+			break;
+	}
+	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
+	rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
+		(Index) bms_next_member(fsplan->fs_relids, -1);
+	node->fdw_state =
+		symbl_conversation_scan_begin(node, priv, list_length(fsplan->fdw_exprs),
+									  symbl_scan_relation(estate, rtindex),
+									  symbl_scan_user(node, rtindex), eflags,
+									  scan_slot_attnums(fsplan, slot_desc),
+									  slot_desc->natts);
 }
 
 /*
@@ -1033,8 +1123,6 @@ fetch_next_page(SymblScanState *state)
 		top_up_pending(state);
 }
 
-static TupleTableSlot *symbl_iterate_foreign_scan(ForeignScanState *node);
-
 /*
  * Under an UPDATE or DELETE: the first call reads every row (each page
  * while the API still holds what it held when the statement started), the
@@ -1042,10 +1130,9 @@ static TupleTableSlot *symbl_iterate_foreign_scan(ForeignScanState *node);
  * to work_mem, then a temporary file).
  */
 static TupleTableSlot *
-next_remembered_row(ForeignScanState *node, SymblScanState *state)
+next_remembered_row(ForeignScanState *node, SymblScanState *state,
+					TupleTableSlot *slot)
 {
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
-
 	if (state->remembered == NULL)
 	{
 		EState	   *estate = node->ss.ps.state;
@@ -1059,7 +1146,7 @@ next_remembered_row(ForeignScanState *node, SymblScanState *state)
 		state->read_all_first = false;
 		for (;;)
 		{
-			TupleTableSlot *row = symbl_iterate_foreign_scan(node);
+			TupleTableSlot *row = symbl_conversation_scan_next(node, state, slot);
 
 			if (TupIsNull(row))
 				break;
@@ -1073,15 +1160,18 @@ next_remembered_row(ForeignScanState *node, SymblScanState *state)
 	return ExecCopySlot(slot, state->remembered_slot);
 }
 
-static TupleTableSlot *
-symbl_iterate_foreign_scan(ForeignScanState *node)
+/*
+ * The next conversation into `slot` (the node's scan slot), or an empty
+ * slot at the end.
+ */
+TupleTableSlot *
+symbl_conversation_scan_next(ForeignScanState *node, SymblScanState *state,
+							 TupleTableSlot *slot)
 {
-	SymblScanState *state = node->fdw_state;
-	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
 	if (state->read_all_first)
-		return next_remembered_row(node, state);
+		return next_remembered_row(node, state, slot);
 	ExecClearTuple(slot);
 	if (!state->request_built)
 		build_request(node, state);
@@ -1105,6 +1195,12 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 		{
 			int			att = state->slot_attnums[i] - 1;
 
+			if (att < 0)
+			{
+				slot->tts_values[i] = (Datum) 0;
+				slot->tts_isnull[i] = true;
+				continue;
+			}
 			slot->tts_values[i] = state->page.values[base + att];
 			slot->tts_isnull[i] = state->page.nulls[base + att];
 		}
@@ -1140,11 +1236,26 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 	}
 }
 
-static void
-symbl_rescan_foreign_scan(ForeignScanState *node)
+static TupleTableSlot *
+symbl_iterate_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
+	switch (state->kind)
+	{
+		case SYMBL_PLAN_PART:
+			return symbl_part_iterate(node);
+		case SYMBL_PLAN_JOIN:
+			return symbl_join_iterate(node);
+		case SYMBL_PLAN_CONVERSATIONS:
+			break;
+	}
+	return symbl_conversation_scan_next(node, state, node->ss.ss_ScanTupleSlot);
+}
+
+void
+symbl_conversation_scan_rescan(SymblScanState *state)
+{
 	/* the rows read before the statement's first write, once more */
 	if (state->remembered != NULL)
 	{
@@ -1167,10 +1278,27 @@ symbl_rescan_foreign_scan(ForeignScanState *node)
 }
 
 static void
-symbl_end_foreign_scan(ForeignScanState *node)
+symbl_rescan_foreign_scan(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
+	switch (state->kind)
+	{
+		case SYMBL_PLAN_PART:
+			symbl_part_rescan(node);
+			break;
+		case SYMBL_PLAN_JOIN:
+			symbl_join_rescan(node);
+			break;
+		case SYMBL_PLAN_CONVERSATIONS:
+			symbl_conversation_scan_rescan(state);
+			break;
+	}
+}
+
+void
+symbl_conversation_scan_end(SymblScanState *state)
+{
 	/* stop whatever is still in flight: the executor wants no more rows */
 	if (state != NULL && state->page_cxt != NULL)
 	{
@@ -1182,6 +1310,27 @@ symbl_end_foreign_scan(ForeignScanState *node)
 		tuplestore_end(state->remembered);
 		ExecDropSingleTupleTableSlot(state->remembered_slot);
 		state->remembered = NULL;
+	}
+}
+
+static void
+symbl_end_foreign_scan(ForeignScanState *node)
+{
+	SymblScanState *state = node->fdw_state;
+
+	if (state == NULL)
+		return;
+	switch (state->kind)
+	{
+		case SYMBL_PLAN_PART:
+			symbl_part_end(node);
+			break;
+		case SYMBL_PLAN_JOIN:
+			symbl_join_end(node);
+			break;
+		case SYMBL_PLAN_CONVERSATIONS:
+			symbl_conversation_scan_end(state);
+			break;
 	}
 }
 
@@ -1204,12 +1353,11 @@ scan_request_text(SymblScanState *state)
 					symbl_request_query(&state->request, limit, offset));
 }
 
-static void
-symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
+void
+symbl_conversation_scan_explain(SymblScanState *state, bool show_table,
+								ExplainState *es)
 {
-	SymblScanState *state = node->fdw_state;
-
-	if (es->verbose && ((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0)
+	if (es->verbose && show_table)
 		ExplainPropertyText("Symbl Table", state->table_name, es);
 	if (es->verbose)
 		ExplainPropertyText("Symbl Request", scan_request_text(state), es);
@@ -1222,22 +1370,65 @@ symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
 	}
 }
 
+static void
+symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
+{
+	SymblScanState *state = node->fdw_state;
+
+	switch (state->kind)
+	{
+		case SYMBL_PLAN_PART:
+			symbl_part_explain(node, es);
+			break;
+		case SYMBL_PLAN_JOIN:
+			symbl_join_explain(node, es);
+			break;
+		case SYMBL_PLAN_CONVERSATIONS:
+			symbl_conversation_scan_explain(state, ((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0,
+											es);
+			break;
+	}
+}
+
+/*
+ * Every resource becomes a table: its columns and types from the resource
+ * table, a part table with its resource option.  LIMIT TO and EXCEPT are
+ * applied by PostgreSQL to the statements' table names.
+ */
 static List *
 symbl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 {
 	ForeignServer *server = GetForeignServer(serverOid);
+	List	   *commands = NIL;
+	int			r;
 
 	if (strcmp(stmt->remote_schema, "symbl") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_SCHEMA_NOT_FOUND),
 				 errmsg("Symbl has no schema \"%s\"", stmt->remote_schema),
-				 errhint("Import the remote schema \"symbl\", which holds the table \"conversations\".")));
+				 errhint("Import the remote schema \"symbl\", which holds the table \"conversations\" and the tables of a conversation's parts.")));
 
-	return list_make1(psprintf("CREATE FOREIGN TABLE conversations ("
-							   "id text, type text, name text, "
-							   "start_time timestamptz, end_time timestamptz, "
-							   "members jsonb, metadata jsonb) SERVER %s",
-							   quote_identifier(server->servername)));
+	for (r = 0; r < symbl_num_resources; r++)
+	{
+		const SymblResource *resource = &symbl_resources[r];
+		int			ncolumns = symbl_resource_ncolumns(resource);
+		StringInfoData buf;
+		int			c;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "CREATE FOREIGN TABLE %s (",
+						 quote_identifier(resource->table));
+		for (c = 0; c < ncolumns; c++)
+			appendStringInfo(&buf, "%s%s %s", c > 0 ? ", " : "",
+							 quote_identifier(resource->columns[c].name),
+							 resource->columns[c].sql_type);
+		appendStringInfo(&buf, ") SERVER %s", quote_identifier(server->servername));
+		if (resource->path != NULL)
+			appendStringInfo(&buf, " OPTIONS (resource %s)",
+							 quote_literal_cstr(resource->table));
+		commands = lappend(commands, buf.data);
+	}
+	return commands;
 }
 
 /*
@@ -1251,7 +1442,8 @@ symbl_is_our_rel(RelOptInfo *rel)
 {
 	return rel->reloptkind == RELOPT_BASEREL && rel->fdwroutine != NULL &&
 		rel->fdwroutine->GetForeignPlan == symbl_get_foreign_plan &&
-		rel->fdw_private != NULL;
+		rel->fdw_private != NULL &&
+		*(SymblPlanKind *) rel->fdw_private == SYMBL_PLAN_CONVERSATIONS;
 }
 
 /*
@@ -1289,22 +1481,28 @@ symbl_scan_stats(ForeignScanState *node)
 }
 
 /*
- * A scan planned for a direct modification converts only the columns it
- * needs (and those paging needs) and reads as it goes: the modification
- * itself reads every row before its first write.
+ * A plain conversations scan planned for a direct modification converts
+ * only the columns it needs (and those paging needs) and reads as it goes:
+ * the modification itself reads every row before its first write.  False
+ * for any other scan (a part table's), which is left as it is.
  */
-void
+bool
 symbl_scan_plan_columns(ForeignScan *fscan, List *attnums)
 {
 	List	   *priv = fscan->fdw_private;
-	List	   *retrieved = list_union_int(attnums,
-										   list_nth(priv, FdwPrivateSortAttnums));
-	int			keyset = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
+	List	   *retrieved;
+	int			keyset;
 
+	if ((SymblPlanKind) intVal(list_nth(priv, FdwPrivateKind)) != SYMBL_PLAN_CONVERSATIONS ||
+		list_length(priv) <= FdwPrivateReadAllFirst)
+		return false;
+	retrieved = list_union_int(attnums, list_nth(priv, FdwPrivateSortAttnums));
+	keyset = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
 	if (keyset > 0)
 		retrieved = list_append_unique_int(retrieved, keyset);
 	list_nth_cell(priv, FdwPrivateRetrieved)->ptr_value = retrieved;
 	list_nth_cell(priv, FdwPrivateReadAllFirst)->ptr_value = makeBoolean(false);
+	return true;
 }
 
 Datum
@@ -1323,6 +1521,7 @@ symbl_fdw_handler(PG_FUNCTION_ARGS)
 	routine->ImportForeignSchema = symbl_import_foreign_schema;
 	routine->AnalyzeForeignTable = symbl_analyze_foreign_table;
 	routine->GetForeignUpperPaths = symbl_get_foreign_upper_paths;
+	routine->GetForeignJoinPaths = symbl_join_paths;
 	symbl_modify_routines(routine);
 
 	PG_RETURN_POINTER(routine);

@@ -17,6 +17,7 @@
 #include "access/attnum.h"
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
 #include "nodes/pg_list.h"
@@ -24,6 +25,7 @@
 #include "utils/palloc.h"
 
 #include "pager.h"
+#include "resource.h"
 
 #define SYMBL_API_PATH "/v1/conversations"
 #define SYMBL_TOKEN_PATH "/oauth2/token:generate"
@@ -36,6 +38,24 @@
  * the API silently answers for the last seven days only.
  */
 #define SYMBL_EPOCH_START_TIME "1970-01-01T00:00:00.000Z"
+
+/*
+ * Cost model: a round trip dominates (tens of milliseconds against the
+ * hosted API), then transfer and parsing per row.
+ */
+#define SYMBL_REQUEST_COST 1000.0
+#define SYMBL_ROW_COST 0.1
+
+/*
+ * What a relation, a plan and a scan state are: the first member of each
+ * planning info and scan state, and the first element of fdw_private.
+ */
+typedef enum SymblPlanKind
+{
+	SYMBL_PLAN_CONVERSATIONS = 1,	/* the list endpoint */
+	SYMBL_PLAN_PART,			/* a part of given conversations */
+	SYMBL_PLAN_JOIN				/* conversations, then each one's part */
+} SymblPlanKind;
 
 /* Fields of a conversation in the API's answer */
 typedef enum SymblField
@@ -56,14 +76,29 @@ typedef enum SymblValueKind
 	SYMBL_VALUE_TEXT,			/* JSON string stored as text */
 	SYMBL_VALUE_INPUT,			/* JSON string through the type's input function */
 	SYMBL_VALUE_JSONB,			/* JSON value built into jsonb directly */
-	SYMBL_VALUE_JSON_INPUT		/* JSON value serialised, then the input function */
+	SYMBL_VALUE_JSON_INPUT,		/* JSON value serialised, then the input function */
+	SYMBL_VALUE_NUMBER,			/* JSON number's text through the input function */
+	SYMBL_VALUE_BOOL,			/* JSON boolean */
+	SYMBL_VALUE_TEXT_ARRAY,		/* JSON array of strings as text[] */
+	SYMBL_VALUE_CONVERSATION_ID /* the conversation a part was asked for */
 } SymblValueKind;
+
+/* A dotted JSON path, split once: its alternatives and their segments */
+#define SYMBL_MAX_PATH_SEGMENTS 8
+typedef struct SymblJsonPath
+{
+	int			nalts;
+	int			nsegs[SYMBL_MAX_PATH_ALTERNATIVES];
+	char	   *segs[SYMBL_MAX_PATH_ALTERNATIVES][SYMBL_MAX_PATH_SEGMENTS];
+} SymblJsonPath;
 
 typedef struct SymblColumn
 {
 	AttrNumber	attnum;			/* 1-based attribute number */
 	char	   *attname;
-	SymblField	field;
+	SymblField	field;			/* conversations */
+	SymblJsonPath path;			/* parts */
+	char	   *top_field;		/* parts: the path's first segment */
 	SymblValueKind kind;
 	Oid			typid;
 	int32		typmod;
@@ -178,7 +213,7 @@ extern TupleTableSlot *symbl_scan_next(ForeignScanState *node);
 extern void symbl_scan_end(ForeignScanState *node);
 extern char *symbl_scan_request_text(ForeignScanState *node);
 extern struct SymblScanStats *symbl_scan_stats(ForeignScanState *node);
-extern void symbl_scan_plan_columns(ForeignScan *fscan, List *attnums);
+extern bool symbl_scan_plan_columns(ForeignScan *fscan, List *attnums);
 
 /* modify.c */
 extern void symbl_modify_routines(FdwRoutine *routine);
@@ -192,6 +227,10 @@ extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
 extern double symbl_table_rows_estimate(Oid foreigntableid);
 extern char *symbl_table_filter(Oid foreigntableid);
 extern bool symbl_table_updatable(Oid foreigntableid);
+extern const SymblResource *symbl_table_resource(Oid foreigntableid);
+extern List *symbl_part_columns(Oid foreigntableid, TupleDesc tupdesc,
+								const SymblResource *resource);
+extern bool symbl_parse_json_path(const char *text, SymblJsonPath *path);
 
 /* shippable.c */
 extern void symbl_classify_quals(RelOptInfo *baserel, List *columns,
@@ -226,6 +265,12 @@ extern SymblListCall *symbl_api_list_start(SymblConnection *conn,
 										   MemoryContext parent);
 extern const char *symbl_api_list_finish(SymblListCall *call, size_t *len,
 										 SymblScanStats *stats);
+extern SymblListCall *symbl_api_get_start(SymblConnection *conn,
+										  const char *path_query,
+										  MemoryContext parent);
+extern const char *symbl_api_get_finish(SymblListCall *call, size_t *len,
+										SymblScanStats *stats,
+										bool *not_found);
 extern void symbl_api_list_release(SymblListCall *call);
 extern void symbl_api_progress(void);
 extern void symbl_exit_if_postmaster_died(void);
@@ -261,6 +306,44 @@ typedef struct SymblPage
 	bool	   *nulls;
 } SymblPage;
 
+/* (a forward declaration: 18 moved the struct out of commands/explain.h) */
+struct ExplainState;
+
+/* symbl_fdw.c: the scan of conversations, for the join with a part */
+typedef struct SymblScanState SymblScanState;
+extern SymblScanState *symbl_conversation_scan_begin(ForeignScanState *node,
+													 List *priv, int nvalues,
+													 Relation rel, Oid userid,
+													 int eflags,
+													 AttrNumber *slot_attnums,
+													 int slot_natts);
+extern TupleTableSlot *symbl_conversation_scan_next(ForeignScanState *node,
+													SymblScanState *state,
+													TupleTableSlot *slot);
+extern void symbl_conversation_scan_rescan(SymblScanState *state);
+extern void symbl_conversation_scan_end(SymblScanState *state);
+extern void symbl_conversation_scan_explain(SymblScanState *state,
+											bool show_table, struct ExplainState *es);
+extern List *symbl_conversation_plan_private(PlannerInfo *root,
+											 RelOptInfo *rel,
+											 List **fdw_exprs, Node *used,
+											 List **remote_exprs,
+											 List **local_exprs);
+extern Oid	symbl_scan_user(ForeignScanState *node, Index rtindex);
+
+/* part_join.c */
+extern void symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
+							 RelOptInfo *outerrel, RelOptInfo *innerrel,
+							 JoinType jointype, JoinPathExtraData *extra);
+extern ForeignScan *symbl_join_plan(PlannerInfo *root, RelOptInfo *joinrel,
+									ForeignPath *best_path, List *tlist,
+									Plan *outer_plan);
+extern void symbl_join_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *symbl_join_iterate(ForeignScanState *node);
+extern void symbl_join_rescan(ForeignScanState *node);
+extern void symbl_join_end(ForeignScanState *node);
+extern void symbl_join_explain(ForeignScanState *node, struct ExplainState *es);
+
 /* symbl_fdw.c: a page taken, told to the pager (its complaints as errors) */
 extern void symbl_page_done(SymblPager *pager, const SymblPage *page,
 							AttrNumber keyset_attnum, int natts,
@@ -278,6 +361,11 @@ extern void symbl_parse_page(const char *body, size_t len,
 							 const SymblColumn *columns, int ncolumns,
 							 int natts, const char *where,
 							 SymblPage *page);
+extern void symbl_part_convert(SymblPageParse *parse,
+							   const SymblResource *resource,
+							   const SymblColumn *columns, int ncolumns,
+							   int natts, Datum conversation_id,
+							   const char *where, SymblPage *page);
 extern char *symbl_api_error_message(const char *body);
 
 #endif							/* SYMBL_FDW_H */

@@ -173,7 +173,7 @@ symbl_cluster_stop() {
 symbl_build_copy_and_install() {
 	local pg_config=$1 dir=$2 sudo=""
 	mkdir -p "$dir"
-	cp -r "$SYMBL_ROOT"/{Makefile,symbl_fdw.control,sql,expected,src,test} "$dir/"
+	cp -r "$SYMBL_ROOT"/{Makefile,README.md,symbl_fdw.control,sql,expected,src,test} "$dir/"
 	rm -f "$dir"/src/*.o "$dir"/*.so
 	make -C "$dir" -s PG_CONFIG="$pg_config" || return 1
 	if [ ! -w "$("$pg_config" --pkglibdir)" ]; then

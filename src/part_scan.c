@@ -1,0 +1,578 @@
+/*-------------------------------------------------------------------------
+ *
+ * part_scan.c
+ *		  Scans of the tables of a conversation's parts: messages, members,
+ *		  topics, questions, action items, ... (see resource.c).
+ *
+ * The API serves a part per conversation only, so a scan needs the
+ * conversations to ask for from the query: conversation_id = value, IN
+ * (...), = ANY(array), or a join clause through a parameterized path.
+ * Without one, planning fails with an error that says so: reading every
+ * conversation of the account, one request each, is never what was meant.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/table.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "executor/executor.h"
+#include "foreign/foreign.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/pathnode.h"
+#include "optimizer/paths.h"
+#include "optimizer/planmain.h"
+#include "optimizer/restrictinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "part_scan.h"
+#include "compat.h"
+
+/* what the planner assumes a conversation has of a part */
+#define ROWS_PER_CONVERSATION 20.0
+/* and how many conversations an array of unknown length holds */
+#define IDS_PER_UNKNOWN_ARRAY 10.0
+/* a scan without conversation ids is never chosen (and fails if it is) */
+#define NO_IDS_COST 1.0e10
+
+/* Indexes into a part scan's fdw_private */
+enum PartPrivateIndex
+{
+	PartPrivateKind,			/* Integer: SYMBL_PLAN_PART */
+	PartPrivateRetrieved,		/* Integer list: attnums to convert */
+	PartPrivateIdsArray			/* Boolean: fdw_exprs[0] is an array */
+};
+
+static Expr *
+strip_relabel(Expr *expr)
+{
+	while (expr != NULL && IsA(expr, RelabelType))
+		expr = ((RelabelType *) expr)->arg;
+	return expr;
+}
+
+static bool
+is_conversation_id_var(Expr *expr, Index relid, AttrNumber attnum)
+{
+	Var		   *var = (Var *) strip_relabel(expr);
+
+	return var != NULL && IsA(var, Var) && (Index) var->varno == relid &&
+		var->varattno == attnum && var->varlevelsup == 0;
+}
+
+/*
+ * Ids compare byte by byte in the API: a nondeterministic collation could
+ * make the query match other spellings than the one asked for.
+ */
+static bool
+is_bytewise_text_equality(Oid opno, Oid collation)
+{
+	return opno == TextEqualOperator &&
+		(!OidIsValid(collation) || get_collation_isdeterministic(collation));
+}
+
+/*
+ * The value expression of `conversation_id = value` or `conversation_id =
+ * ANY(array)` (either side), computable without this relation's rows; NULL
+ * if the clause is not one of these.
+ */
+Expr *
+symbl_part_id_source(Expr *clause, Index relid, AttrNumber attnum, bool *is_array)
+{
+	Expr	   *value = NULL;
+
+	if (IsA(clause, OpExpr) && list_length(((OpExpr *) clause)->args) == 2 &&
+		is_bytewise_text_equality(((OpExpr *) clause)->opno,
+								  ((OpExpr *) clause)->inputcollid))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+
+		if (is_conversation_id_var(linitial(op->args), relid, attnum))
+			value = lsecond(op->args);
+		else if (is_conversation_id_var(lsecond(op->args), relid, attnum))
+			value = linitial(op->args);
+		*is_array = false;
+	}
+	else if (IsA(clause, ScalarArrayOpExpr) && ((ScalarArrayOpExpr *) clause)->useOr &&
+			 is_bytewise_text_equality(((ScalarArrayOpExpr *) clause)->opno,
+									   ((ScalarArrayOpExpr *) clause)->inputcollid))
+	{
+		ScalarArrayOpExpr *op = (ScalarArrayOpExpr *) clause;
+
+		if (is_conversation_id_var(linitial(op->args), relid, attnum))
+			value = lsecond(op->args);
+		*is_array = true;
+	}
+	if (value == NULL ||
+		bms_is_member(relid, pull_varnos(NULL, (Node *) value)) ||
+		contain_volatile_functions((Node *) value))
+		return NULL;
+	return value;
+}
+
+/* The first clause of the list that gives conversation ids */
+static RestrictInfo *
+find_id_source(List *clauses, Index relid, AttrNumber attnum, bool outer_ok)
+{
+	ListCell   *lc;
+
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+		bool		is_array;
+		Expr	   *value = symbl_part_id_source(rinfo->clause, relid, attnum, &is_array);
+
+		if (value != NULL &&
+			(outer_ok || bms_is_empty(pull_varnos(NULL, (Node *) value))))
+			return rinfo;
+	}
+	return NULL;
+}
+
+static double
+ids_estimate(RestrictInfo *source, Index relid, AttrNumber attnum)
+{
+	bool		is_array;
+	Expr	   *value = symbl_part_id_source(source->clause, relid, attnum, &is_array);
+
+	if (!is_array)
+		return 1.0;
+	if (IsA(value, Const) && !((Const *) value)->constisnull)
+		return Max(1, ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) value)->constvalue)),
+									 ARR_DIMS(DatumGetArrayTypeP(((Const *) value)->constvalue))));
+	if (IsA(value, ArrayExpr))
+		return Max(1, list_length(((ArrayExpr *) value)->elements));
+	return IDS_PER_UNKNOWN_ARRAY;
+}
+
+static AttrNumber
+conversation_id_attnum(List *columns)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+	{
+		SymblColumn *col = lfirst(lc);
+
+		if (col->kind == SYMBL_VALUE_CONVERSATION_ID)
+			return col->attnum;
+	}
+	return InvalidAttrNumber;
+}
+
+void
+symbl_part_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
+					const SymblResource *resource)
+{
+	Relation	rel = table_open(foreigntableid, NoLock);
+	SymblPartRelInfo *info = palloc0(sizeof(SymblPartRelInfo));
+	RestrictInfo *source;
+	double		conversations;
+
+	info->kind = SYMBL_PLAN_PART;
+	info->resource = resource;
+	info->columns = symbl_part_columns(foreigntableid, RelationGetDescr(rel), resource);
+	table_close(rel, NoLock);
+	info->opts = symbl_server_options(GetForeignTable(foreigntableid)->serverid);
+	info->conversation_attnum = conversation_id_attnum(info->columns);
+	if (symbl_table_filter(foreigntableid) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("foreign table \"%s\" has the option \"filter\", which only the conversations table takes",
+						get_rel_name(foreigntableid)),
+				 errdetail("Symbl serves %s per conversation, without a filter.", resource->table),
+				 errhint("ALTER FOREIGN TABLE ... OPTIONS (DROP filter), and filter in the query.")));
+	baserel->fdw_private = info;
+
+	source = find_id_source(baserel->baserestrictinfo, baserel->relid,
+							info->conversation_attnum, false);
+	conversations = source != NULL ?
+		ids_estimate(source, baserel->relid, info->conversation_attnum) :
+		symbl_table_rows_estimate(foreigntableid) / ROWS_PER_CONVERSATION;
+	baserel->tuples = conversations * ROWS_PER_CONVERSATION;
+	baserel->rows = clamp_row_est(baserel->tuples *
+								  clauselist_selectivity(root,
+														 list_difference_ptr(baserel->baserestrictinfo,
+																			 list_make1(source)),
+														 baserel->relid, JOIN_INNER, NULL));
+	info->conversations = conversations;
+}
+
+/* A request per conversation, max_concurrent_requests at a time */
+static void
+part_costs(SymblPartRelInfo *info, double conversations, double rows,
+		   Cost *startup, Cost *total)
+{
+	double		rounds = ceil(conversations / Max(1, info->opts->max_concurrent_requests));
+
+	*startup = SYMBL_REQUEST_COST;
+	*total = rounds * SYMBL_REQUEST_COST +
+		conversations * ROWS_PER_CONVERSATION * (SYMBL_ROW_COST + cpu_tuple_cost) +
+		rows * cpu_tuple_cost;
+}
+
+static bool
+ec_member_is_conversation_id(PlannerInfo *root, RelOptInfo *rel,
+							 EquivalenceClass *ec, EquivalenceMember *em, void *arg)
+{
+	SymblPartRelInfo *info = arg;
+
+	return is_conversation_id_var(em->em_expr, rel->relid, info->conversation_attnum);
+}
+
+/*
+ * For a join on conversation_id (with conversations, or a CRM table), one
+ * request per outer row for that row's conversation.
+ */
+static void
+add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
+						SymblPartRelInfo *info)
+{
+	List	   *clauses = list_copy(baserel->joininfo);
+	ListCell   *lc;
+
+	if (baserel->has_eclass_joins)
+		clauses = list_concat(clauses,
+							  generate_implied_equalities_for_column(root, baserel,
+																	 ec_member_is_conversation_id,
+																	 info,
+																	 baserel->lateral_referencers));
+	foreach(lc, clauses)
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+		bool		is_array;
+		Relids		required_outer;
+		ParamPathInfo *ppi;
+		Cost		startup;
+		Cost		total;
+
+		if (!join_clause_is_movable_to(rinfo, baserel) ||
+			symbl_part_id_source(rinfo->clause, baserel->relid,
+								 info->conversation_attnum, &is_array) == NULL)
+			continue;
+		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+		required_outer = bms_del_members(required_outer, baserel->relids);
+		if (bms_is_empty(required_outer))
+			continue;
+		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
+		part_costs(info, is_array ? IDS_PER_UNKNOWN_ARRAY : 1, ppi->ppi_rows,
+				   &startup, &total);
+		add_path(baserel, (Path *)
+				 symbl_create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
+											   startup, total, NIL, required_outer,
+											   NULL, NIL));
+	}
+}
+
+void
+symbl_part_paths(PlannerInfo *root, RelOptInfo *baserel)
+{
+	SymblPartRelInfo *info = baserel->fdw_private;
+	Cost		startup;
+	Cost		total;
+
+	part_costs(info, info->conversations, baserel->rows, &startup, &total);
+	if (find_id_source(baserel->baserestrictinfo, baserel->relid,
+					   info->conversation_attnum, false) == NULL)
+		startup = total = NO_IDS_COST;
+	add_path(baserel, (Path *)
+			 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
+										   startup, total, NIL, NULL, NULL, NIL));
+	add_parameterized_paths(root, baserel, info);
+}
+
+/* The attnums the plan reads: the jsonb and optional fields cost work */
+List *
+symbl_part_retrieved(RelOptInfo *rel, List *columns, Node *used)
+{
+	Bitmapset  *attrs = NULL;
+	List	   *result = NIL;
+	ListCell   *lc;
+	bool		whole_row;
+
+	pull_varattnos(used, rel->relid, &attrs);
+	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
+	foreach(lc, columns)
+	{
+		SymblColumn *col = lfirst(lc);
+
+		if (whole_row ||
+			bms_is_member(col->attnum - FirstLowInvalidHeapAttributeNumber, attrs))
+			result = lappend_int(result, col->attnum);
+	}
+	return result;
+}
+
+void
+symbl_part_require_ids(const SymblResource *resource, const char *table)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_ERROR),
+			 errmsg("a query of \"%s\" must say which conversations to read", table),
+			 errdetail("Symbl serves %s one conversation at a time; without conversation ids every conversation of the account would be read.",
+					   resource->table),
+			 errhint("Add WHERE conversation_id = '...', conversation_id IN (...), conversation_id = ANY($1) or conversation_id = ANY(ARRAY(SELECT id FROM conversations WHERE ...)), or join ON %s.conversation_id = conversations.id.",
+					 table)));
+}
+
+ForeignScan *
+symbl_part_plan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
+				ForeignPath *best_path, List *tlist, List *scan_clauses,
+				Plan *outer_plan)
+{
+	SymblPartRelInfo *info = rel->fdw_private;
+	RestrictInfo *source = find_id_source(scan_clauses, rel->relid,
+										  info->conversation_attnum, true);
+	List	   *local_exprs = extract_actual_clauses(scan_clauses, false);
+	bool		is_array;
+	Expr	   *value;
+	List	   *retrieved;
+
+	if (source == NULL)
+		symbl_part_require_ids(info->resource, get_rel_name(foreigntableid));
+	value = symbl_part_id_source(source->clause, rel->relid,
+								 info->conversation_attnum, &is_array);
+	retrieved = symbl_part_retrieved(rel, info->columns,
+									 (Node *) list_make2(rel->reltarget->exprs,
+														 local_exprs));
+
+	/*
+	 * Every clause stays a local qual: the rows carry the id they were
+	 * asked for, so rechecking the id source costs a comparison and makes
+	 * its collation PostgreSQL's own.
+	 */
+	return make_foreignscan(tlist, local_exprs, rel->relid,
+							list_make1(value),
+							list_make3(makeInteger(SYMBL_PLAN_PART), retrieved,
+									   makeBoolean(is_array)),
+							NIL, NIL, outer_plan);
+}
+
+/* The retrieved columns of a part table, in a fresh array */
+SymblColumn *
+symbl_part_scan_columns(Relation rel, const SymblResource *resource,
+						List *retrieved, int *ncolumns)
+{
+	List	   *columns = symbl_part_columns(RelationGetRelid(rel),
+											 RelationGetDescr(rel), resource);
+	SymblColumn *result = palloc(sizeof(SymblColumn) * Max(list_length(columns), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, columns)
+	{
+		SymblColumn *col = lfirst(lc);
+
+		if (list_member_int(retrieved, col->attnum))
+			result[n++] = *col;
+	}
+	*ncolumns = n;
+	return result;
+}
+
+typedef struct SymblPartScanState
+{
+	SymblPlanKind kind;			/* SYMBL_PLAN_PART */
+	char	   *table_name;
+	const SymblResource *resource;
+	ExprState  *ids_expr;
+	bool		ids_array;
+	bool		ids_ready;		/* this (re)scan's ids are known */
+	int			nids;
+	Datum	   *ids;
+	int			next_id;		/* the next to queue */
+	MemoryContext ids_cxt;		/* the ids; reset per rescan */
+	MemoryContext page_cxt;		/* one conversation's rows */
+	SymblPartFetch fetch;
+	SymblPage	page;
+	int			next_row;
+} SymblPartScanState;
+
+void
+symbl_part_begin(ForeignScanState *node, int eflags)
+{
+	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
+	EState	   *estate = node->ss.ps.state;
+	Relation	rel = node->ss.ss_currentRelation;
+	SymblPartScanState *state = palloc0(sizeof(SymblPartScanState));
+	SymblConnection *conn;
+	SymblColumn *columns;
+	int			ncolumns;
+
+	node->fdw_state = state;
+	state->kind = SYMBL_PLAN_PART;
+	state->resource = symbl_table_resource(RelationGetRelid(rel));
+	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												   RelationGetRelationName(rel));
+	state->ids_expr = ExecInitExpr(linitial(fsplan->fdw_exprs), (PlanState *) node);
+	state->ids_array = boolVal(list_nth(fsplan->fdw_private, PartPrivateIdsArray));
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+	{
+		conn = palloc0(sizeof(SymblConnection));
+		conn->opts = *symbl_server_options(GetForeignTable(RelationGetRelid(rel))->serverid);
+	}
+	else
+		conn = symbl_get_connection(RelationGetRelid(rel),
+									symbl_scan_user(node, fsplan->scan.scanrelid));
+	columns = symbl_part_scan_columns(rel, state->resource,
+									  list_nth(fsplan->fdw_private, PartPrivateRetrieved),
+									  &ncolumns);
+	state->ids_cxt = AllocSetContextCreate(estate->es_query_cxt, "symbl_fdw ids",
+										   ALLOCSET_SMALL_SIZES);
+	state->page_cxt = AllocSetContextCreate(estate->es_query_cxt, "symbl_fdw part",
+											ALLOCSET_DEFAULT_SIZES);
+	symbl_part_fetch_init(&state->fetch, conn, state->resource, columns, ncolumns,
+						  RelationGetDescr(rel)->natts, estate->es_query_cxt);
+}
+
+/*
+ * The ids to ask for: the value of `= value`, or the elements of the array
+ * of `= ANY(array)`, each once.
+ */
+int
+symbl_eval_ids(ExprState *expr, bool is_array, ExprContext *econtext,
+			   Datum **ids)
+{
+	bool		isnull;
+	Datum		value = ExecEvalExpr(expr, econtext, &isnull);
+	bool	   *nulls = NULL;
+	int			n;
+
+	if (isnull)
+		return 0;
+	if (!is_array)
+	{
+		*ids = palloc(sizeof(Datum));
+		(*ids)[0] = PointerGetDatum(PG_DETOAST_DATUM_COPY(value));
+		return 1;
+	}
+	else
+	{
+		ArrayType  *array = DatumGetArrayTypePCopy(value);
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		get_typlenbyvalalign(ARR_ELEMTYPE(array), &typlen, &typbyval, &typalign);
+		deconstruct_array(array, ARR_ELEMTYPE(array), typlen, typbyval, typalign,
+						  ids, &nulls, &n);
+	}
+	return symbl_unique_ids(*ids, nulls, n);
+}
+
+static void
+start_ids(ForeignScanState *node, SymblPartScanState *state)
+{
+	MemoryContext oldcxt;
+
+	MemoryContextReset(state->ids_cxt);
+	symbl_part_fetch_cancel(&state->fetch);
+	oldcxt = MemoryContextSwitchTo(state->ids_cxt);
+	state->ids = NULL;
+	state->nids = symbl_eval_ids(state->ids_expr, state->ids_array,
+								 node->ss.ps.ps_ExprContext, &state->ids);
+	MemoryContextSwitchTo(oldcxt);
+	state->next_id = 0;
+	state->ids_ready = true;
+}
+
+/* Queue the next conversations while there is room */
+static void
+queue_ids(SymblPartScanState *state)
+{
+	while (state->next_id < state->nids && symbl_part_fetch_has_room(&state->fetch))
+		symbl_part_fetch_push(&state->fetch, state->ids[state->next_id++], false);
+}
+
+TupleTableSlot *
+symbl_part_iterate(ForeignScanState *node)
+{
+	SymblPartScanState *state = node->fdw_state;
+	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
+	int			natts = slot->tts_tupleDescriptor->natts;
+	size_t		base;
+
+	ExecClearTuple(slot);
+	if (!state->ids_ready)
+		start_ids(node, state);
+	while (state->next_row >= state->page.nrows)
+	{
+		MemoryContext oldcxt;
+		bool		more;
+
+		MemoryContextReset(state->page_cxt);
+		state->page.nrows = 0;
+		state->next_row = 0;
+		queue_ids(state);
+		oldcxt = MemoryContextSwitchTo(state->page_cxt);
+		more = symbl_part_fetch_next(&state->fetch, &state->page);
+		MemoryContextSwitchTo(oldcxt);
+		if (!more)
+			return slot;
+	}
+	base = (size_t) state->next_row++ * natts;
+	memcpy(slot->tts_values, state->page.values + base, sizeof(Datum) * natts);
+	memcpy(slot->tts_isnull, state->page.nulls + base, sizeof(bool) * natts);
+	return ExecStoreVirtualTuple(slot);
+}
+
+void
+symbl_part_rescan(ForeignScanState *node)
+{
+	SymblPartScanState *state = node->fdw_state;
+
+	symbl_part_fetch_cancel(&state->fetch);
+	MemoryContextReset(state->page_cxt);
+	state->page.nrows = 0;
+	state->next_row = 0;
+	state->ids_ready = false;
+}
+
+void
+symbl_part_end(ForeignScanState *node)
+{
+	SymblPartScanState *state = node->fdw_state;
+
+	if (state != NULL)
+		symbl_part_fetch_cancel(&state->fetch);
+}
+
+/* What a part scan sends, and what it met; labels start with `label` */
+void
+symbl_part_explain_fetch(SymblPartFetch *fetch, ExplainState *es,
+						 const char *label)
+{
+	if (es->verbose)
+		ExplainPropertyText(psprintf("%s Request", label),
+							psprintf("GET %s per conversation, up to %d at a time",
+									 symbl_part_path_template(fetch->resource, fetch->query),
+									 fetch->concurrency), es);
+	if (es->analyze)
+	{
+		ExplainPropertyInteger(psprintf("%s Requests", label), NULL, fetch->stats.requests, es);
+		ExplainPropertyInteger(psprintf("%s Retries", label), NULL, fetch->stats.retries, es);
+		ExplainPropertyInteger(psprintf("%s Not Found", label), NULL, fetch->not_found, es);
+		ExplainPropertyInteger(psprintf("%s Rows Received", label), NULL, fetch->stats.rows_received, es);
+	}
+}
+
+void
+symbl_part_explain(ForeignScanState *node, ExplainState *es)
+{
+	SymblPartScanState *state = node->fdw_state;
+
+	if (es->analyze && state->ids_ready)
+		ExplainPropertyInteger("Symbl Conversations", NULL, state->nids, es);
+	symbl_part_explain_fetch(&state->fetch, es, "Symbl");
+}
