@@ -5,7 +5,7 @@
 --
 SET timezone = 'UTC';
 \set emu `echo "$SYMBL_EMULATOR_URL"`
-\! for t in w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
+\! for t in w_members w_members404 w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
 CREATE SCHEMA w;
 \set u :emu '/_x/tag=w_main'
 CREATE SERVER w_srv FOREIGN DATA WRAPPER symbl_fdw
@@ -100,7 +100,7 @@ SELECT count(*) FROM w.conversations
 -- the API answers 404 (here injected) to the DELETE
 \set u :emu '/_x/tag=w_fault,state=w_main,status=404,after=1,count=1'
 ALTER SERVER w_srv OPTIONS (SET base_url :'u');
-DELETE FROM w.conversations WHERE id = '9990000000000023';
+DELETE FROM w.conversations WHERE id = '9990000000000023' RETURNING id;
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_fault" | grep -E '^(PUT|DELETE)'
 -- really gone: a BEFORE trigger deletes each row through another table
 -- over the same state, before the statement's own request
@@ -123,7 +123,7 @@ CREATE TRIGGER vanish BEFORE DELETE OR UPDATE ON w.conversations
   FOR EACH ROW WHEN (OLD.metadata->>'vanish' IS NOT NULL) EXECUTE FUNCTION w.vanish();
 UPDATE w.conversations SET metadata = '{"vanish": "1"}'
   WHERE id IN ('9990000000000024', '9990000000000025', '9990000000000026');
-DELETE FROM w.conversations WHERE id IN ('9990000000000024', '9990000000000025');
+DELETE FROM w.conversations WHERE id IN ('9990000000000024', '9990000000000025') RETURNING id;
 UPDATE w.conversations SET metadata = '{"vanished": "no"}' WHERE id = '9990000000000026'
   RETURNING id;
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_gone" | grep -E '^(PUT|DELETE)'
@@ -131,7 +131,7 @@ UPDATE w.conversations SET metadata = '{"vanished": "no"}' WHERE id = '999000000
 \set u :emu '/_x/tag=w_gone400,state=w_main,unknown_status=400'
 ALTER SERVER w_srv OPTIONS (SET base_url :'u');
 UPDATE w.conversations SET metadata = '{"vanish": "1"}' WHERE id = '9990000000000027';
-DELETE FROM w.conversations WHERE id = '9990000000000027';
+DELETE FROM w.conversations WHERE id = '9990000000000027' RETURNING id;
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_gone400" | grep -E '^(PUT|DELETE)'
 DROP TRIGGER vanish ON w.conversations;
 
@@ -262,6 +262,39 @@ CREATE FOREIGN TABLE w.conv_json (id text, meta json OPTIONS (field 'metadata'),
 UPDATE w.conv_json SET meta = '{"b": "2", "a": "1"}' WHERE id = '9990000000000040'
   RETURNING id, meta, name;
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_json" | grep -E '^(PUT|DELETE)'
+
+-- ==== members: name and email, row by row
+SELECT id AS mid, name AS old_name, email AS old_email FROM w.members
+  WHERE conversation_id = '9990000000000002' ORDER BY id LIMIT 1 \gset
+\set u :emu '/_x/tag=w_members,state=w_main'
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+UPDATE w.members SET name = 'x' WHERE conversation_id = '9990000000000002';
+ALTER FOREIGN TABLE w.members OPTIONS (ADD updatable 'true');
+UPDATE w.members SET id = 'x' WHERE conversation_id = '9990000000000002';
+DELETE FROM w.members WHERE conversation_id = '9990000000000002';
+ALTER FOREIGN TABLE w.topics OPTIONS (ADD updatable 'true');
+UPDATE w.topics SET text = 'x' WHERE conversation_id = '9990000000000002';
+UPDATE w.members SET name = NULL WHERE conversation_id = '9990000000000002' AND id = :'mid';
+UPDATE w.members SET email = NULL WHERE conversation_id = '9990000000000002' AND id = :'mid';
+EXPLAIN (VERBOSE, COSTS OFF)
+UPDATE w.members SET name = 'Jane Doe', email = 'jane@example.com'
+  WHERE conversation_id = '9990000000000002' AND id = :'mid';
+UPDATE w.members SET name = 'Jane Doe', email = 'jane@example.com'
+  WHERE conversation_id = '9990000000000002' AND id = :'mid'
+  RETURNING conversation_id, name, email, id = :'mid' AS same_member;
+-- only the name: the email stays
+UPDATE w.members SET name = name || ' (CRM)'
+  WHERE conversation_id = '9990000000000002' AND id = :'mid';
+SELECT name, email FROM w.members WHERE conversation_id = '9990000000000002' AND id = :'mid';
+-- the conversation shows the new name too
+SELECT m->>'name' AS name FROM w.conversations, jsonb_array_elements(members) m
+  WHERE id = '9990000000000002' AND m->>'name' LIKE 'Jane%';
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_members" | grep -E '^(PUT|DELETE)' | sed -E 's/[0-9a-f]{8}-[0-9a-f-]{27}/<member>/g'
+-- a member the API no longer knows (here an injected 404): not counted
+\set u :emu '/_x/tag=w_members404,state=w_main,status=404,after=1,count=1'
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+UPDATE w.members SET name = 'Nobody'
+  WHERE conversation_id = '9990000000000002' AND id = :'mid' RETURNING name;
 
 -- ==== the retention rule the README schedules with pg_cron
 \set u :emu '/_x/tag=w_main'

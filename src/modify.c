@@ -439,7 +439,7 @@ check_writes_allowed(Relation rel, CmdType operation)
 		SymblColumn *sent[] = {t->conversation, t->id, t->name, t->email};
 		int			i;
 
-		for (i = 0; i < lengthof(sent); i++)
+		for (i = 0; i < (int) lengthof(sent); i++)
 			if (sent[i] != NULL && sent[i]->typid != TEXTOID && sent[i]->typid != VARCHAROID)
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
