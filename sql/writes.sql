@@ -13,7 +13,8 @@ CREATE SERVER w_srv FOREIGN DATA WRAPPER symbl_fdw
 CREATE USER MAPPING FOR CURRENT_USER SERVER w_srv
   OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
 IMPORT FOREIGN SCHEMA symbl FROM SERVER w_srv INTO w;
--- EXPLAIN ANALYZE as every version prints it (18 adds decimals and buffers)
+-- EXPLAIN ANALYZE as every version prints it (18 adds decimals, buffers and
+-- a Materialize node's storage)
 CREATE FUNCTION w_explain_analyze(query text, show_all boolean DEFAULT false)
 RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
@@ -21,6 +22,7 @@ DECLARE
 BEGIN
   FOR line IN EXECUTE format('EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF, BUFFERS OFF, VERBOSE %s) %s',
                              CASE WHEN show_all THEN 'on' ELSE 'off' END, query) LOOP
+    CONTINUE WHEN line ~ '^\s*Storage: ';
     RETURN NEXT regexp_replace(line, 'rows=(\d+)\.\d+', 'rows=\1', 'g');
   END LOOP;
 END $$;

@@ -3,6 +3,8 @@
  * modify.c
  *		  UPDATE and DELETE through the foreign tables: what each statement
  *		  may do, what it sends to the API, and what a failure says.
+ *		  Conversations: PUT {id} with new metadata, DELETE {id}; members:
+ *		  PUT {conversation_id}/members/{id} with name and email.
  *
  * The API has no transactions.  Writes go out while the statement runs
  * (RETURNING needs the API's answers), and stay applied whatever happens
