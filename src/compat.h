@@ -187,6 +187,18 @@ symbl_random_fraction(void)
 /* ---- 16 ---- */
 
 /*
+ * 16 marks a Var with the outer joins that can make it NULL; a Var of a
+ * join's own clause has fewer marks than the same column in its output.
+ */
+static inline void
+symbl_copy_nullingrels(Var *dst, const Var *src)
+{
+#if PG_VERSION_NUM >= 160000
+	dst->varnullingrels = bms_copy(src->varnullingrels);
+#endif
+}
+
+/*
  * The user a scan runs as, InvalidOid for the current one.  16 moved it from
  * the range table entry to the plan node.
  */

@@ -587,6 +587,18 @@ value_kind_for(SymblField field, Oid typid, const char **accepted)
 	return (SymblValueKind) -1;
 }
 
+static SymblColumn *
+new_column(Form_pg_attribute attr)
+{
+	SymblColumn *col = palloc0(sizeof(SymblColumn));
+
+	col->attnum = attr->attnum;
+	col->attname = pstrdup(NameStr(attr->attname));
+	col->typid = attr->atttypid;
+	col->typmod = attr->atttypmod;
+	return col;
+}
+
 static SymblField
 column_field(Oid relid, Form_pg_attribute attr)
 {
@@ -632,12 +644,8 @@ symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc)
 		if (attr->attisdropped)
 			continue;
 
-		col = palloc0(sizeof(SymblColumn));
-		col->attnum = attr->attnum;
-		col->attname = pstrdup(NameStr(attr->attname));
+		col = new_column(attr);
 		col->field = column_field(foreigntableid, attr);
-		col->typid = attr->atttypid;
-		col->typmod = attr->atttypmod;
 		col->kind = value_kind_for(col->field, col->typid, &accepted);
 		if ((int) col->kind < 0)
 			ereport(ERROR,
@@ -656,9 +664,9 @@ symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc)
 	return columns;
 }
 
-/* The resource a foreign table reads: its option, else conversations */
-const SymblResource *
-symbl_table_resource(Oid foreigntableid)
+/* A foreign table's option, NULL when it is not set */
+static char *
+table_option(Oid foreigntableid, const char *name)
 {
 	ForeignTable *table = GetForeignTable(foreigntableid);
 	ListCell   *lc;
@@ -667,10 +675,19 @@ symbl_table_resource(Oid foreigntableid)
 	{
 		DefElem    *def = lfirst(lc);
 
-		if (strcmp(def->defname, "resource") == 0)
-			return symbl_find_resource(defGetString(def));
+		if (strcmp(def->defname, name) == 0)
+			return defGetString(def);
 	}
-	return symbl_find_resource("conversations");
+	return NULL;
+}
+
+/* The resource a foreign table reads: its option, else conversations */
+const SymblResource *
+symbl_table_resource(Oid foreigntableid)
+{
+	char	   *resource = table_option(foreigntableid, "resource");
+
+	return symbl_find_resource(resource != NULL ? resource : "conversations");
 }
 
 static SymblValueKind
@@ -755,11 +772,7 @@ symbl_part_columns(Oid foreigntableid, TupleDesc tupdesc,
 
 		if (attr->attisdropped)
 			continue;
-		col = palloc0(sizeof(SymblColumn));
-		col->attnum = attr->attnum;
-		col->attname = pstrdup(NameStr(attr->attname));
-		col->typid = attr->atttypid;
-		col->typmod = attr->atttypmod;
+		col = new_column(attr);
 		if (field == NULL)
 		{
 			known = symbl_resource_column(resource, col->attname);
@@ -805,33 +818,17 @@ symbl_part_columns(Oid foreigntableid, TupleDesc tupdesc,
 char *
 symbl_table_filter(Oid foreigntableid)
 {
-	ForeignTable *table = GetForeignTable(foreigntableid);
-	ListCell   *lc;
-
-	foreach(lc, table->options)
-	{
-		DefElem    *def = lfirst(lc);
-
-		if (strcmp(def->defname, "filter") == 0)
-			return defGetString(def);
-	}
-	return NULL;
+	return table_option(foreigntableid, "filter");
 }
 
 double
 symbl_table_rows_estimate(Oid foreigntableid)
 {
-	ForeignTable *table = GetForeignTable(foreigntableid);
-	ListCell   *lc;
+	char	   *option = table_option(foreigntableid, "rows");
 	double		rows = DEFAULT_ROWS_ESTIMATE;
 
-	foreach(lc, table->options)
-	{
-		DefElem    *def = lfirst(lc);
-
-		if (strcmp(def->defname, "rows") == 0)
-			(void) parse_real(defGetString(def), &rows, 0, NULL);
-	}
+	if (option != NULL)
+		(void) parse_real(option, &rows, 0, NULL);
 	return rows;
 }
 

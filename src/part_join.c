@@ -206,9 +206,16 @@ symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	conv_path = conversations->cheapest_total_path;
 	conversations_rows = conversations->rows;
 	startup = conv_path->startup_cost + SYMBL_REQUEST_COST;
+
+	/*
+	 * Never more round trips than a nested loop over the conversations
+	 * (a request per conversation, one after another), and fewer as soon
+	 * as several go out at once: priced a little under it even for one.
+	 */
 	total = conv_path->total_cost +
-		ceil(conversations_rows / Max(1, pinfo->opts->max_concurrent_requests)) * SYMBL_REQUEST_COST +
-		joinrel->rows * (SYMBL_ROW_COST + cpu_tuple_cost);
+		Max(1.0, conversations_rows / Max(1, pinfo->opts->max_concurrent_requests)) *
+		SYMBL_REQUEST_COST * 0.99 +
+		joinrel->rows * cpu_tuple_cost;
 	joinrel->fdw_private = info;
 	add_path(joinrel, (Path *)
 			 symbl_create_foreign_join_path(root, joinrel, NULL, joinrel->rows,
@@ -219,6 +226,43 @@ static Oid
 rel_oid(PlannerInfo *root, RelOptInfo *rel)
 {
 	return planner_rt_fetch(rel->relid, root)->relid;
+}
+
+/*
+ * A column is one column of the scan, whatever the clause that reads it:
+ * the Vars of the join's own clauses take the outer-join marks the same
+ * column has in the join's output (16), so that each matches its entry.
+ */
+static Node *
+match_output_vars_mutator(Node *node, List *output_tlist)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var))
+	{
+		Var		   *var = (Var *) copyObject(node);
+		ListCell   *lc;
+
+		foreach(lc, output_tlist)
+		{
+			Var		   *out = (Var *) ((TargetEntry *) lfirst(lc))->expr;
+
+			if (out->varno == var->varno && out->varattno == var->varattno &&
+				out->varlevelsup == var->varlevelsup)
+			{
+				symbl_copy_nullingrels(var, out);
+				break;
+			}
+		}
+		return (Node *) var;
+	}
+	return expression_tree_mutator(node, match_output_vars_mutator, output_tlist);
+}
+
+static void *
+match_output_vars(void *node, List *output_tlist)
+{
+	return match_output_vars_mutator((Node *) node, output_tlist);
 }
 
 ForeignScan *
@@ -236,26 +280,33 @@ symbl_join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
 	List	   *part_attnums = NIL;
 	List	   *used;
 	List	   *private;
+	List	   *pair_quals;
+	List	   *output_quals;
+	Expr	   *id_value;
 	ListCell   *lc;
 	int			nvalues;
-
-	used = list_make4(joinrel->reltarget->exprs, info->pair_quals,
-					  info->output_quals, info->id_value);
-	conv_private = symbl_conversation_plan_private(root, info->conversations,
-												   &fdw_exprs, (Node *) used,
-												   &remote_exprs, &local_exprs);
-	nvalues = list_length(fdw_exprs);
-	fdw_exprs = lappend(fdw_exprs, info->id_value);
-	fdw_exprs = lappend(fdw_exprs, info->pair_quals);
-	fdw_exprs = lappend(fdw_exprs, local_exprs);
 
 	/* every column read, by the output or a qual, is a column of the scan */
 	scan_tlist = add_to_flat_tlist(NIL, pull_var_clause((Node *) joinrel->reltarget->exprs,
 														PVC_RECURSE_PLACEHOLDERS));
+	pair_quals = match_output_vars(info->pair_quals, scan_tlist);
+	output_quals = match_output_vars(info->output_quals, scan_tlist);
+	id_value = match_output_vars(info->id_value, scan_tlist);
+
+	used = list_make4(joinrel->reltarget->exprs, pair_quals, output_quals, id_value);
+	conv_private = symbl_conversation_plan_private(root, info->conversations,
+												   &fdw_exprs, (Node *) used,
+												   &remote_exprs, &local_exprs);
+	remote_exprs = match_output_vars(remote_exprs, scan_tlist);
+	local_exprs = match_output_vars(local_exprs, scan_tlist);
+	nvalues = list_length(fdw_exprs);
+	fdw_exprs = lappend(fdw_exprs, id_value);
+	fdw_exprs = lappend(fdw_exprs, pair_quals);
+	fdw_exprs = lappend(fdw_exprs, local_exprs);
 	scan_tlist = add_to_flat_tlist(scan_tlist,
-								   pull_var_clause((Node *) list_make4(info->pair_quals,
-																	   info->output_quals,
-																	   info->id_value,
+								   pull_var_clause((Node *) list_make4(pair_quals,
+																	   output_quals,
+																	   id_value,
 																	   list_make2(local_exprs,
 																				  remote_exprs)),
 												   PVC_RECURSE_PLACEHOLDERS));
@@ -272,7 +323,7 @@ symbl_join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
 						 makeInteger(nvalues),
 						 makeInteger((int) rel_oid(root, info->conversations)),
 						 makeInteger((int) rel_oid(root, info->part)));
-	private = lappend(private, symbl_part_retrieved(info->part, pinfo->columns,
+	private = lappend(private, symbl_retrieved_attnums(info->part->relid, pinfo->columns,
 													(Node *) used));
 	private = lappend(private, conv_attnums);
 	private = lappend(private, part_attnums);
@@ -283,7 +334,7 @@ symbl_join_plan(PlannerInfo *root, RelOptInfo *joinrel, ForeignPath *best_path,
 	 * quals the API applies to conversations to fdw_recheck_quals, for the
 	 * conversations scan to check itself if its request cannot carry them.
 	 */
-	return make_foreignscan(tlist, info->output_quals, 0, fdw_exprs, private,
+	return make_foreignscan(tlist, output_quals, 0, fdw_exprs, private,
 							scan_tlist, remote_exprs, outer_plan);
 }
 

@@ -239,15 +239,10 @@ static void
 add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 						SymblPartRelInfo *info)
 {
-	List	   *clauses = list_copy(baserel->joininfo);
+	List	   *clauses = symbl_join_clauses(root, baserel,
+											 ec_member_is_conversation_id, info);
 	ListCell   *lc;
 
-	if (baserel->has_eclass_joins)
-		clauses = list_concat(clauses,
-							  generate_implied_equalities_for_column(root, baserel,
-																	 ec_member_is_conversation_id,
-																	 info,
-																	 baserel->lateral_referencers));
 	foreach(lc, clauses)
 	{
 		RestrictInfo *rinfo = lfirst(lc);
@@ -257,13 +252,10 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 		Cost		startup;
 		Cost		total;
 
-		if (!join_clause_is_movable_to(rinfo, baserel) ||
+		required_outer = symbl_required_outer(rinfo, baserel);
+		if (required_outer == NULL ||
 			symbl_part_id_source(rinfo->clause, baserel->relid,
 								 info->conversation_attnum, &is_array) == NULL)
-			continue;
-		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
-		required_outer = bms_del_members(required_outer, baserel->relids);
-		if (bms_is_empty(required_outer))
 			continue;
 		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
 		part_costs(info, is_array ? IDS_PER_UNKNOWN_ARRAY : 1, ppi->ppi_rows,
@@ -290,28 +282,6 @@ symbl_part_paths(PlannerInfo *root, RelOptInfo *baserel)
 			 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
 										   startup, total, NIL, NULL, NULL, NIL));
 	add_parameterized_paths(root, baserel, info);
-}
-
-/* The attnums the plan reads: the jsonb and optional fields cost work */
-List *
-symbl_part_retrieved(RelOptInfo *rel, List *columns, Node *used)
-{
-	Bitmapset  *attrs = NULL;
-	List	   *result = NIL;
-	ListCell   *lc;
-	bool		whole_row;
-
-	pull_varattnos(used, rel->relid, &attrs);
-	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
-	foreach(lc, columns)
-	{
-		SymblColumn *col = lfirst(lc);
-
-		if (whole_row ||
-			bms_is_member(col->attnum - FirstLowInvalidHeapAttributeNumber, attrs))
-			result = lappend_int(result, col->attnum);
-	}
-	return result;
 }
 
 void
@@ -343,7 +313,7 @@ symbl_part_plan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
 		symbl_part_require_ids(info->resource, get_rel_name(foreigntableid));
 	value = symbl_part_id_source(source->clause, rel->relid,
 								 info->conversation_attnum, &is_array);
-	retrieved = symbl_part_retrieved(rel, info->columns,
+	retrieved = symbl_retrieved_attnums(rel->relid, info->columns,
 									 (Node *) list_make2(rel->reltarget->exprs,
 														 local_exprs));
 

@@ -46,7 +46,6 @@ extern void symbl_part_explain(ForeignScanState *node, struct ExplainState *es);
 /* shared with the join of conversations and a part */
 extern Expr *symbl_part_id_source(Expr *clause, Index relid, AttrNumber attnum,
 								  bool *is_array);
-extern List *symbl_part_retrieved(RelOptInfo *rel, List *columns, Node *used);
 extern void symbl_part_require_ids(const SymblResource *resource,
 								   const char *table);
 extern SymblColumn *symbl_part_scan_columns(Relation rel,

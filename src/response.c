@@ -75,6 +75,25 @@ value_position_context(void *arg)
 		errcontext("%s", pos->where);
 }
 
+/* Room for nrows rows of natts values, all NULL to start with */
+static void
+allocate_rows(SymblPage *page, size_t nrows, int natts)
+{
+	page->values = palloc(sizeof(Datum) * (nrows * natts + 1));
+	page->nulls = palloc(sizeof(bool) * (nrows * natts + 1));
+	memset(page->nulls, true, sizeof(bool) * (nrows * natts + 1));
+}
+
+/* Errors while converting name the value's place in the answer */
+static void
+push_position_context(ErrorContextCallback *callback, ValuePosition *pos)
+{
+	callback->callback = value_position_context;
+	callback->arg = pos;
+	callback->previous = error_context_stack;
+	error_context_stack = callback;
+}
+
 static const char *
 json_kind(json_object *value)
 {
@@ -480,14 +499,8 @@ symbl_page_convert(SymblPageParse *parse, const SymblColumn *columns,
 	nrows = json_object_array_length(conversations);
 	page->nrows = (int) nrows;
 	page->natts = natts;
-	page->values = palloc(sizeof(Datum) * (nrows * natts + 1));
-	page->nulls = palloc(sizeof(bool) * (nrows * natts + 1));
-	memset(page->nulls, true, sizeof(bool) * (nrows * natts + 1));
-
-	errcallback.callback = value_position_context;
-	errcallback.arg = &pos;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
+	allocate_rows(page, nrows, natts);
+	push_position_context(&errcallback, &pos);
 
 	for (i = 0; i < (int) nrows; i++)
 	{
@@ -851,14 +864,8 @@ symbl_part_convert(SymblPageParse *parse, const SymblResource *resource,
 				 errmsg("Symbl API answer for %s has too many items", resource->table),
 				 errdetail("%zu rows in %s.", nrows, where)));
 	page->nrows = (int) nrows;
-	page->values = palloc(sizeof(Datum) * (nrows * natts + 1));
-	page->nulls = palloc(sizeof(bool) * (nrows * natts + 1));
-	memset(page->nulls, true, sizeof(bool) * (nrows * natts + 1));
-
-	errcallback.callback = value_position_context;
-	errcallback.arg = &pos;
-	errcallback.previous = error_context_stack;
-	error_context_stack = &errcallback;
+	allocate_rows(page, nrows, natts);
+	push_position_context(&errcallback, &pos);
 
 	for (i = 0; i < nitems; i++)
 	{

@@ -205,25 +205,51 @@ ec_member_is_sendable(PlannerInfo *root, RelOptInfo *rel,
  * metadata->>'customerId' = crm.customer_id), one request per outer row
  * asks only for that row's conversations.
  */
+/*
+ * The join clauses a parameterized scan of the relation could take: its
+ * own, and those equivalence classes imply for the members `usable` likes.
+ */
+List *
+symbl_join_clauses(PlannerInfo *root, RelOptInfo *baserel,
+				   ec_matches_callback_type usable, void *arg)
+{
+	List	   *clauses = list_copy(baserel->joininfo);
+
+	if (baserel->has_eclass_joins)
+		clauses = list_concat(clauses,
+							  generate_implied_equalities_for_column(root, baserel,
+																	 usable, arg,
+																	 baserel->lateral_referencers));
+	return clauses;
+}
+
+/*
+ * The other relations a scan with this join clause needs rows of first;
+ * NULL when it needs none (the clause is then no join clause here).
+ */
+Relids
+symbl_required_outer(RestrictInfo *rinfo, RelOptInfo *baserel)
+{
+	Relids		required_outer;
+
+	if (!join_clause_is_movable_to(rinfo, baserel))
+		return NULL;
+	required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
+	required_outer = bms_del_members(required_outer, baserel->relids);
+	return bms_is_empty(required_outer) ? NULL : required_outer;
+}
+
 static void
 add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 						SymblRelInfo *info)
 {
-	List	   *clauses = NIL;
+	List	   *clauses;
 	ListCell   *lc;
 
 	/* a rescan with other values would read after the statement's writes */
 	if (symbl_feeds_writes(root) && (int) baserel->relid == root->parse->resultRelation)
 		return;
-	foreach(lc, baserel->joininfo)
-		clauses = lappend(clauses, lfirst(lc));
-	if (baserel->has_eclass_joins)
-		clauses = list_concat(clauses,
-							  generate_implied_equalities_for_column(root, baserel,
-																	 ec_member_is_sendable,
-																	 info,
-																	 baserel->lateral_referencers));
-
+	clauses = symbl_join_clauses(root, baserel, ec_member_is_sendable, info);
 	foreach(lc, clauses)
 	{
 		RestrictInfo *rinfo = lfirst(lc);
@@ -234,7 +260,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 		Cost		startup;
 		Cost		total;
 
-		if (!join_clause_is_movable_to(rinfo, baserel))
+		required_outer = symbl_required_outer(rinfo, baserel);
+		if (required_outer == NULL)
 			continue;
 		symbl_classify_quals(baserel, info->columns, info->raw_filter,
 							 list_concat(list_make1(rinfo),
@@ -242,10 +269,6 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 							 &pushdown);
 		if (!list_member_ptr(pushdown.remote_quals, rinfo) &&
 			!list_member_ptr(pushdown.superset_quals, rinfo))
-			continue;
-		required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
-		required_outer = bms_del_members(required_outer, baserel->relids);
-		if (bms_is_empty(required_outer))
 			continue;
 
 		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
@@ -371,21 +394,21 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 }
 
 /*
- * The columns the plan reads (make_fdw_private adds the ones paging needs).
- * Converting a jsonb column nobody reads would be wasted work on the
- * per-row path.
+ * The attnums of the columns the plan reads (make_fdw_private adds the
+ * ones paging needs): converting a jsonb column nobody reads, or asking the
+ * API for words nobody reads, would be wasted work.
  */
-static List *
-retrieved_attnums(RelOptInfo *baserel, SymblRelInfo *info, Node *used)
+List *
+symbl_retrieved_attnums(Index relid, List *columns, Node *used)
 {
 	Bitmapset  *attrs = NULL;
 	List	   *result = NIL;
 	ListCell   *lc;
 	bool		whole_row;
 
-	pull_varattnos(used, baserel->relid, &attrs);
+	pull_varattnos(used, relid, &attrs);
 	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
-	foreach(lc, info->columns)
+	foreach(lc, columns)
 	{
 		SymblColumn *col = lfirst(lc);
 
@@ -394,6 +417,12 @@ retrieved_attnums(RelOptInfo *baserel, SymblRelInfo *info, Node *used)
 			result = lappend_int(result, col->attnum);
 	}
 	return result;
+}
+
+static List *
+retrieved_attnums(RelOptInfo *baserel, SymblRelInfo *info, Node *used)
+{
+	return symbl_retrieved_attnums(baserel->relid, info->columns, used);
 }
 
 static RelOptInfo *

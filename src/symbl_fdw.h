@@ -20,6 +20,7 @@
 #include "commands/explain.h"
 #include "foreign/fdwapi.h"
 #include "nodes/pathnodes.h"
+#include "optimizer/paths.h"
 #include "nodes/pg_list.h"
 #include "datatype/timestamp.h"
 #include "utils/palloc.h"
@@ -330,6 +331,10 @@ extern List *symbl_conversation_plan_private(PlannerInfo *root,
 											 List **remote_exprs,
 											 List **local_exprs);
 extern Oid	symbl_scan_user(ForeignScanState *node, Index rtindex);
+extern List *symbl_retrieved_attnums(Index relid, List *columns, Node *used);
+extern List *symbl_join_clauses(PlannerInfo *root, RelOptInfo *baserel,
+								ec_matches_callback_type usable, void *arg);
+extern Relids symbl_required_outer(RestrictInfo *rinfo, RelOptInfo *baserel);
 
 /* part_join.c */
 extern void symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel,
