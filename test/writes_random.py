@@ -38,6 +38,11 @@ LOCAL = "wr.local_conv"
 FOREIGN = "wr.conv"
 READER = "wr.conv_read"
 CRM = "wr.crm"
+LOCAL_M = "wr.local_members"
+FOREIGN_M = "wr.members"
+READER_M = "wr.members_read"
+# the conversations whose members the statements rename
+MEMBER_POOL = 30
 
 
 def http(method, path):
@@ -51,8 +56,8 @@ def psql(script, check=True):
     p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=0",
                         "-v", "VERBOSITY=default", "-f", "-"],
                        input=script, capture_output=True, text=True)
-    if check and p.returncode != 0:
-        raise SystemExit("psql failed (%d): %s" % (p.returncode, p.stderr))
+    if check and (p.returncode != 0 or "ERROR:" in p.stderr):
+        raise SystemExit("psql failed (%d): %s\n%s" % (p.returncode, p.stderr, script[:2000]))
     return p.stdout, p.stderr
 
 
@@ -63,10 +68,11 @@ def sql_literal(s):
 class Case:
     """The random statements, and the state the model needs."""
 
-    def __init__(self, seed, ids, customers):
+    def __init__(self, seed, ids, customers, pool):
         self.rng = random.Random(seed)
         self.ids = ids
         self.customers = customers
+        self.pool = pool
         self.n = 0
 
     def pred(self, alias):
@@ -97,7 +103,16 @@ class Case:
         self.n += 1
         tag = "v%d" % self.n
         returning = r.random() < 0.4
-        kind = r.randrange(8)
+        kind = r.randrange(9)
+        if kind == 8:
+            # members, row by row: a rename (and a new email)
+            convs = ", ".join(sql_literal(i) for i in r.sample(self.pool, r.randint(1, 4)))
+            if r.random() < 0.5:
+                text = ("UPDATE {M} SET name = name || ' ~%s' WHERE conversation_id IN (%s)" % (tag, convs))
+            else:
+                text = ("UPDATE {M} SET name = 'N%s', email = '%s@example.com' WHERE conversation_id IN (%s)"
+                        " AND name LIKE %s" % (tag, tag, convs, sql_literal("%" + r.choice("aeiou") + "%")))
+            return text + (" RETURNING conversation_id, id, name, email" if returning else ""), returning
         if kind == 0:
             text = ("UPDATE {T} SET metadata = metadata || jsonb_build_object('k%d', '%s') WHERE %s"
                     % (r.randint(1, 5), tag, self.pred("")))
@@ -165,7 +180,11 @@ CREATE FOREIGN TABLE {F} (id text, type text, name text, start_time timestamptz,
 CREATE FOREIGN TABLE {R} (id text, metadata jsonb) SERVER wr_read_srv;
 CREATE TABLE {L} (id text, type text, name text, start_time timestamptz, end_time timestamptz, members jsonb, metadata jsonb);
 CREATE TABLE {C} (conversation_id text PRIMARY KEY, customer_id text);
-""".format(emu=EMU, seed=seed, state=state, F=FOREIGN, R=READER, L=LOCAL, C=CRM)
+CREATE FOREIGN TABLE {FM} (conversation_id text, id text, name text, email text) SERVER wr_srv OPTIONS (resource 'members');
+CREATE FOREIGN TABLE {RM} (conversation_id text, id text, name text, email text) SERVER wr_read_srv OPTIONS (resource 'members');
+CREATE TABLE {LM} (conversation_id text, id text, name text, email text);
+""".format(emu=EMU, seed=seed, state=state, F=FOREIGN, R=READER, L=LOCAL, C=CRM,
+           FM=FOREIGN_M, RM=READER_M, LM=LOCAL_M)
     psql(script)
     # the local copy: the emulator's dataset as this state serves it
     csv = http("GET", "/_control/dataset?format=csv&state=" + state)
@@ -182,7 +201,22 @@ CREATE TABLE {C} (conversation_id text PRIMARY KEY, customer_id text);
     rows += [("unknown-%d" % k, "crm-%d" % k) for k in range(10)]
     psql("INSERT INTO %s VALUES %s;" % (CRM, ", ".join("(%s, %s)" % (sql_literal(a), sql_literal(b))
                                                           for a, b in rows)))
-    return ids, customers
+    # the members of a pool of conversations: the API's own items
+    out, _ = psql("SELECT id FROM %s WHERE jsonb_typeof(members) = 'array' AND jsonb_array_length(members) > 0 "
+                  "ORDER BY md5(id || '%d') LIMIT %d;" % (LOCAL, seed, MEMBER_POOL))
+    pool = out.split()
+    lines = http("GET", "/_control/parts?format=jsonl&part=members&state=%s&ids=%s"
+                 % (state, ",".join(pool))).split("\n")
+    values = []
+    for line in lines:
+        if line:
+            rec = json.loads(line)
+            item = rec["item"]
+            values.append("(%s)" % ", ".join("NULL" if v is None else sql_literal(v) for v in
+                                             (rec["conversation_id"], item.get("id"), item.get("name"),
+                                              item.get("email"))))
+    psql("INSERT INTO %s VALUES %s;" % (LOCAL_M, ", ".join(values)))
+    return ids, customers, pool
 
 
 def applied_ids(tag):
@@ -191,8 +225,11 @@ def applied_ids(tag):
     ids = []
     for line in out.splitlines():
         rec = json.loads(line)
-        if rec["method"] in ("PUT", "DELETE") and rec["status"] == 200 and rec["conversation_id"] not in ids:
-            ids.append(rec["conversation_id"])
+        key = rec["conversation_id"]
+        if rec.get("member_id"):
+            key += "/" + rec["member_id"]
+        if rec["method"] in ("PUT", "DELETE") and rec["status"] == 200 and key not in ids:
+            ids.append(key)
     return ids
 
 
@@ -215,6 +252,13 @@ def table_rows(table):
     return out.splitlines()
 
 
+def member_rows(table, pool):
+    out, _ = psql("SELECT conversation_id || '/' || id || '|' || coalesce(name, 'NULL') || '|' || "
+                  "coalesce(email, 'NULL') FROM %s WHERE conversation_id IN (%s) ORDER BY 1;"
+                  % (table, ", ".join(sql_literal(i) for i in pool)))
+    return out.splitlines()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=1)
@@ -224,10 +268,11 @@ def main():
     if not EMU:
         raise SystemExit("SYMBL_EMULATOR_URL is not set")
     state = "wr_state_%d" % args.seed
-    ids, customers = setup(args.seed, state)
-    case = Case(args.seed, ids, customers)
+    ids, customers, pool = setup(args.seed, state)
+    case = Case(args.seed, ids, customers, pool)
     problems = []
     nstatements = 0
+    nwrote = 0
     tmp = tempfile.mkdtemp(prefix="writes_random.")
 
     for t in range(args.transactions):
@@ -270,7 +315,7 @@ def main():
             script.append("\\o %s" % out)
             # a marker line in stderr ties the error that follows to its statement
             script.append("\\warn @@stmt %d" % k)
-            script.append(text.replace("{T}", FOREIGN) + ";")
+            script.append(text.replace("{T}", FOREIGN).replace("{M}", FOREIGN_M) + ";")
             script.append("\\o")
             script.append("ALTER SERVER wr_srv OPTIONS (DROP max_retries, DROP max_concurrent_requests, "
                           "DROP page_size);")
@@ -288,6 +333,7 @@ def main():
         # the local side: the same statements, each on exactly the rows it reached
         for k, st in enumerate(stmts):
             applied = applied_ids(st["tag"])
+            nwrote += 1 if applied else 0
             failed = k in errors and "current transaction is aborted" not in errors[k]
             if failed:
                 listed = detail_ids(errors[k])
@@ -300,11 +346,12 @@ def main():
                                     % (t, k, n.group(1), len(applied), errors[k]))
             elif k in errors and applied:
                 problems.append("t%d s%d: error %r, yet writes applied %s" % (t, k, errors[k], applied))
-            local = st["text"].replace("{T}", LOCAL)
+            local = st["text"].replace("{T}", LOCAL).replace("{M}", LOCAL_M)
             alias = "c." if re.search(r"\{T\} c ", st["text"]) else ""
+            key = "conversation_id || '/' || id" if "{M}" in st["text"] else alias + "id"
             # the rows the statement would change on the local copy: all of
             # them must have been written if it succeeded, no other ever
-            probe = re.sub(r" RETURNING .*$", "", local) + " RETURNING " + alias + "id"
+            probe = re.sub(r" RETURNING .*$", "", local) + " RETURNING " + key
             pout, _ = psql("BEGIN;\n%s;\nROLLBACK;\n" % probe)
             would = sorted(set(pout.split()))
             if not failed and k not in errors and would != sorted(applied):
@@ -315,9 +362,12 @@ def main():
             elif not set(applied) <= set(would):
                 problems.append("t%d s%d: wrote rows it should not have: %s\n  %s"
                                 % (t, k, sorted(set(applied) - set(would))[:5], st["text"]))
-            restrict = "%sid = ANY (ARRAY[%s]::text[])" % (alias, ", ".join(sql_literal(i) for i in applied))
+            restrict = "(%s) = ANY (ARRAY[%s]::text[])" % (key, ", ".join(sql_literal(i) for i in applied))
             local = re.sub(r" WHERE ", " WHERE " + restrict + " AND ", local, count=1)
-            lout, lerr = psql("SET client_min_messages = error;\n" + local + ";\n", check=False)
+            # (a deleted conversation takes its members with it)
+            lout, lerr = psql("SET client_min_messages = error;\n" + local + ";\n"
+                              "DELETE FROM %s WHERE conversation_id NOT IN (SELECT id FROM %s);\n"
+                              % (LOCAL_M, LOCAL), check=False)
             if "ERROR" in lerr:
                 problems.append("t%d s%d: the local statement failed: %s\n  %s" % (t, k, lerr.strip(), local))
             if st["returning"] and not (k in errors):
@@ -331,16 +381,21 @@ def main():
                                                                len(applied), " ERROR" if k in errors else "",
                                                                st["text"][:100]))
         # after each transaction, the tables agree
-        f_rows, l_rows = table_rows(READER), table_rows(LOCAL)
+        f_rows = table_rows(READER) + member_rows(READER_M, pool)
+        l_rows = table_rows(LOCAL) + member_rows(LOCAL_M, pool)
         if f_rows != l_rows:
             fs, ls = set(f_rows), set(l_rows)
             problems.append("after transaction %d: the tables differ: only foreign %s, only local %s"
                             % (t, sorted(fs - ls)[:5], sorted(ls - fs)[:5]))
             break
 
-    psql("SET client_min_messages = warning;\nDROP SCHEMA wr CASCADE;\n"
-         "DROP SERVER wr_srv CASCADE;\nDROP SERVER wr_read_srv CASCADE;\n")
+    if not os.environ.get("WRITES_RANDOM_KEEP"):
+        psql("SET client_min_messages = warning;\nDROP SCHEMA wr CASCADE;\n"
+             "DROP SERVER wr_srv CASCADE;\nDROP SERVER wr_read_srv CASCADE;\n")
     http("POST", "/_control/reset-state?state=" + state)
+    # a run whose statements all fail (writes off, say) would prove nothing
+    if nwrote < nstatements // 3:
+        problems.append("only %d of %d statements wrote anything" % (nwrote, nstatements))
     if problems:
         print("writes_random seed %d: %d differences" % (args.seed, len(problems)))
         for p in problems:
