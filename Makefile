@@ -9,6 +9,7 @@ OBJS = \
 	src/shippable.o \
 	src/http.o \
 	src/json_worker.o \
+	src/modify.o \
 	src/option.o \
 	src/pager.o \
 	src/part_column.o \

@@ -26,6 +26,9 @@
 #include "nodes/pg_list.h"
 #include "nodes/plannodes.h"
 #include "nodes/value.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "optimizer/inherit.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/pathnode.h"
 #include "parser/parsetree.h"
@@ -35,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #if PG_VERSION_NUM >= 140000
+#include "optimizer/appendinfo.h"
 #include "utils/wait_event.h"
 #endif
 #if PG_VERSION_NUM >= 150000
@@ -73,6 +77,76 @@ symbl_timestamp_difference_ms(TimestampTz start, TimestampTz stop)
 }
 #define TimestampDifferenceMilliseconds(start, stop) \
 	symbl_timestamp_difference_ms(start, stop)
+#endif
+
+/* ---- 13: UPDATE and DELETE (14 reworked how they are planned) ---- */
+
+/*
+ * AddForeignUpdateTargets: 14 passes the planner and the result relation's
+ * index and takes row identity variables; 13 passes the rewritten query,
+ * whose target list takes junk entries.  Written as
+ * static void f(SYMBL_ADD_UPDATE_TARGETS_PARAMS), with SYMBL_TARGETS_RTINDEX
+ * for the relation's index.
+ */
+#if PG_VERSION_NUM >= 140000
+#define SYMBL_ADD_UPDATE_TARGETS_PARAMS \
+	PlannerInfo *root, Index rtindex, RangeTblEntry *target_rte, Relation target_relation
+#define SYMBL_TARGETS_RTINDEX rtindex
+#define symbl_targets_query(root) ((root)->parse)
+#define symbl_add_row_identity(root, rtindex, var, name) \
+	add_row_identity_var(root, var, rtindex, name)
+#else
+#define SYMBL_ADD_UPDATE_TARGETS_PARAMS \
+	Query *root, RangeTblEntry *target_rte, Relation target_relation
+#define SYMBL_TARGETS_RTINDEX ((Index) root->resultRelation)
+#define symbl_targets_query(root) (root)
+static inline void
+symbl_add_row_identity(Query *parse, Index rtindex, Var *var, const char *name)
+{
+	parse->targetList = lappend(parse->targetList,
+								makeTargetEntry((Expr *) var,
+												list_length(parse->targetList) + 1,
+												pstrdup(name), true));
+}
+#endif
+
+/* A ModifyTable's plan (and state) below it: 14 made it one */
+#if PG_VERSION_NUM >= 140000
+#define symbl_modify_subplan(plan, index) outerPlan(plan)
+#define symbl_modify_subplan_state(mtstate, index) outerPlanState(mtstate)
+#else
+#define symbl_modify_subplan(plan, index) ((Plan *) list_nth((plan)->plans, (index)))
+#define symbl_modify_subplan_state(mtstate, index) ((mtstate)->mt_plans[(index)])
+#endif
+
+/*
+ * Where an UPDATE's new value of a column is in the target list below the
+ * ModifyTable: since 14 that list holds the changed columns in the order
+ * of update_colnos, in 13 every column at its attribute number.  0: the
+ * column is not set.
+ */
+static inline AttrNumber
+symbl_update_resno(PlannerInfo *root, AttrNumber attno)
+{
+#if PG_VERSION_NUM >= 140000
+	ListCell   *lc;
+
+	foreach(lc, root->update_colnos)
+		if (lfirst_int(lc) == attno)
+			return (AttrNumber) (foreach_current_index(lc) + 1);
+	return 0;
+#else
+	return attno;
+#endif
+}
+
+/* A direct modification's result relation: 14 gave the node its own */
+#if PG_VERSION_NUM >= 140000
+#define symbl_direct_result_rel(node) ((node)->resultRelInfo)
+#define symbl_set_direct_result_relation(fscan, rti) ((fscan)->resultRelation = (rti))
+#else
+#define symbl_direct_result_rel(node) ((node)->ss.ps.state->es_result_relation_info)
+#define symbl_set_direct_result_relation(fscan, rti) ((void) 0)
 #endif
 
 /* ---- 13, 14 ---- */
@@ -136,6 +210,32 @@ symbl_scan_check_as_user(ForeignScanState *node, Index rtindex)
 #else
 	return exec_rt_fetch(rtindex, node->ss.ps.state)->checkAsUser;
 #endif
+}
+
+/*
+ * The columns an UPDATE sets, and the user it runs as.  16 moved both
+ * from the range table entry to its RTEPermissionInfo.
+ */
+static inline Bitmapset *
+symbl_updated_columns(PlannerInfo *root, Index rti)
+{
+#if PG_VERSION_NUM >= 160000
+	return get_rel_all_updated_cols(root, find_base_rel(root, rti));
+#else
+	return planner_rt_fetch(rti, root)->updatedCols;
+#endif
+}
+
+static inline Oid
+symbl_result_rel_user(ResultRelInfo *rinfo, EState *estate)
+{
+#if PG_VERSION_NUM >= 160000
+	Oid			user = ExecGetResultRelCheckAsUser(rinfo, estate);
+#else
+	Oid			user = exec_rt_fetch(rinfo->ri_RangeTableIndex, estate)->checkAsUser;
+#endif
+
+	return OidIsValid(user) ? user : GetUserId();
 }
 
 /* ---- 17 ---- */

@@ -279,8 +279,9 @@ exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 		}
 		response = wait_call(guard);
 
+		/* (libcurl may have sent it twice: see count_sends in http.c) */
 		if (stats != NULL)
-			stats->requests++;
+			stats->requests += Max(response->sends, 1);
 		if (is_retryable(response) && attempt < conn->opts.max_retries)
 			delay = retry_delay_ms(response, attempt);
 		if (delay >= 0)
@@ -550,6 +551,105 @@ symbl_api_get_finish(SymblListCall *call, size_t *len, SymblScanStats *stats,
 	MemoryContextSwitchTo(oldcxt);
 	*len = ex.len;
 	return ex.body;
+}
+
+/*
+ * One authorized request of any method (PUT and DELETE for writes) to a
+ * path under base_url, which may be in flight beside others: like a page
+ * request, it lives in its own small context, and deleting that context
+ * aborts the transfer.  Finishing it retries 429, 5xx and transport errors
+ * and renews the token once on a 401, as for pages, but hands back every
+ * other status with its body: what a 404 means depends on the request.
+ */
+struct SymblApiCall
+{
+	MemoryContext cxt;
+	SymblConnection *conn;
+	char	   *url;
+	char	   *what;
+	SymblHttpRequest request;
+	CallGuard  *guard;			/* the first attempt, until finished */
+};
+
+SymblApiCall *
+symbl_api_call_start(SymblConnection *conn, const char *method,
+					 const char *path, const char *json_body,
+					 MemoryContext parent)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "symbl_fdw request",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	SymblApiCall *call = palloc0(sizeof(SymblApiCall));
+
+	call->cxt = cxt;
+	call->conn = conn;
+	call->url = psprintf("%s%s", conn->opts.base_url, path);
+	call->what = psprintf("%s %s", method, path);
+	call->request = make_request(conn, method, call->url);
+	call->request.json_body = json_body ? pstrdup(json_body) : NULL;
+	call->request.bearer_token = symbl_auth_token(conn, false);
+	call->guard = start_call(&call->request);
+	MemoryContextSwitchTo(oldcxt);
+	return call;
+}
+
+/*
+ * Wait for the call's answer (driving the other transfers in flight).
+ * Returns the body (valid until the call is released) and sets the status
+ * and how many requests were sent for it: more than one means an earlier
+ * attempt may have reached the API before its answer was lost.
+ */
+const char *
+symbl_api_call_finish(SymblApiCall *call, long *status, size_t *len,
+					  int *attempts, SymblScanStats *stats)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
+	SymblConnection *conn = call->conn;
+	CallGuard  *started = call->guard;
+	SymblScanStats mine = {0};
+	bool		renewed = false;
+	Exchange	ex;
+
+	call->guard = NULL;
+	for (;;)
+	{
+		ex = exchange(conn, &call->request, started, call->what, &mine);
+		started = NULL;
+		mine.bytes_received += ex.wire_bytes;
+		if (ex.status == 401 && !renewed && symbl_auth_can_renew(conn))
+		{
+			release_guarded_call(ex.guard);
+			call->request.bearer_token = symbl_auth_token(conn, true);
+			renewed = true;
+			continue;
+		}
+		break;
+	}
+	MemoryContextSwitchTo(oldcxt);
+	if (stats != NULL)
+	{
+		stats->requests += mine.requests;
+		stats->retries += mine.retries;
+		stats->bytes_received += mine.bytes_received;
+	}
+	*attempts = (int) mine.requests;
+	*status = ex.status;
+	*len = ex.len;
+	return ex.body;
+}
+
+/* The request, for messages ("PUT /v1/conversations/..."), no secrets */
+const char *
+symbl_api_call_what(SymblApiCall *call)
+{
+	return call->what;
+}
+
+/* Done with a call, finished or not: an unfinished transfer is aborted */
+void
+symbl_api_call_release(SymblApiCall *call)
+{
+	MemoryContextDelete(call->cxt);
 }
 
 /*

@@ -206,6 +206,22 @@ read_header(char *data, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
+/*
+ * Counts the requests a transfer sent.  libcurl sends a request once more,
+ * by itself, when a kept-alive connection dies before any answer: for a
+ * write that first copy may have reached the server.
+ */
+static int
+count_sends(CURL *easy, curl_infotype type, char *data, size_t size,
+			void *userdata)
+{
+	SymblHttpCall *call = userdata;
+
+	if (type == CURLINFO_HEADER_OUT)
+		call->response.sends++;
+	return 0;
+}
+
 static CURL *
 take_easy_handle(SymblHttp *http)
 {
@@ -294,6 +310,14 @@ configure_easy(SymblHttpCall *call, const SymblHttpRequest *request)
 		SETOPT(CURLOPT_COPYPOSTFIELDS, request->json_body);
 	else
 		SETOPT(CURLOPT_HTTPGET, 1L);
+	/* PUT and DELETE: the body (if any) as for POST, under another method */
+	if (strcmp(request->method, "GET") != 0 && strcmp(request->method, "POST") != 0)
+	{
+		SETOPT(CURLOPT_CUSTOMREQUEST, request->method);
+		SETOPT(CURLOPT_DEBUGFUNCTION, count_sends);
+		SETOPT(CURLOPT_DEBUGDATA, call);
+		SETOPT(CURLOPT_VERBOSE, 1L);
+	}
 #undef SETOPT
 	return ok;
 }

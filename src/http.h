@@ -31,7 +31,7 @@ typedef enum SymblHttpOutcome
 
 typedef struct SymblHttpRequest
 {
-	const char *method;			/* "GET" or "POST" */
+	const char *method;			/* "GET", "POST", "PUT" or "DELETE" */
 	const char *url;
 	const char *bearer_token;	/* NULL: no Authorization header */
 	const char *json_body;		/* NULL: no body */
@@ -50,6 +50,7 @@ typedef struct SymblHttpResponse
 	long		retry_after_ms; /* from Retry-After, -1 when absent */
 	const char *redirect_url;	/* Location of a 3xx, or NULL */
 	size_t		wire_bytes;		/* bytes received before decoding */
+	int			sends;			/* PUT/DELETE: times libcurl sent it */
 	char		error[256];		/* libcurl's message for failures */
 } SymblHttpResponse;
 

@@ -76,11 +76,13 @@ static const SymblOption symbl_options[] = {
 	OPTION("allow_insecure_http", ForeignServerRelationId, OPT_BOOL),
 	OPTION("compression", ForeignServerRelationId, OPT_BOOL),
 	OPTION("parse_thread", ForeignServerRelationId, OPT_BOOL),
+	OPTION("updatable", ForeignServerRelationId, OPT_BOOL),
 	OPTION("app_id", UserMappingRelationId, OPT_STRING),
 	OPTION("app_secret", UserMappingRelationId, OPT_SECRET),
 	OPTION("access_token", UserMappingRelationId, OPT_SECRET),
 	OPTION("rows", ForeignTableRelationId, OPT_REAL),
 	OPTION("filter", ForeignTableRelationId, OPT_STRING),
+	OPTION("updatable", ForeignTableRelationId, OPT_BOOL),
 	OPTION("resource", ForeignTableRelationId, OPT_RESOURCE),
 	OPTION("field", AttributeRelationId, OPT_FIELD),
 	OPTION(NULL, InvalidOid, OPT_STRING)
@@ -751,4 +753,39 @@ symbl_table_rows_estimate(Oid foreigntableid)
 	if (option != NULL)
 		(void) parse_real(option, &rows, 0, NULL);
 	return rows;
+}
+
+static bool
+find_bool_option(List *options, const char *name, bool *value)
+{
+	ListCell   *lc;
+
+	foreach(lc, options)
+	{
+		DefElem    *def = lfirst(lc);
+
+		if (strcmp(def->defname, name) == 0)
+		{
+			*value = defGetBoolean(def);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Whether UPDATE and DELETE may reach the API through this table: the
+ * table's updatable option, else its server's, else no (a DELETE is
+ * permanent).
+ */
+bool
+symbl_table_updatable(Oid foreigntableid)
+{
+	ForeignTable *table = GetForeignTable(foreigntableid);
+	bool		updatable = false;
+
+	if (!find_bool_option(table->options, "updatable", &updatable))
+		(void) find_bool_option(GetForeignServer(table->serverid)->options,
+								"updatable", &updatable);
+	return updatable;
 }

@@ -31,6 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
 
 #include "symbl_fdw.h"
 #include "part_scan.h"
@@ -55,7 +56,9 @@ enum FdwPrivateIndex
 	FdwPrivateOffsetIndex,		/* Integer: fdw_exprs index or -1 */
 	FdwPrivateRetrieved,		/* Integer list: attnums to convert */
 	FdwPrivateKeysetAttnum,		/* Integer: start_time column, 0 for none */
-	FdwPrivateRowGoal			/* Integer: rows wanted above, -1 unknown */
+	FdwPrivateRowGoal,			/* Integer: rows wanted above, -1 unknown */
+	FdwPrivateReadAllFirst		/* Boolean: feeds an UPDATE or DELETE (a
+								 * plain scan's only) */
 };
 
 /* What planning learns about the foreign relation, in baserel->fdw_private */
@@ -109,6 +112,15 @@ struct SymblScanState
 	bool		exhausted;
 
 	SymblScanStats stats;
+
+	/*
+	 * A scan that feeds an UPDATE or DELETE reads every row before the
+	 * first one is returned (and so before the first write), and a rescan
+	 * replays them: the statement's own writes would shift offset paging.
+	 */
+	bool		read_all_first;
+	Tuplestorestate *remembered;
+	TupleTableSlot *remembered_slot;
 };
 
 static bool symbl_is_our_rel(RelOptInfo *rel);
@@ -231,9 +243,13 @@ static void
 add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 						SymblRelInfo *info)
 {
-	List	   *clauses = symbl_join_clauses(root, baserel, ec_member_is_sendable, info);
+	List	   *clauses;
 	ListCell   *lc;
 
+	/* a rescan with other values would read after the statement's writes */
+	if (symbl_feeds_writes(root) && (int) baserel->relid == root->parse->resultRelation)
+		return;
+	clauses = symbl_join_clauses(root, baserel, ec_member_is_sendable, info);
 	foreach(lc, clauses)
 	{
 		RestrictInfo *rinfo = lfirst(lc);
@@ -542,6 +558,8 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 														 (Node *) list_make3(foreignrel->reltarget->exprs,
 																			 local_exprs,
 																			 remote_exprs)));
+		fdw_private = lappend(fdw_private, makeBoolean(symbl_feeds_writes(root)));
+
 		/*
 		 * The quals the API applies go into fdw_recheck_quals: should a
 		 * request grow too long to send them, the scan checks them itself.
@@ -859,6 +877,9 @@ symbl_conversation_scan_begin(ForeignScanState *node, List *priv, int nvalues,
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
 	state->keyset_attnum = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
 	state->row_goal = intVal(list_nth(priv, FdwPrivateRowGoal));
+	state->read_all_first = list_length(priv) > FdwPrivateReadAllFirst &&
+		boolVal(list_nth(priv, FdwPrivateReadAllFirst)) &&
+		!contains_exec_param_walker((Node *) fsplan->fdw_exprs, NULL);
 	state->value_states = ExecInitExprList(list_copy_head(fsplan->fdw_exprs, nvalues),
 										   (PlanState *) node);
 	state->remote_quals = ExecInitQual(fsplan->fdw_recheck_quals, (PlanState *) node);
@@ -1132,6 +1153,43 @@ fetch_next_page(SymblScanState *state)
 }
 
 /*
+ * Under an UPDATE or DELETE: the first call reads every row (each page
+ * while the API still holds what it held when the statement started), the
+ * next ones hand them out.  The rows are kept in a tuplestore (memory up
+ * to work_mem, then a temporary file).
+ */
+static TupleTableSlot *
+next_remembered_row(ForeignScanState *node, SymblScanState *state,
+					TupleTableSlot *slot)
+{
+	if (state->remembered == NULL)
+	{
+		EState	   *estate = node->ss.ps.state;
+		MemoryContext oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
+
+		state->remembered = tuplestore_begin_heap(false, false, work_mem);
+		state->remembered_slot =
+			MakeSingleTupleTableSlot(slot->tts_tupleDescriptor,
+									 &TTSOpsMinimalTuple);
+		MemoryContextSwitchTo(oldcxt);
+		state->read_all_first = false;
+		for (;;)
+		{
+			TupleTableSlot *row = symbl_conversation_scan_next(node, state, slot);
+
+			if (TupIsNull(row))
+				break;
+			tuplestore_puttupleslot(state->remembered, row);
+		}
+		state->read_all_first = true;
+	}
+	if (!tuplestore_gettupleslot(state->remembered, true, false,
+								 state->remembered_slot))
+		return ExecClearTuple(slot);
+	return ExecCopySlot(slot, state->remembered_slot);
+}
+
+/*
  * The next conversation into `slot` (the node's scan slot), or an empty
  * slot at the end.
  */
@@ -1141,6 +1199,8 @@ symbl_conversation_scan_next(ForeignScanState *node, SymblScanState *state,
 {
 	ExprContext *econtext = node->ss.ps.ps_ExprContext;
 
+	if (state->read_all_first)
+		return next_remembered_row(node, state, slot);
 	ExecClearTuple(slot);
 	if (!state->request_built)
 		build_request(node, state);
@@ -1225,6 +1285,12 @@ symbl_iterate_foreign_scan(ForeignScanState *node)
 void
 symbl_conversation_scan_rescan(SymblScanState *state)
 {
+	/* the rows read before the statement's first write, once more */
+	if (state->remembered != NULL)
+	{
+		tuplestore_rescan(state->remembered);
+		return;
+	}
 
 	/*
 	 * Build the request anew: outer-row parameters may have changed, and a
@@ -1268,6 +1334,12 @@ symbl_conversation_scan_end(SymblScanState *state)
 		cancel_pending(state);
 		MemoryContextReset(state->page_cxt);
 	}
+	if (state != NULL && state->remembered != NULL)
+	{
+		tuplestore_end(state->remembered);
+		ExecDropSingleTupleTableSlot(state->remembered_slot);
+		state->remembered = NULL;
+	}
 }
 
 static void
@@ -1291,6 +1363,25 @@ symbl_end_foreign_scan(ForeignScanState *node)
 	}
 }
 
+/* The scan's (first) request, for EXPLAIN */
+static char *
+scan_request_text(SymblScanState *state)
+{
+	int64		limit = state->paging.page_size;
+	int64		offset = 0;
+
+	if (state->request_built)
+	{
+		limit = symbl_pager_first_limit(&state->paging);
+		offset = state->paging.first_offset;
+	}
+	/* (a request that cannot match has no startTime to print) */
+	if (state->no_rows && state->request_built)
+		return "none (no conversation can match)";
+	return psprintf("GET %s?%s", SYMBL_API_PATH,
+					symbl_request_query(&state->request, limit, offset));
+}
+
 void
 symbl_conversation_scan_explain(SymblScanState *state, bool show_table,
 								ExplainState *es)
@@ -1298,23 +1389,7 @@ symbl_conversation_scan_explain(SymblScanState *state, bool show_table,
 	if (es->verbose && show_table)
 		ExplainPropertyText("Symbl Table", state->table_name, es);
 	if (es->verbose)
-	{
-		int64		limit = state->paging.page_size;
-		int64		offset = 0;
-
-		if (state->request_built)
-		{
-			limit = symbl_pager_first_limit(&state->paging);
-			offset = state->paging.first_offset;
-		}
-		/* (a request that cannot match has no startTime to print) */
-		ExplainPropertyText("Symbl Request",
-							state->no_rows && state->request_built ?
-							"none (no conversation can match)" :
-							psprintf("GET %s?%s", SYMBL_API_PATH,
-									 symbl_request_query(&state->request, limit,
-														 offset)), es);
-	}
+		ExplainPropertyText("Symbl Request", scan_request_text(state), es);
 	if (es->analyze)
 	{
 		ExplainPropertyInteger("Symbl Requests", NULL, state->stats.requests, es);
@@ -1400,6 +1475,65 @@ symbl_is_our_rel(RelOptInfo *rel)
 		*(SymblPlanKind *) rel->fdw_private == SYMBL_PLAN_CONVERSATIONS;
 }
 
+/*
+ * What a direct modification (modify.c) uses of the scan: it reads the
+ * rows to write through the scan's own callbacks, on its own node.
+ */
+void
+symbl_scan_begin(ForeignScanState *node, int eflags)
+{
+	symbl_begin_foreign_scan(node, eflags);
+}
+
+TupleTableSlot *
+symbl_scan_next(ForeignScanState *node)
+{
+	return symbl_iterate_foreign_scan(node);
+}
+
+void
+symbl_scan_end(ForeignScanState *node)
+{
+	symbl_end_foreign_scan(node);
+}
+
+char *
+symbl_scan_request_text(ForeignScanState *node)
+{
+	return scan_request_text(node->fdw_state);
+}
+
+SymblScanStats *
+symbl_scan_stats(ForeignScanState *node)
+{
+	return &((SymblScanState *) node->fdw_state)->stats;
+}
+
+/*
+ * A plain conversations scan planned for a direct modification converts
+ * only the columns it needs (and those paging needs) and reads as it goes:
+ * the modification itself reads every row before its first write.  False
+ * for any other scan (a part table's), which is left as it is.
+ */
+bool
+symbl_scan_plan_columns(ForeignScan *fscan, List *attnums)
+{
+	List	   *priv = fscan->fdw_private;
+	List	   *retrieved;
+	int			keyset;
+
+	if ((SymblPlanKind) intVal(list_nth(priv, FdwPrivateKind)) != SYMBL_PLAN_CONVERSATIONS ||
+		list_length(priv) <= FdwPrivateReadAllFirst)
+		return false;
+	retrieved = list_union_int(attnums, list_nth(priv, FdwPrivateSortAttnums));
+	keyset = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
+	if (keyset > 0)
+		retrieved = list_append_unique_int(retrieved, keyset);
+	list_nth_cell(priv, FdwPrivateRetrieved)->ptr_value = retrieved;
+	list_nth_cell(priv, FdwPrivateReadAllFirst)->ptr_value = makeBoolean(false);
+	return true;
+}
+
 Datum
 symbl_fdw_handler(PG_FUNCTION_ARGS)
 {
@@ -1417,6 +1551,7 @@ symbl_fdw_handler(PG_FUNCTION_ARGS)
 	routine->AnalyzeForeignTable = symbl_analyze_foreign_table;
 	routine->GetForeignUpperPaths = symbl_get_foreign_upper_paths;
 	routine->GetForeignJoinPaths = symbl_join_paths;
+	symbl_modify_routines(routine);
 
 	PG_RETURN_POINTER(routine);
 }

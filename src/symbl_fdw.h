@@ -208,6 +208,18 @@ extern bool symbl_analyze_foreign_table(Relation relation,
 										AcquireSampleRowsFunc *func,
 										BlockNumber *totalpages);
 
+/* symbl_fdw.c: the scan, for a direct modification */
+extern void symbl_scan_begin(ForeignScanState *node, int eflags);
+extern TupleTableSlot *symbl_scan_next(ForeignScanState *node);
+extern void symbl_scan_end(ForeignScanState *node);
+extern char *symbl_scan_request_text(ForeignScanState *node);
+extern struct SymblScanStats *symbl_scan_stats(ForeignScanState *node);
+extern bool symbl_scan_plan_columns(ForeignScan *fscan, List *attnums);
+
+/* modify.c */
+extern void symbl_modify_routines(FdwRoutine *routine);
+extern bool symbl_feeds_writes(PlannerInfo *root);
+
 /* option.c */
 extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
 extern SymblServerOptions *symbl_server_options(Oid serverid);
@@ -215,6 +227,7 @@ extern SymblConnection *symbl_get_connection(Oid foreigntableid, Oid userid);
 extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
 extern double symbl_table_rows_estimate(Oid foreigntableid);
 extern char *symbl_table_filter(Oid foreigntableid);
+extern bool symbl_table_updatable(Oid foreigntableid);
 extern const SymblResource *symbl_table_resource(Oid foreigntableid);
 extern List *symbl_part_columns(Oid foreigntableid, TupleDesc tupdesc,
 								const SymblResource *resource);
@@ -268,6 +281,16 @@ extern void symbl_exit_if_postmaster_died(void);
 extern const char *symbl_api_list_what(SymblListCall *call);
 extern bool symbl_api_list_arrived(SymblListCall *call);
 extern MemoryContext symbl_api_list_memory(SymblListCall *call);
+typedef struct SymblApiCall SymblApiCall;
+extern SymblApiCall *symbl_api_call_start(SymblConnection *conn,
+										  const char *method, const char *path,
+										  const char *json_body,
+										  MemoryContext parent);
+extern const char *symbl_api_call_finish(SymblApiCall *call, long *status,
+										 size_t *len, int *attempts,
+										 SymblScanStats *stats);
+extern const char *symbl_api_call_what(SymblApiCall *call);
+extern void symbl_api_call_release(SymblApiCall *call);
 extern char *symbl_http_post_json(SymblConnection *conn, const char *path,
 								  const char *json_body, long *status,
 								  MemoryContext cxt, size_t *len);

@@ -39,7 +39,8 @@ symbl_build_packages() {
 symbl_base_packages() {
 	symbl_build_packages
 	symbl_install_packages postgresql-$SYMBL_PG_VERSION \
-		postgresql-server-dev-$SYMBL_PG_VERSION postgresql-common
+		postgresql-server-dev-$SYMBL_PG_VERSION postgresql-common \
+		postgresql-$SYMBL_PG_VERSION-cron
 }
 
 # Several checkouts on one machine share Debian's PostgreSQL installation:

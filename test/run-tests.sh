@@ -72,6 +72,15 @@ else
 fi
 grep -E '^(ok|FAIL) |^test pm_death|still running|^    ' "$logdir/pm_death.log" || tail -n 20 "$logdir/pm_death.log"
 
+echo "== the README's nightly retention job with pg_cron"
+if bash test/cron.sh >"$logdir/cron.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	tail -n 30 "$logdir/cron.log"
+fi
+grep -E '^test cron_retention|^old conversations' "$logdir/cron.log" || true
+
 echo "== the regression suite again, the extension under ASan and UBSan"
 if bash test/asan.sh >"$logdir/asan.log" 2>&1; then
 	passed=$((passed + 1))

@@ -1067,8 +1067,11 @@ FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
               "token_ttl", "expire_token_after", "latency_ms", "slow_bps", "hang",
               "truncate", "reset", "body", "redirect", "on",
               "missing", "missing_sort", "time_reading", "clock_skew",
-              "state", "put_metadata", "drop_answer")
+              "state", "put_metadata", "drop_answer", "unknown_status")
 PUT_METADATA_CHOICES = ("replace", "merge")
+# the status of a PUT/DELETE of an unknown conversation: not stated (take
+# 404, accept 400, says the contract)
+UNKNOWN_STATUS_CHOICES = ("404", "400")
 
 
 class SpecError(ValueError):
@@ -1141,6 +1144,10 @@ def parse_fault_spec(seg):
         elif k == "put_metadata":
             if v not in PUT_METADATA_CHOICES:
                 raise SpecError("put_metadata must be replace or merge")
+        elif k == "unknown_status":
+            if v not in UNKNOWN_STATUS_CHOICES:
+                raise SpecError("unknown_status must be 404 or 400")
+            v = int(v)
         spec[k] = v
     spec.setdefault("tag", "default")
     spec.setdefault("on", "api")
@@ -2047,8 +2054,10 @@ class Handler(BaseHTTPRequestHandler):
         ov = st.overlay(name)
         idx = st.live_index(cid, ov)
         if idx is None:
-            rec["status"] = 404
-            self._msg(404, MSG_CONV_NOT_FOUND if self.command == "GET" else MSG_CONV_INVALID,
+            status = 404 if self.command == "GET" else \
+                spec.get("unknown_status", int(st.args.unknown_status))
+            rec["status"] = status
+            self._msg(status, MSG_CONV_NOT_FOUND if self.command == "GET" else MSG_CONV_INVALID,
                       fault=f)
             return
         if self.command == "GET":
@@ -2404,6 +2413,8 @@ def build_arg_parser():
                    help="the API's clock = the emulator's + SECONDS (signed)")
     p.add_argument("--put-metadata", choices=PUT_METADATA_CHOICES, default="replace",
                    help="PUT /v1/conversations/{id} replaces the metadata, or merges into it")
+    p.add_argument("--unknown-status", choices=UNKNOWN_STATUS_CHOICES, default="404",
+                   help="the status of a PUT or DELETE of an unknown conversation")
     return p
 
 

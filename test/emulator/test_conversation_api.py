@@ -496,6 +496,22 @@ class TestWrites(unittest.TestCase):
         EMU.control("POST", "reset?tag=wmeta")
         self.assertEqual(ok(cid, prefix=p)["metadata"], BY_ID[cid]["metadata"])
 
+    def test_unknown_status_reading(self):
+        # a PUT or DELETE of an unknown (or deleted) conversation: 404 by
+        # default, 400 with the same message under unknown_status=400; GET stays 404
+        EMU.control("POST", "reset?tag=wunk")
+        for prefix, want in (("/_x/tag=wunk", 404), ("/_x/tag=wunk,unknown_status=400", 400)):
+            st, obj = call("DELETE", cpath("no-such-id", prefix=prefix))
+            self.assertEqual((st, obj["message"]),
+                             (want, "The conversationId is either invalid or does not exist."))
+            st, obj = call("PUT", cpath("no-such-id", prefix=prefix), {"metadata": {}})
+            self.assertEqual(st, want)
+            st, obj = call("GET", cpath("no-such-id", prefix=prefix))
+            self.assertEqual(st, 404)
+        st, obj = call("GET", cpath("x", prefix="/_x/tag=wunk,unknown_status=401"))
+        self.assertEqual(st, 400)
+        EMU.control("POST", "reset?tag=wunk")
+
     def test_merge_on_the_command_line(self):
         e = Emulator("--put-metadata", "merge", n=60)
         try:
