@@ -18,7 +18,9 @@ OBJS = \
 	src/part_scan.o \
 	src/resource.o \
 	src/response.o \
-	src/symbl_fdw.o
+	src/symbl_fdw.o \
+	src/write_run.o \
+	src/write_xact.o
 
 EXTENSION = symbl_fdw
 DATA = sql/symbl_fdw--0.1.sql
@@ -45,6 +47,7 @@ include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
 $(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h src/compat.h
+src/modify.o src/write_run.o src/write_xact.o: src/write_run.h
 
 # memcheck over good and failing scans (see test/valgrind.sh)
 .PHONY: check-valgrind

@@ -2,15 +2,9 @@
  *
  * modify.c
  *		  UPDATE and DELETE through the foreign tables: what each statement
- *		  may do, what it sends to the API, and what a failure says.
- *		  Conversations: PUT {id} with new metadata, DELETE {id}; members:
- *		  PUT {conversation_id}/members/{id} with name and email.
- *
- * The API has no transactions.  Writes go out while the statement runs
- * (RETURNING needs the API's answers), and stay applied whatever happens
- * to the transaction afterwards: an abort of a (sub)transaction that sent
- * writes warns how many stay.  A statement that fails part-way says in its
- * error how many rows it applied, and which.
+ *		  may do, and the FDW callbacks that run it.  What a row sends and
+ *		  what a failure says are in write_run.c; what an abort leaves
+ *		  applied, in write_xact.c.
  *
  * Two ways to run a statement:
  *  - direct modification (PlanDirectModify) when the statement touches
@@ -29,15 +23,10 @@
 
 #include "access/htup_details.h"
 #include "access/table.h"
-#include "access/xact.h"
 #include "commands/explain.h"
-#include "common/hashfn.h"
 #include "executor/executor.h"
 #include "foreign/fdwapi.h"
 #include "foreign/foreign.h"
-#include "lib/stringinfo.h"
-#include "mb/pg_wchar.h"
-#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
@@ -45,97 +34,17 @@
 #include "parser/parsetree.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
-#include "utils/hsearch.h"
-#include "utils/json.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "http.h"
-#include "symbl_fdw.h"
+#include "write_run.h"
 #include "compat.h"
 
 /* the junk columns that carry a row to the write */
 #define ID_JUNK "symbl_id"
 #define CONVERSATION_JUNK "symbl_conversation_id"
 #define ROW_JUNK "symbl_row"
-
-/* metadata values the API takes, in characters */
-#define MAX_METADATA_VALUE_CHARS 128
-
-/* ids listed in an error's detail */
-#define MAX_LISTED_IDS 20
-
-/* the API's words for an unknown conversation (with 404, or 400) */
-#define UNKNOWN_CONVERSATION "either invalid or does not exist"
-
-typedef enum WriteOutcome
-{
-	WRITE_PENDING,
-	WRITE_APPLIED,				/* the API changed (or deleted) the row */
-	WRITE_GONE,					/* the row was not there any more */
-	WRITE_FAILED				/* refused, or the echo did not match */
-} WriteOutcome;
-
-/* What a table writes to */
-typedef enum WriteTarget
-{
-	TARGET_CONVERSATIONS,		/* PUT {id} (metadata), DELETE {id} */
-	TARGET_MEMBERS				/* PUT {conversation_id}/members/{id} */
-} WriteTarget;
-
-/* The columns a write needs, by what they hold */
-typedef struct WriteTable
-{
-	WriteTarget target;
-	List	   *columns;		/* SymblColumn, every column */
-	SymblColumn *id;			/* the conversation's, or the member's */
-	SymblColumn *conversation;	/* members: the conversation id */
-	SymblColumn *metadata;		/* conversations */
-	SymblColumn *name;			/* members */
-	SymblColumn *email;			/* members */
-} WriteTable;
-
-/* One row's write */
-typedef struct RowWrite
-{
-	char	   *id;
-	char	   *path;
-	char	   *body;			/* JSON on the wire (UTF-8); NULL: DELETE */
-	Jsonb	   *sent;			/* the metadata a PUT asked to store */
-	Datum		new_value;		/* the metadata column's new value */
-	HeapTuple	row;			/* the row read (direct modification) */
-	SymblApiCall *call;
-	WriteOutcome outcome;
-	long		status;
-	char	   *answer;			/* a PUT's 200 answer, NUL-terminated */
-	size_t		answer_len;
-	char	   *problem;		/* why it failed, for the error */
-	char	   *problem_hint;
-	bool		echo_mismatch;
-} RowWrite;
-
-/* The writes of one statement to one table */
-typedef struct WriteRun
-{
-	SymblConnection *conn;
-	CmdType		operation;
-	char	   *table_name;		/* qualified */
-	MemoryContext cxt;			/* lives as long as the statement */
-	WriteTable *table;
-	List	   *columns;		/* SymblColumn, every column */
-	SymblColumn *column_array;
-	int			ncolumns;
-	int			natts;
-	AttrNumber	id_attnum;
-	AttrNumber	metadata_attnum;
-	HTAB	   *seen;			/* ids this statement has written */
-	List	   *applied_ids;
-	int64		applied;
-	int64		gone;
-	SymblScanStats stats;
-} WriteRun;
 
 /* ExecForeignUpdate/Delete */
 typedef struct RowModifyState
@@ -165,127 +74,6 @@ typedef struct DirectModifyState
 	int			next_returned;
 	bool		written;
 } DirectModifyState;
-
-/* Writes sent per transaction nesting level (index 1 is the top level) */
-static int64 *writes_at_level = NULL;
-static int	levels_allocated = 0;
-static bool callbacks_registered = false;
-
-/* how many of them an error of their own statement has already listed */
-static int64 writes_reported = 0;
-
-/* ---------------------------------------------------------------------
- * Transactions: what an abort leaves applied
- * ---------------------------------------------------------------------
- */
-
-static int64
-writes_from_level(int level)
-{
-	int64		n = 0;
-	int			i;
-
-	for (i = Max(level, 1); i < levels_allocated; i++)
-		n += writes_at_level[i];
-	return n;
-}
-
-/* the writes of this level and deeper now count for the level above */
-static void
-fold_levels_into(int level)
-{
-	int64		n = writes_from_level(level + 1);
-	int			i;
-
-	for (i = level + 1; i < levels_allocated; i++)
-		writes_at_level[i] = 0;
-	if (level >= 1 && level < levels_allocated)
-		writes_at_level[level] += n;
-}
-
-static void
-xact_callback(XactEvent event, void *arg)
-{
-	int64		n = writes_from_level(1);
-
-	if (n == 0)
-		return;
-	switch (event)
-	{
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-			/* a single statement whose error said it all: nothing to add */
-			if (!IsTransactionBlock() && n == writes_reported)
-				break;
-			ereport(WARNING,
-					(errcode(ERRCODE_WARNING),
-					 errmsg_plural("%lld Symbl write of this transaction stays applied",
-								   "%lld Symbl writes of this transaction stay applied",
-								   n, (long long) n),
-					 errdetail("The Symbl API has no transactions: ROLLBACK does not undo what was sent.")));
-			break;
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PREPARE:
-			break;
-		default:
-			return;
-	}
-	memset(writes_at_level, 0, sizeof(int64) * levels_allocated);
-	writes_reported = 0;
-}
-
-static void
-subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-				 SubTransactionId parentSubid, void *arg)
-{
-	int			level = GetCurrentTransactionNestLevel();
-	int64		n;
-
-	if (event != SUBXACT_EVENT_ABORT_SUB && event != SUBXACT_EVENT_COMMIT_SUB)
-		return;
-	n = writes_from_level(level);
-	if (n == 0)
-		return;
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		ereport(WARNING,
-				(errcode(ERRCODE_WARNING),
-				 errmsg_plural("%lld Symbl write since the savepoint stays applied",
-							   "%lld Symbl writes since the savepoint stay applied",
-							   n, (long long) n),
-				 errdetail("The Symbl API has no transactions: rolling back to a savepoint (or out of an exception block) does not undo what was sent.")));
-	/* they stay applied in the transaction above, too */
-	fold_levels_into(level - 1);
-}
-
-static void
-note_applied_write(void)
-{
-	int			level = GetCurrentTransactionNestLevel();
-
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(xact_callback, NULL);
-		RegisterSubXactCallback(subxact_callback, NULL);
-		callbacks_registered = true;
-	}
-	if (level >= levels_allocated)
-	{
-		int			n = Max(level + 1, levels_allocated * 2);
-
-		if (writes_at_level == NULL)
-			writes_at_level = MemoryContextAllocZero(TopMemoryContext,
-													 sizeof(int64) * n);
-		else
-		{
-			writes_at_level = repalloc(writes_at_level, sizeof(int64) * n);
-			memset(writes_at_level + levels_allocated, 0,
-				   sizeof(int64) * (n - levels_allocated));
-		}
-		levels_allocated = n;
-	}
-	writes_at_level[level]++;
-}
 
 /* ---------------------------------------------------------------------
  * Planning: what a statement may do
@@ -333,13 +121,6 @@ column_of_item_field(List *columns, const char *name)
 			return col;
 	}
 	return NULL;
-}
-
-static char *
-qualified_name(Relation rel)
-{
-	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-									  RelationGetRelationName(rel));
 }
 
 /*
@@ -417,7 +198,7 @@ check_writes_allowed(Relation rel, CmdType operation)
 						verb, RelationGetRelationName(rel)),
 				 errdetail("Writes to Symbl need the option updatable on the foreign table or its server; a DELETE is permanent and takes the conversation's messages and insights with it."),
 				 errhint("ALTER FOREIGN TABLE %s OPTIONS (ADD updatable 'true')",
-						 qualified_name(rel))));
+						 symbl_qualified_name(rel))));
 	t = write_table(rel);
 	if (t->target == TARGET_CONVERSATIONS)
 	{
@@ -556,582 +337,6 @@ symbl_plan_foreign_modify(PlannerInfo *root, ModifyTable *plan,
 	return NIL;
 }
 
-/* ---------------------------------------------------------------------
- * What a row sends
- * ---------------------------------------------------------------------
- */
-
-/* an id as one path segment ("." and ".." escaped too: curl would fold them) */
-static char *
-path_segment(const char *id)
-{
-	char	   *utf8 = pg_server_to_any(id, strlen(id), PG_UTF8);
-	char	   *escaped = symbl_http_escape(utf8, strlen(utf8));
-	char	   *segment;
-
-	if (escaped == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	if (strcmp(escaped, ".") == 0)
-		segment = pstrdup("%2E");
-	else if (strcmp(escaped, "..") == 0)
-		segment = pstrdup("%2E%2E");
-	else
-		segment = pstrdup(escaped);
-	symbl_http_free(escaped);
-	return segment;
-}
-
-static Jsonb *
-metadata_as_jsonb(Datum value, Oid typid)
-{
-	char	   *str;
-
-	if (typid == JSONBOID)
-		return DatumGetJsonbP(value);
-	str = TextDatumGetCString(value);
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(str)));
-}
-
-static char *
-jsonb_string(JsonbValue *v)
-{
-	return pnstrdup(v->val.string.val, v->val.string.len);
-}
-
-/*
- * What the API takes as metadata: an object of strings of at most 128
- * characters, with non-empty keys (id and type are the conversation's own).
- * Checked before anything is sent; an error names the key.
- */
-static Jsonb *
-checked_metadata(WriteRun *run, const char *id, Datum value, bool isnull,
-				 Oid typid)
-{
-	Jsonb	   *jb;
-	JsonbIterator *it;
-	JsonbValue	v;
-	JsonbIteratorToken tok;
-	char	   *key = NULL;
-
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("metadata of conversation \"%s\" cannot be set to NULL", id),
-				 errhint("Set it to '{}' to remove every key.")));
-	jb = metadata_as_jsonb(value, typid);
-	if (!JB_ROOT_IS_OBJECT(jb))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("metadata of conversation \"%s\" must be a JSON object", id),
-				 errdetail("The Symbl API stores metadata as an object of string values.")));
-
-	it = JsonbIteratorInit(&jb->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-	{
-		if (tok == WJB_KEY)
-		{
-			key = jsonb_string(&v);
-			if (key[0] == '\0' || strcmp(key, "id") == 0 || strcmp(key, "type") == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("metadata key \"%s\" of conversation \"%s\" is not accepted by the Symbl API",
-								key, id),
-						 errdetail("Metadata keys must be non-empty, and id and type are the conversation's own fields.")));
-		}
-		else if (tok == WJB_VALUE)
-		{
-			if (v.type != jbvString)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("metadata value of key \"%s\" of conversation \"%s\" is not a string",
-								key, id),
-						 errdetail("The Symbl API takes only string values in metadata."),
-						 errhint("Convert the value to text, for example to_jsonb(x::text).")));
-			if (pg_mbstrlen_with_len(v.val.string.val, v.val.string.len) > MAX_METADATA_VALUE_CHARS)
-				ereport(ERROR,
-						(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-						 errmsg("metadata value of key \"%s\" of conversation \"%s\" is longer than %d characters",
-								key, id, MAX_METADATA_VALUE_CHARS),
-						 errdetail("The value has %d characters; the Symbl API takes at most %d.",
-								   pg_mbstrlen_with_len(v.val.string.val, v.val.string.len),
-								   MAX_METADATA_VALUE_CHARS)));
-		}
-	}
-	return jb;
-}
-
-/*
- * A row's write: `id` names it in messages, and is a conversation's id, or
- * "conversation/member" for a member.
- */
-static RowWrite *
-new_row_write(WriteRun *run, const char *conversation_id, const char *member_id)
-{
-	RowWrite   *row = MemoryContextAllocZero(run->cxt, sizeof(RowWrite));
-	char	   *path = psprintf("%s/%s", SYMBL_API_PATH, path_segment(conversation_id));
-
-	if (member_id == NULL)
-		row->id = MemoryContextStrdup(run->cxt, conversation_id);
-	else
-	{
-		row->id = MemoryContextStrdup(run->cxt,
-									  psprintf("%s/%s", conversation_id, member_id));
-		path = psprintf("%s/members/%s", path, path_segment(member_id));
-	}
-	row->path = MemoryContextStrdup(run->cxt, path);
-	return row;
-}
-
-static void
-set_metadata_body(WriteRun *run, RowWrite *row, Jsonb *metadata)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(run->cxt);
-	char	   *json = psprintf("{\"metadata\":%s}",
-								JsonbToCString(NULL, &metadata->root,
-											   VARSIZE(metadata)));
-
-	row->sent = (Jsonb *) PG_DETOAST_DATUM_COPY(JsonbPGetDatum(metadata));
-	row->body = pg_server_to_any(json, strlen(json), PG_UTF8);
-	MemoryContextSwitchTo(oldcxt);
-}
-
-/* Whether the statement has written this id already (and remember it) */
-static bool
-seen_before(WriteRun *run, const char *id)
-{
-	bool		found;
-	char	   *key = MemoryContextStrdup(run->cxt, id);
-
-	(void) hash_search(run->seen, &key, HASH_ENTER, &found);
-	return found;
-}
-
-static uint32
-id_hash(const void *key, Size keysize)
-{
-	const char *id = *(char *const *) key;
-
-	return hash_bytes((const unsigned char *) id, strlen(id));
-}
-
-static int
-id_match(const void *key1, const void *key2, Size keysize)
-{
-	return strcmp(*(char *const *) key1, *(char *const *) key2);
-}
-
-static WriteRun *
-new_write_run(Relation rel, WriteTable *table, CmdType operation,
-			  SymblConnection *conn, EState *estate)
-{
-	WriteRun   *run = palloc0(sizeof(WriteRun));
-	HASHCTL		ctl;
-	ListCell   *lc;
-	int			i = 0;
-
-	run->conn = conn;
-	run->operation = operation;
-	run->table_name = qualified_name(rel);
-	run->cxt = AllocSetContextCreate(estate->es_query_cxt, "symbl_fdw writes",
-									 ALLOCSET_DEFAULT_SIZES);
-	run->table = table;
-	run->columns = table->columns;
-	run->ncolumns = list_length(run->columns);
-	run->column_array = palloc(sizeof(SymblColumn) * Max(run->ncolumns, 1));
-	foreach(lc, run->columns)
-		run->column_array[i++] = *(SymblColumn *) lfirst(lc);
-	run->natts = RelationGetDescr(rel)->natts;
-	run->id_attnum = table->id ? table->id->attnum : 0;
-	run->metadata_attnum = table->metadata ? table->metadata->attnum : 0;
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(char *);
-	ctl.entrysize = sizeof(char *);
-	ctl.hash = id_hash;
-	ctl.match = id_match;
-	ctl.hcxt = run->cxt;
-	run->seen = hash_create("symbl_fdw written ids", 256, &ctl,
-							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-	return run;
-}
-
-/* ---------------------------------------------------------------------
- * Sending, and judging the answers
- * ---------------------------------------------------------------------
- */
-
-static const char *
-write_method(WriteRun *run)
-{
-	return run->operation == CMD_DELETE ? "DELETE" : "PUT";
-}
-
-static void
-start_write(WriteRun *run, RowWrite *row)
-{
-	row->call = symbl_api_call_start(run->conn, write_method(run), row->path,
-									 row->body, run->cxt);
-}
-
-/* "a, b, c and 17 more" */
-static void
-append_ids(StringInfo buf, List *ids)
-{
-	ListCell   *lc;
-	int			n = 0;
-
-	foreach(lc, ids)
-	{
-		if (n == MAX_LISTED_IDS)
-		{
-			appendStringInfo(buf, " and %d more", list_length(ids) - n);
-			break;
-		}
-		appendStringInfo(buf, "%s%s", n > 0 ? ", " : "", (char *) lfirst(lc));
-		n++;
-	}
-}
-
-/* How far the statement got, for the detail of its error */
-static char *
-progress_text(WriteRun *run)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	if (run->applied == 0)
-		appendStringInfoString(&buf, "No row of this statement was applied.");
-	else
-	{
-		appendStringInfo(&buf, INT64_FORMAT " %s of this statement %s applied: ",
-						 run->applied, run->applied == 1 ? "row" : "rows",
-						 run->applied == 1 ? "was" : "were");
-		append_ids(&buf, run->applied_ids);
-		appendStringInfoChar(&buf, '.');
-	}
-	return buf.data;
-}
-
-static JsonbValue *
-object_field(JsonbContainer *container, const char *key, JsonbValue *out)
-{
-	return getKeyJsonValueFromContainer(container, key, strlen(key), out);
-}
-
-/* The API's answer to a PUT, as jsonb (it must be an object) */
-static Jsonb *
-answer_jsonb(RowWrite *row)
-{
-	char	   *text = pg_any_to_server(row->answer, row->answer_len, PG_UTF8);
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
-
-	return JB_ROOT_IS_OBJECT(jb) ? jb : NULL;
-}
-
-/*
- * Compare the metadata the API says it stored with what was sent.  The
- * contract does not say whether a PUT replaces or merges: keys SQL removed
- * that the API kept, or any other difference, make the row fail.
- */
-static void
-check_echo(WriteRun *run, RowWrite *row)
-{
-	Jsonb	   *answer = answer_jsonb(row);
-	JsonbValue	stored;
-	JsonbValue	v;
-	JsonbValue	sent_value;
-	JsonbIterator *it;
-	JsonbIteratorToken tok;
-	List	   *kept = NIL;
-	List	   *differ = NIL;
-	char	   *key = NULL;
-	StringInfoData buf;
-
-	if (answer == NULL || object_field(&answer->root, "metadata", &stored) == NULL ||
-		(stored.type != jbvBinary && stored.type != jbvNull))
-	{
-		row->outcome = WRITE_FAILED;
-		row->echo_mismatch = true;
-		row->problem = "The answer to the PUT does not show the stored metadata.";
-		return;
-	}
-	if (stored.type == jbvBinary)
-	{
-		it = JsonbIteratorInit(stored.val.binary.data);
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-				key = jsonb_string(&v);
-			else if (tok == WJB_VALUE && key != NULL)
-			{
-				if (object_field(&row->sent->root, key, &sent_value) == NULL)
-					kept = lappend(kept, key);
-				else if (v.type != jbvString || sent_value.type != jbvString ||
-						 v.val.string.len != sent_value.val.string.len ||
-						 memcmp(v.val.string.val, sent_value.val.string.val,
-								v.val.string.len) != 0)
-					differ = lappend(differ, key);
-			}
-			else if (tok == WJB_BEGIN_ARRAY || tok == WJB_ELEM)
-				differ = lappend(differ, "(not an object)");
-		}
-	}
-	/* keys sent that the API did not store */
-	it = JsonbIteratorInit(&row->sent->root);
-	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		if (tok == WJB_KEY &&
-			(stored.type != jbvBinary ||
-			 object_field(stored.val.binary.data, jsonb_string(&v), &sent_value) == NULL))
-			differ = lappend(differ, jsonb_string(&v));
-
-	if (kept == NIL && differ == NIL)
-		return;
-	row->outcome = WRITE_FAILED;
-	row->echo_mismatch = true;
-	initStringInfo(&buf);
-	if (kept != NIL)
-	{
-		appendStringInfoString(&buf, "The API kept metadata keys that the UPDATE removed: ");
-		append_ids(&buf, kept);
-		appendStringInfoString(&buf, ". It merges the metadata it is sent into what it stores instead of replacing it.");
-		row->problem_hint = "Through an API that merges, a metadata key cannot be removed: set it to an empty string instead.";
-	}
-	if (differ != NIL)
-	{
-		appendStringInfo(&buf, "%sThe stored metadata differs from what was sent at: ",
-						 kept != NIL ? " " : "");
-		append_ids(&buf, differ);
-		appendStringInfoChar(&buf, '.');
-	}
-	row->problem = buf.data;
-}
-
-/* a 404, or a 400 whose message says the id is unknown */
-static bool
-is_unknown_conversation(long status, const char *body)
-{
-	char	   *message;
-
-	if (status == 404)
-		return true;
-	if (status != 400)
-		return false;
-	message = symbl_api_error_message(body);
-	return message != NULL && strstr(message, UNKNOWN_CONVERSATION) != NULL;
-}
-
-static void
-judge_answer(WriteRun *run, RowWrite *row, const char *body, size_t len,
-			 int attempts)
-{
-	if (row->status == 200)
-		row->outcome = WRITE_APPLIED;
-	else if (is_unknown_conversation(row->status, body))
-	{
-		/*
-		 * The row is not there (any more).  For a DELETE that was sent more
-		 * than once, an earlier attempt may have deleted it and lost its
-		 * answer: that is the statement's own delete.
-		 */
-		row->outcome = run->operation == CMD_DELETE && attempts > 1 ?
-			WRITE_APPLIED : WRITE_GONE;
-	}
-	else
-	{
-		char	   *message = symbl_api_error_message(body);
-
-		row->outcome = WRITE_FAILED;
-		row->problem = psprintf("HTTP %ld from %s%s%s", row->status,
-								symbl_api_call_what(row->call),
-								message ? ": " : "", message ? message : "");
-		if (row->status == 429 || row->status >= 500)
-			row->problem_hint = psprintf("It was sent %d %s (max_retries is %d).",
-										 attempts, attempts == 1 ? "time" : "times",
-										 run->conn->opts.max_retries);
-		return;
-	}
-
-	if (row->outcome == WRITE_APPLIED && run->operation == CMD_UPDATE &&
-		run->table->target == TARGET_CONVERSATIONS)
-	{
-		row->answer = MemoryContextAlloc(run->cxt, len + 1);
-		memcpy(row->answer, body, len);
-		row->answer[len] = '\0';
-		row->answer_len = len;
-		check_echo(run, row);
-		/* the API did change the row, whatever it stored */
-		if (row->outcome == WRITE_FAILED)
-		{
-			run->applied++;
-			run->applied_ids = lappend(run->applied_ids, row->id);
-			note_applied_write();
-		}
-	}
-	if (row->outcome == WRITE_APPLIED)
-	{
-		run->applied++;
-		run->applied_ids = lappend(run->applied_ids, row->id);
-		note_applied_write();
-	}
-	else if (row->outcome == WRITE_GONE)
-		run->gone++;
-}
-
-static void
-finish_write(WriteRun *run, RowWrite *row)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(run->cxt);
-	size_t		len;
-	int			attempts;
-	const char *body = symbl_api_call_finish(row->call, &row->status, &len,
-											 &attempts, &run->stats);
-
-	judge_answer(run, row, body, len, attempts);
-	symbl_api_call_release(row->call);
-	row->call = NULL;
-	MemoryContextSwitchTo(oldcxt);
-}
-
-static void
-report_failed_row(WriteRun *run, RowWrite *row)
-{
-	const char *verb = run->operation == CMD_DELETE ? "delete" : "update";
-
-	writes_reported = writes_from_level(1);
-	if (row->echo_mismatch)
-		ereport(ERROR,
-				(errcode(ERRCODE_FDW_ERROR),
-				 errmsg("Symbl API stored other metadata than the UPDATE sent for conversation \"%s\"",
-						row->id),
-				 errdetail("%s\n%s", row->problem, progress_text(run)),
-				 row->problem_hint ? errhint("%s", row->problem_hint) : 0));
-	ereport(ERROR,
-			(errcode(ERRCODE_FDW_ERROR),
-			 errmsg("could not %s conversation \"%s\" through the Symbl API after " INT64_FORMAT " %s of this statement %s applied",
-					verb, row->id, run->applied, run->applied == 1 ? "row" : "rows",
-					run->applied == 1 ? "was" : "were"),
-			 errdetail("%s\n%s", row->problem, progress_text(run)),
-			 errhint("%s%sThe Symbl API has no transactions: applied writes stay applied.",
-					 row->problem_hint ? row->problem_hint : "",
-					 row->problem_hint ? " " : "")));
-}
-
-/*
- * An error from below while writes were going out (a cancel, a timeout, a
- * connection that failed after its retries): the same error, with how far
- * the statement got.
- */
-static void
-rethrow_with_progress(WriteRun *run, RowWrite **rows, int waiting, int started)
-{
-	ErrorData  *edata = CopyErrorData();
-	StringInfoData buf;
-	List	   *in_flight = NIL;
-	int			i;
-
-	FlushErrorState();
-	writes_reported = writes_from_level(1);
-	for (i = waiting; i < started; i++)
-		if (rows[i]->call != NULL)
-		{
-			in_flight = lappend(in_flight, rows[i]->id);
-			symbl_api_call_release(rows[i]->call);
-			rows[i]->call = NULL;
-		}
-
-	initStringInfo(&buf);
-	if (edata->detail)
-		appendStringInfo(&buf, "%s\n", edata->detail);
-	appendStringInfo(&buf, "%s", progress_text(run));
-	if (waiting < started)
-		appendStringInfo(&buf, " It happened while writing conversation \"%s\".",
-						 rows[waiting]->id);
-	if (in_flight != NIL)
-	{
-		appendStringInfoString(&buf, " Sent, outcome unknown: ");
-		append_ids(&buf, in_flight);
-		appendStringInfoChar(&buf, '.');
-	}
-	ereport(ERROR,
-			(errcode(edata->sqlerrcode),
-			 errmsg_internal("%s", edata->message),
-			 errdetail_internal("%s", buf.data),
-			 edata->hint ? errhint("%s", edata->hint) : 0));
-}
-
-/*
- * Send the writes, up to max_concurrent_requests at once, and judge each
- * answer.  After a refusal no new write starts, and those in flight are
- * awaited, so that the error can say exactly which rows were applied.
- */
-static void
-send_writes(WriteRun *run, RowWrite **rows, int nrows, int window)
-{
-	volatile int started = 0;
-	volatile int finished = 0;
-	RowWrite   *volatile failed = NULL;
-	MemoryContext oldcxt = CurrentMemoryContext;
-
-	PG_TRY();
-	{
-		while (finished < started || (failed == NULL && finished < nrows))
-		{
-			while (failed == NULL && started < nrows && started - finished < window)
-			{
-				start_write(run, rows[started]);
-				started++;
-			}
-			finish_write(run, rows[finished]);
-			if (rows[finished]->outcome == WRITE_FAILED && failed == NULL)
-				failed = rows[finished];
-			finished++;
-		}
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcxt);
-		rethrow_with_progress(run, rows, finished, started);
-	}
-	PG_END_TRY();
-	if (failed != NULL)
-		report_failed_row(run, failed);
-}
-
-/*
- * The values RETURNING shows after an UPDATE: what the API said it stored
- * where its answer has the field, the row as read (with the new values)
- * elsewhere.
- */
-static void
-store_answer(WriteRun *run, RowWrite *row, TupleTableSlot *slot,
-			 Datum *values, bool *isnull)
-{
-	Jsonb	   *answer = answer_jsonb(row);
-	char	   *wrapped = psprintf("{\"conversations\":[%s]}", row->answer);
-	SymblPage	page;
-	int			i;
-
-	symbl_parse_page(wrapped, strlen(wrapped), run->column_array, run->ncolumns,
-					 run->natts, "the answer to a PUT", &page);
-	for (i = 0; i < run->ncolumns && page.nrows == 1; i++)
-	{
-		SymblColumn *col = &run->column_array[i];
-		JsonbValue	v;
-
-		if (answer == NULL ||
-			object_field(&answer->root, symbl_field_names[col->field], &v) == NULL)
-			continue;
-		values[col->attnum - 1] = page.values[col->attnum - 1];
-		isnull[col->attnum - 1] = page.nulls[col->attnum - 1];
-	}
-	ExecClearTuple(slot);
-	memcpy(slot->tts_values, values, sizeof(Datum) * run->natts);
-	memcpy(slot->tts_isnull, isnull, sizeof(bool) * run->natts);
-	ExecStoreVirtualTuple(slot);
-}
-
 /* A copy of the slot's values, that outlives the slot's own tuple */
 static void
 copy_slot_values(TupleTableSlot *slot, Datum **values, bool **isnull)
@@ -1167,18 +372,6 @@ explain_write_request(Relation rel, CmdType operation, ExplainState *es)
 							"PUT " SYMBL_API_PATH "/{id}", es);
 }
 
-static void
-explain_write_counts(WriteRun *run, ExplainState *es)
-{
-	if (es->analyze && run != NULL)
-	{
-		ExplainPropertyInteger("Symbl Write Requests", NULL, run->stats.requests, es);
-		ExplainPropertyInteger("Symbl Write Retries", NULL, run->stats.retries, es);
-		ExplainPropertyInteger("Symbl Rows Written", NULL, run->applied, es);
-		ExplainPropertyInteger("Symbl Rows Already Gone", NULL, run->gone, es);
-	}
-}
-
 static SymblConnection *
 write_connection(Relation rel, ResultRelInfo *rinfo, EState *estate)
 {
@@ -1204,9 +397,9 @@ symbl_begin_foreign_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return;
 	/* the option may have changed since the plan was made */
-	state->run = new_write_run(rel, check_writes_allowed(rel, mtstate->operation),
-							   mtstate->operation,
-							   write_connection(rel, rinfo, estate), estate);
+	state->run = symbl_new_write_run(rel, check_writes_allowed(rel, mtstate->operation),
+									 mtstate->operation,
+									 write_connection(rel, rinfo, estate), estate);
 	state->row_cxt = AllocSetContextCreate(estate->es_query_cxt,
 										   "symbl_fdw row write",
 										   ALLOCSET_SMALL_SIZES);
@@ -1254,54 +447,11 @@ row_as_read(RowModifyState *state, Relation rel, TupleTableSlot *planSlot)
 	return tuple;
 }
 
-/*
- * A member's body: {"id", "name", "email"?}.  The API requires the name;
- * without an email it keeps the old one, so an email cannot be removed.
- */
-static void
-set_member_body(WriteRun *run, RowWrite *row, const char *member_id,
-				Datum *values, bool *isnull, HeapTuple old, TupleDesc desc)
-{
-	WriteTable *t = run->table;
-	StringInfoData buf;
-	char	   *json;
-
-	if (isnull[t->name->attnum - 1])
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("name of member \"%s\" cannot be set to NULL", row->id),
-				 errdetail("The Symbl API requires a name in every member update.")));
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "{\"id\":");
-	escape_json(&buf, member_id);
-	appendStringInfoString(&buf, ",\"name\":");
-	escape_json(&buf, TextDatumGetCString(values[t->name->attnum - 1]));
-	if (t->email != NULL && !isnull[t->email->attnum - 1])
-	{
-		appendStringInfoString(&buf, ",\"email\":");
-		escape_json(&buf, TextDatumGetCString(values[t->email->attnum - 1]));
-	}
-	else if (t->email != NULL && old != NULL)
-	{
-		bool		was_null;
-
-		(void) heap_getattr(old, t->email->attnum, desc, &was_null);
-		if (!was_null)
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("email of member \"%s\" cannot be removed", row->id),
-					 errdetail("The Symbl API keeps a member's email when an update sends none.")));
-	}
-	appendStringInfoChar(&buf, '}');
-	json = pg_server_to_any(buf.data, buf.len, PG_UTF8);
-	row->body = MemoryContextStrdup(run->cxt, json);
-}
-
 /* Write one row, now (RETURNING needs the answer); false: it was gone */
 static bool
 write_one_row(RowModifyState *state, RowWrite *row)
 {
-	send_writes(state->run, &row, 1, 1);
+	symbl_send_writes(state->run, &row, 1, 1);
 	return row->outcome == WRITE_APPLIED;
 }
 
@@ -1329,29 +479,29 @@ symbl_exec_foreign_update(EState *estate, ResultRelInfo *rinfo,
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
 	}
-	row = conversation ? new_row_write(run, conversation, id) : new_row_write(run, id, NULL);
+	row = conversation ? symbl_new_row_write(run, conversation, id) : symbl_new_row_write(run, id, NULL);
 	/* a row a join matched twice is written once, as PostgreSQL does */
-	if (seen_before(run, row->id))
+	if (symbl_seen_before(run, row->id))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
 	}
 	copy_slot_values(slot, &values, &isnull);
 	if (run->table->target == TARGET_MEMBERS)
-		set_member_body(run, row, id, values, isnull,
-						row_as_read(state, rinfo->ri_RelationDesc, planSlot),
-						RelationGetDescr(rinfo->ri_RelationDesc));
+		symbl_set_member_body(run, row, id, values, isnull,
+							  row_as_read(state, rinfo->ri_RelationDesc, planSlot),
+							  RelationGetDescr(rinfo->ri_RelationDesc));
 	else
-		set_metadata_body(run, row,
-						  checked_metadata(run, id, values[metadata->attnum - 1],
-										   isnull[metadata->attnum - 1], metadata->typid));
+		symbl_set_metadata_body(run, row,
+								symbl_checked_metadata(run, id, values[metadata->attnum - 1],
+													   isnull[metadata->attnum - 1], metadata->typid));
 	if (!write_one_row(state, row))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
 	}
 	if (rinfo->ri_projectReturning && run->table->target == TARGET_CONVERSATIONS)
-		store_answer(run, row, slot, values, isnull);
+		symbl_store_answer(run, row, slot, values, isnull);
 	MemoryContextSwitchTo(oldcxt);
 	return slot;
 }
@@ -1367,8 +517,8 @@ symbl_exec_foreign_delete(EState *estate, ResultRelInfo *rinfo,
 	MemoryContextReset(state->row_cxt);
 	oldcxt = MemoryContextSwitchTo(state->row_cxt);
 	id = row_id(state, planSlot);
-	if (id == NULL || seen_before(state->run, id) ||
-		!write_one_row(state, new_row_write(state->run, id, NULL)))
+	if (id == NULL || symbl_seen_before(state->run, id) ||
+		!write_one_row(state, symbl_new_row_write(state->run, id, NULL)))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
@@ -1400,7 +550,7 @@ symbl_explain_foreign_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	RowModifyState *state = rinfo->ri_FdwState;
 
 	explain_write_request(rinfo->ri_RelationDesc, mtstate->operation, es);
-	explain_write_counts(state ? state->run : NULL, es);
+	symbl_explain_write_counts(state ? state->run : NULL, es);
 }
 
 static void
@@ -1538,14 +688,14 @@ symbl_begin_direct_modify(ForeignScanState *node, int eflags)
 	dm->scan_state = node->fdw_state;
 	node->fdw_state = dm;
 	dm->operation = fsplan->operation;
-	dm->table_name = qualified_name(rel);
+	dm->table_name = symbl_qualified_name(rel);
 	dm->explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	if (dm->explain_only)
 		return;
 
 	dm->rinfo = symbl_direct_result_rel(node);
-	dm->run = new_write_run(rel, check_writes_allowed(rel, dm->operation), dm->operation,
-							write_connection(rel, dm->rinfo, estate), estate);
+	dm->run = symbl_new_write_run(rel, check_writes_allowed(rel, dm->operation), dm->operation,
+								  write_connection(rel, dm->rinfo, estate), estate);
 	dm->set_attnums = linitial(modify);
 	foreach(lc, (List *) lsecond(modify))
 	{
@@ -1592,21 +742,21 @@ read_rows_to_write(ForeignScanState *node, DirectModifyState *dm)
 		if (isnull)
 			continue;
 		oldcxt = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-		if (seen_before(run, TextDatumGetCString(id)))
+		if (symbl_seen_before(run, TextDatumGetCString(id)))
 		{
 			MemoryContextSwitchTo(oldcxt);
 			continue;
 		}
-		row = new_row_write(run, TextDatumGetCString(id), NULL);
+		row = symbl_new_row_write(run, TextDatumGetCString(id), NULL);
 		if (dm->operation == CMD_UPDATE)
 		{
 			Datum		value = ExecEvalExpr(linitial(dm->set_exprs), econtext, &isnull);
 			int16		typlen;
 			bool		typbyval;
 
-			set_metadata_body(run, row,
-							  checked_metadata(run, row->id, value, isnull,
-											   metadata->typid));
+			symbl_set_metadata_body(run, row,
+									symbl_checked_metadata(run, row->id, value, isnull,
+														   metadata->typid));
 			get_typlenbyval(metadata->typid, &typlen, &typbyval);
 			MemoryContextSwitchTo(run->cxt);
 			row->new_value = datumCopy(value, typbyval, typlen);
@@ -1648,7 +798,7 @@ next_returning_row(ForeignScanState *node, DirectModifyState *dm)
 			copy_slot_values(scan_slot, &values, &isnull);
 			values[dm->run->metadata_attnum - 1] = row->new_value;
 			isnull[dm->run->metadata_attnum - 1] = false;
-			store_answer(dm->run, row, dm->returning_slot, values, isnull);
+			symbl_store_answer(dm->run, row, dm->returning_slot, values, isnull);
 			MemoryContextSwitchTo(oldcxt);
 		}
 		else
@@ -1669,8 +819,8 @@ symbl_iterate_direct_modify(ForeignScanState *node)
 	if (!dm->written)
 	{
 		read_rows_to_write(node, dm);
-		send_writes(dm->run, dm->rows, dm->nrows,
-					dm->run->conn->opts.max_concurrent_requests);
+		symbl_send_writes(dm->run, dm->rows, dm->nrows,
+						  dm->run->conn->opts.max_concurrent_requests);
 		dm->written = true;
 		if (dm->rinfo->ri_projectReturning == NULL)
 		{
@@ -1715,7 +865,7 @@ symbl_explain_direct_modify(ForeignScanState *node, ExplainState *es)
 		ExplainPropertyInteger("Symbl Read Retries", NULL, stats->retries, es);
 		ExplainPropertyInteger("Symbl Rows Received", NULL, stats->rows_received, es);
 	}
-	explain_write_counts(dm->run, es);
+	symbl_explain_write_counts(dm->run, es);
 }
 
 void
