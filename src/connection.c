@@ -381,20 +381,26 @@ report_api_error(const SymblConnection *conn, const Exchange *ex,
 }
 
 /*
- * A page request of /v1/conversations that may be in flight while the scan
- * works on earlier pages.  Everything it holds lives in its own small memory
- * context: deleting that context (when the page has been taken, when the
- * scan ends or is rescanned, or when the query fails) aborts the transfer if
- * it is still running.
+ * One authorized request to a path under base_url, which may be in flight
+ * beside others: a page of /v1/conversations while the scan works on
+ * earlier ones, a conversation's part, a write (PUT, DELETE).  Everything
+ * it holds lives in its own small memory context: deleting that context
+ * (when the answer has been taken, when the scan ends or is rescanned, or
+ * when the query fails) aborts the transfer if it is still running.
+ * Finishing a page or a part (symbl_api_get_finish) reports any status it
+ * does not expect as an error; finishing a write (symbl_api_call_finish)
+ * retries 429, 5xx and transport errors and renews the token once on a
+ * 401, as for pages, but hands back every other status with its body: what
+ * a 404 means depends on the request.
  */
-struct SymblListCall
+struct SymblApiCall
 {
 	MemoryContext cxt;
 	SymblConnection *conn;
 	char	   *url;
 	char	   *what;
 	SymblHttpRequest request;
-	CallGuard  *guard;			/* the first attempt */
+	CallGuard  *guard;			/* the first attempt, until finished */
 };
 
 /*
@@ -420,20 +426,7 @@ SymblListCall *
 symbl_api_get_start(SymblConnection *conn, const char *path_query,
 					MemoryContext parent)
 {
-	MemoryContext cxt = AllocSetContextCreate(parent, "symbl_fdw request",
-											  ALLOCSET_SMALL_SIZES);
-	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
-	SymblListCall *call = palloc0(sizeof(SymblListCall));
-
-	call->cxt = cxt;
-	call->conn = conn;
-	call->url = psprintf("%s%s", conn->opts.base_url, path_query);
-	call->what = request_description("GET", path_query);
-	call->request = make_request(conn, "GET", call->url);
-	call->request.bearer_token = symbl_auth_token(conn, false);
-	call->guard = start_call(&call->request);
-	MemoryContextSwitchTo(oldcxt);
-	return call;
+	return symbl_api_call_start(conn, "GET", path_query, NULL, parent);
 }
 
 SymblListCall *
@@ -553,23 +546,6 @@ symbl_api_get_finish(SymblListCall *call, size_t *len, SymblScanStats *stats,
 	return ex.body;
 }
 
-/*
- * One authorized request of any method (PUT and DELETE for writes) to a
- * path under base_url, which may be in flight beside others: like a page
- * request, it lives in its own small context, and deleting that context
- * aborts the transfer.  Finishing it retries 429, 5xx and transport errors
- * and renews the token once on a 401, as for pages, but hands back every
- * other status with its body: what a 404 means depends on the request.
- */
-struct SymblApiCall
-{
-	MemoryContext cxt;
-	SymblConnection *conn;
-	char	   *url;
-	char	   *what;
-	SymblHttpRequest request;
-	CallGuard  *guard;			/* the first attempt, until finished */
-};
 
 SymblApiCall *
 symbl_api_call_start(SymblConnection *conn, const char *method,
@@ -584,7 +560,7 @@ symbl_api_call_start(SymblConnection *conn, const char *method,
 	call->cxt = cxt;
 	call->conn = conn;
 	call->url = psprintf("%s%s", conn->opts.base_url, path);
-	call->what = psprintf("%s %s", method, path);
+	call->what = request_description(method, path);
 	call->request = make_request(conn, method, call->url);
 	call->request.json_body = json_body ? pstrdup(json_body) : NULL;
 	call->request.bearer_token = symbl_auth_token(conn, false);

@@ -262,8 +262,9 @@ extern char *symbl_wire_text(const char *text);
 extern char *symbl_page_query(const SymblRequest *request,
 							  const SymblPageAsk *ask);
 
-/* connection.c */
-typedef struct SymblListCall SymblListCall;
+/* connection.c: a request in flight (a page, a part, a write) */
+typedef struct SymblApiCall SymblApiCall;
+typedef struct SymblApiCall SymblListCall;
 extern SymblListCall *symbl_api_list_start(SymblConnection *conn,
 										   const char *query,
 										   MemoryContext parent);
@@ -281,7 +282,6 @@ extern void symbl_exit_if_postmaster_died(void);
 extern const char *symbl_api_list_what(SymblListCall *call);
 extern bool symbl_api_list_arrived(SymblListCall *call);
 extern MemoryContext symbl_api_list_memory(SymblListCall *call);
-typedef struct SymblApiCall SymblApiCall;
 extern SymblApiCall *symbl_api_call_start(SymblConnection *conn,
 										  const char *method, const char *path,
 										  const char *json_body,
