@@ -18,8 +18,8 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.parse
-import urllib.request
+
+from benchlib import STARTED, log, nodes, process_cpu, psql, reset_tag, sqlstr, tag_log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -35,7 +35,6 @@ SMALL = os.environ["BENCH_SMALL_URL"]        # 10,000 conversations, --latency-m
 EMU_PID = {HOSTED: int(os.environ.get("BENCH_HOSTED_PID", "0")),
            LOOP: int(os.environ.get("BENCH_LOOP_PID", "0")),
            SMALL: int(os.environ.get("BENCH_SMALL_PID", "0"))}
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 CARD = os.environ["BENCH_CARD_URL"]
 N = int(os.environ["BENCH_N"])
 SMALL_N = int(os.environ["BENCH_SMALL_N"])
@@ -44,7 +43,6 @@ MILLION = os.environ.get("BENCH_MILLION") == "1"
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 BIG_RUNS = int(os.environ.get("BENCH_BIG_RUNS", "3"))
 SCAN_RUNS = BIG_RUNS if N >= 1_000_000 else RUNS
-STARTED = time.time()
 ARGS = os.environ.get("BENCH_ARGS", "")
 
 AGG = ("count(*) AS n, "
@@ -59,26 +57,12 @@ PAGES_FROM = ("(SELECT c->>'id' AS id, c->>'type' AS type, c->>'name' AS name, "
               "FROM pages, jsonb_array_elements(body::jsonb->'conversations') c) s")
 
 
-def log(msg):
-    print("[%6.1fs] %s" % (time.time() - STARTED, msg), flush=True)
 
 
 # ---------------------------------------------------------------- helpers
 
-def psql(*commands, stdin=None):
-    """Run psql in a new session; each command is one -c (or a script on
-    stdin).  Returns stdout."""
-    args = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"]
-    for c in commands:
-        args += ["-c", c]
-    p = subprocess.run(args, input=stdin, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit("psql failed (%d):\n%s\n%s" % (p.returncode, p.stderr, "\n".join(commands) or stdin))
-    return p.stdout
 
 
-def sqlstr(s):
-    return "'" + s.replace("'", "''") + "'"
 
 
 def explain(query):
@@ -90,10 +74,6 @@ def explain(query):
     return doc["Execution Time"], doc["Plan"], wall
 
 
-def nodes(plan):
-    yield plan
-    for p in plan.get("Plans", []):
-        yield from nodes(p)
 
 
 def agg_input_rows(plan):
@@ -109,19 +89,10 @@ def fdw_stats(plan):
     return {}
 
 
-def http(method, url, body=None, headers=None):
-    req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return r.read()
 
 
-def reset_tag(base, tag):
-    http("POST", "%s/_control/reset?tag=%s" % (base, tag))
 
 
-def tag_log(base, tag):
-    raw = http("GET", "%s/_control/log?tag=%s&format=jsonl" % (base, tag)).decode("utf-8")
-    return [json.loads(l) for l in raw.splitlines() if l.strip()]
 
 
 def api_gets(records):
@@ -134,12 +105,7 @@ def token_posts(records):
 
 def emu_cpu(base):
     """CPU seconds the emulator process serving base has used so far."""
-    try:
-        with open("/proc/%d/stat" % EMU_PID[base]) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK     # utime + stime
-    except (OSError, KeyError, IndexError, ValueError):
-        return float("nan")
+    return process_cpu(EMU_PID.get(base, 0))
 
 
 def med(xs):

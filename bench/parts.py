@@ -8,8 +8,8 @@ by bench/inner.sh inside the throwaway cluster, with two emulators started
     same requests (the list, then each conversation's action items, from
     the emulator's log) sent one after another by one curl process.
 (m) a backend's peak memory (VmHWM) reading every column of the messages
-    of 2,000 conversations against 200 (and, once, of all of them), ids from
-    = ANY(ARRAY(SELECT id FROM conversations ... LIMIT n)), loopback.
+    of 2,000 conversations against 200 (and, once, of all of them), the ids
+    given as a parameter (= ANY($1)), jit off, loopback.
 Results: bench/out/parts.json, bench/chart-parts.png, and README.md's
 section between <!-- bench-parts:start --> and <!-- bench-parts:end -->.
 """
@@ -21,7 +21,8 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
+
+from benchlib import STARTED, http, log, nodes, process_cpu, psql, reset_tag, sqlstr, tag_log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -39,44 +40,21 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 ARGS = os.environ.get("BENCH_ARGS", "")
 JOIN_CONVERSATIONS = 200
 MEMORY_SMALL, MEMORY_BIG = 200, 2000
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-STARTED = time.time()
 
 JOIN_TARGET = 0.2
 MEMORY_TARGET = 1.2
 
 
-def log(msg):
-    print("[%6.1fs] %s" % (time.time() - STARTED, msg), flush=True)
 
 
-def psql(*commands, stdin=None):
-    args = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1"]
-    for c in commands:
-        args += ["-c", c]
-    p = subprocess.run(args, input=stdin, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit("psql failed (%d):\n%s\n%s" % (p.returncode, p.stderr, "\n".join(commands) or stdin))
-    return p.stdout
 
 
-def sqlstr(s):
-    return "'" + s.replace("'", "''") + "'"
 
 
-def http(method, url):
-    req = urllib.request.Request(url, data=b"" if method == "POST" else None, method=method)
-    with urllib.request.urlopen(req, timeout=120) as r:
-        return r.read()
 
 
-def reset_tag(base, tag):
-    http("POST", "%s/_control/reset?tag=%s" % (base, tag))
 
 
-def tag_log(base, tag):
-    raw = http("GET", "%s/_control/log?tag=%s&format=jsonl" % (base, tag)).decode("utf-8")
-    return [json.loads(l) for l in raw.splitlines() if l.strip()]
 
 
 def api_gets(records):
@@ -84,18 +62,10 @@ def api_gets(records):
 
 
 def emu_cpu(base):
-    try:
-        with open("/proc/%d/stat" % EMU_PID[base]) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK
-    except (OSError, KeyError, IndexError, ValueError):
-        return float("nan")
+    """CPU seconds the emulator process serving base has used so far."""
+    return process_cpu(EMU_PID.get(base, 0))
 
 
-def nodes(plan):
-    yield plan
-    for p in plan.get("Plans", []):
-        yield from nodes(p)
 
 
 def explain(query):
