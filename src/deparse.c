@@ -413,6 +413,30 @@ url_escape(const char *text)
 	return result;
 }
 
+/*
+ * A value (a conversation or member id) as one path segment of a URL: as
+ * UTF-8, percent-encoded, and its dots too, so that neither libcurl nor a
+ * server can read "." or ".." in it as the path's own dot segments.
+ */
+char *
+symbl_path_segment(const char *value)
+{
+	char	   *escaped = url_escape(symbl_wire_text(value));
+	StringInfoData segment;
+	const char *c;
+
+	initStringInfo(&segment);
+	for (c = escaped; *c; c++)
+	{
+		if (*c == '.')
+			appendStringInfoString(&segment, "%2E");
+		else
+			appendStringInfoChar(&segment, *c);
+	}
+	pfree(escaped);
+	return segment.data;
+}
+
 static void
 append_param(StringInfo buf, const char *name, const char *value)
 {

@@ -18,7 +18,6 @@
 #include "utils/memutils.h"
 
 #include "part_fetch.h"
-#include "http.h"
 
 void
 symbl_part_fetch_init(SymblPartFetch *fetch, SymblConnection *conn,
@@ -80,30 +79,11 @@ symbl_part_path_template(const SymblResource *resource, const char *query)
 	return path_with_segment(resource, "{conversation_id}", query);
 }
 
-/*
- * The request path for a conversation's part.  The id is one path segment
- * whatever it holds: every reserved character is escaped, and dots too, so
- * that "." and ".." are never read as the path's own dot segments.
- */
+/* The request path for a conversation's part: the id is one path segment */
 char *
 symbl_part_path(const SymblResource *resource, const char *id, const char *query)
 {
-	StringInfoData segment;
-	char	   *escaped = symbl_http_escape(id, strlen(id));
-	const char *c;
-
-	if (escaped == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
-	initStringInfo(&segment);
-	for (c = escaped; *c; c++)
-	{
-		if (*c == '.')
-			appendStringInfoString(&segment, "%2E");
-		else
-			appendStringInfoChar(&segment, *c);
-	}
-	symbl_http_free(escaped);
-	return path_with_segment(resource, segment.data, query);
+	return path_with_segment(resource, symbl_path_segment(id), query);
 }
 
 /* Conversations queued go out while fewer than the limit are in flight */

@@ -147,8 +147,11 @@ ids_estimate(RestrictInfo *source, Index relid, AttrNumber attnum)
 	if (!is_array)
 		return 1.0;
 	if (IsA(value, Const) && !((Const *) value)->constisnull)
-		return Max(1, ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(((Const *) value)->constvalue)),
-									 ARR_DIMS(DatumGetArrayTypeP(((Const *) value)->constvalue))));
+	{
+		ArrayType  *array = DatumGetArrayTypeP(((Const *) value)->constvalue);
+
+		return Max(1, ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array)));
+	}
 	if (IsA(value, ArrayExpr))
 		return Max(1, list_length(((ArrayExpr *) value)->elements));
 	return IDS_PER_UNKNOWN_ARRAY;
@@ -213,6 +216,7 @@ symbl_part_rel_size(PlannerInfo *root, RelOptInfo *baserel, Oid foreigntableid,
 														 list_difference_ptr(baserel->baserestrictinfo,
 																			 list_make1(source)),
 														 baserel->relid, JOIN_INNER, NULL));
+	info->has_ids = source != NULL;
 	info->conversations = conversations;
 }
 
@@ -282,8 +286,7 @@ symbl_part_paths(PlannerInfo *root, RelOptInfo *baserel)
 	Cost		total;
 
 	/* without conversation ids, a path that fails if it is ever chosen */
-	if (find_id_source(baserel->baserestrictinfo, baserel->relid,
-					   info->conversation_attnum, false) == NULL)
+	if (!info->has_ids)
 		add_path(baserel, (Path *) symbl_create_last_resort_path(root, baserel,
 																 baserel->rows));
 	else

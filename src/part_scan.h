@@ -26,6 +26,7 @@ typedef struct SymblPartRelInfo
 	List	   *columns;		/* SymblColumn */
 	AttrNumber	conversation_attnum;	/* 0: the table has no such column */
 	SymblServerOptions *opts;
+	bool		has_ids;		/* its own quals give conversation ids */
 	double		conversations;	/* estimated, for the unparameterized scan */
 } SymblPartRelInfo;
 

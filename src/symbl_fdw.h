@@ -259,6 +259,7 @@ extern char *symbl_request_query(const SymblRequest *request,
 								 int64 limit, int64 offset);
 extern bool symbl_format_time(TimestampTz ts, char *buf, size_t len);
 extern char *symbl_wire_text(const char *text);
+extern char *symbl_path_segment(const char *value);
 extern char *symbl_page_query(const SymblRequest *request,
 							  const SymblPageAsk *ask);
 

@@ -28,7 +28,6 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
-#include "http.h"
 #include "write_run.h"
 #include "compat.h"
 
@@ -52,28 +51,6 @@ symbl_qualified_name(Relation rel)
  * What a row sends
  * ---------------------------------------------------------------------
  */
-
-/* an id as one path segment ("." and ".." escaped too: curl would fold them) */
-static char *
-path_segment(const char *id)
-{
-	char	   *utf8 = pg_server_to_any(id, strlen(id), PG_UTF8);
-	char	   *escaped = symbl_http_escape(utf8, strlen(utf8));
-	char	   *segment;
-
-	if (escaped == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("out of memory")));
-	if (strcmp(escaped, ".") == 0)
-		segment = pstrdup("%2E");
-	else if (strcmp(escaped, "..") == 0)
-		segment = pstrdup("%2E%2E");
-	else
-		segment = pstrdup(escaped);
-	symbl_http_free(escaped);
-	return segment;
-}
 
 static Jsonb *
 metadata_as_jsonb(Datum value, Oid typid)
@@ -162,7 +139,7 @@ RowWrite *
 symbl_new_row_write(WriteRun *run, const char *conversation_id, const char *member_id)
 {
 	RowWrite   *row = MemoryContextAllocZero(run->cxt, sizeof(RowWrite));
-	char	   *path = psprintf("%s/%s", SYMBL_API_PATH, path_segment(conversation_id));
+	char	   *path = psprintf("%s/%s", SYMBL_API_PATH, symbl_path_segment(conversation_id));
 
 	if (member_id == NULL)
 		row->id = MemoryContextStrdup(run->cxt, conversation_id);
@@ -170,7 +147,7 @@ symbl_new_row_write(WriteRun *run, const char *conversation_id, const char *memb
 	{
 		row->id = MemoryContextStrdup(run->cxt,
 									  psprintf("%s/%s", conversation_id, member_id));
-		path = psprintf("%s/members/%s", path, path_segment(member_id));
+		path = psprintf("%s/members/%s", path, symbl_path_segment(member_id));
 	}
 	row->path = MemoryContextStrdup(run->cxt, path);
 	return row;
