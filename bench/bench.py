@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import STARTED, log, nodes, process_cpu, psql, reset_tag, sqlstr, tag_log
+from benchlib import APP_ID, APP_SECRET, STARTED, create_symbl_schemas, curl_token, log, nodes, process_cpu, psql, reset_tag, sqlstr, tag_log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
@@ -27,7 +27,6 @@ BENCH = os.path.join(ROOT, "bench")
 CHART = ("chart-%s.png" % os.environ["SYMBL_BENCH_SECTION"]
          if os.environ.get("SYMBL_BENCH_SECTION", "bench") != "bench" else "chart.png")
 OUT = os.path.join(BENCH, "out")
-APP_ID, APP_SECRET = "demo-app-id", "demo-app-secret"
 
 HOSTED = os.environ["BENCH_HOSTED_URL"]      # --latency-ms 50
 LOOP = os.environ["BENCH_LOOP_URL"]          # --latency-ms 0
@@ -112,14 +111,6 @@ def med(xs):
     return statistics.median(xs)
 
 
-def curl_token(base):
-    p = subprocess.run(
-        ["curl", "-sS", "--fail", "-X", "POST", "-H", "Content-Type: application/json",
-         "-d", json.dumps({"type": "application", "appId": APP_ID, "appSecret": APP_SECRET}),
-         base + "/oauth2/token:generate"], capture_output=True, text=True, check=True)
-    return json.loads(p.stdout)["accessToken"]
-
-
 def curl_fetch(urls, token, outputs=None, compressed=True):
     """One curl process, every URL in turn over one keep-alive connection.
     Returns the per-transfer 'code bytes connects' lines."""
@@ -161,18 +152,7 @@ def setup():
         "symbl_warm_loop": LOOP + "/_x/tag=warmup",
         "symbl_card": CARD + "/_x/tag=fdw_card",
     }
-    sql = ["DROP EXTENSION IF EXISTS symbl_fdw CASCADE", "CREATE EXTENSION symbl_fdw"]
-    for name, url in servers.items():
-        sql += [
-            "DROP SCHEMA IF EXISTS %s CASCADE" % name,
-            "CREATE SERVER %s_srv FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url %s)"
-            % (name, sqlstr(url)),
-            "CREATE USER MAPPING FOR CURRENT_USER SERVER %s_srv OPTIONS (app_id %s, app_secret %s)"
-            % (name, sqlstr(APP_ID), sqlstr(APP_SECRET)),
-            "CREATE SCHEMA %s" % name,
-            "IMPORT FOREIGN SCHEMA symbl FROM SERVER %s_srv INTO %s" % (name, name),
-        ]
-    psql(*sql)
+    create_symbl_schemas(servers.items())
     # (c) needs PL/Python, which only Debian's packaged servers have here
     global HAVE_PLPYTHON
     HAVE_PLPYTHON = psql("SELECT count(*) FROM pg_available_extensions "

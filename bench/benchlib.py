@@ -9,6 +9,7 @@ import time
 import urllib.request
 
 STARTED = time.time()
+APP_ID, APP_SECRET = "demo-app-id", "demo-app-secret"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -53,6 +54,15 @@ def tag_log(base, tag):
     return [json.loads(l) for l in raw.splitlines() if l.strip()]
 
 
+def curl_token(base):
+    """An access token from the emulator at base, as curl gets it."""
+    p = subprocess.run(
+        ["curl", "-sS", "--fail", "-X", "POST", "-H", "Content-Type: application/json",
+         "-d", json.dumps({"type": "application", "appId": APP_ID, "appSecret": APP_SECRET}),
+         base + "/oauth2/token:generate"], capture_output=True, text=True, check=True)
+    return json.loads(p.stdout)["accessToken"]
+
+
 def process_cpu(pid):
     """CPU seconds (user + system) the process has used so far, NaN if unknown."""
     try:
@@ -61,3 +71,20 @@ def process_cpu(pid):
         return (int(fields[11]) + int(fields[12])) / CLK_TCK
     except (OSError, IndexError, ValueError):
         return float("nan")
+
+
+def create_symbl_schemas(servers):
+    """The extension anew, and per (schema, emulator URL) a server, a user
+    mapping and the imported tables in that schema."""
+    sql = ["DROP EXTENSION IF EXISTS symbl_fdw CASCADE", "CREATE EXTENSION symbl_fdw"]
+    for name, url in servers:
+        sql += [
+            "DROP SCHEMA IF EXISTS %s CASCADE" % name,
+            "CREATE SERVER %s_srv FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url %s)"
+            % (name, sqlstr(url)),
+            "CREATE USER MAPPING FOR CURRENT_USER SERVER %s_srv OPTIONS (app_id %s, app_secret %s)"
+            % (name, sqlstr(APP_ID), sqlstr(APP_SECRET)),
+            "CREATE SCHEMA %s" % name,
+            "IMPORT FOREIGN SCHEMA symbl FROM SERVER %s_srv INTO %s" % (name, name),
+        ]
+    psql(*sql)

@@ -47,17 +47,6 @@ start_emulator() {
 if [ "$BENCH_PARTS" = 1 ]; then
 	BENCH_N=10000
 	[ -n "${BENCH_RUNS_GIVEN:-}" ] || BENCH_RUNS=3
-	echo "bench: starting emulators ($BENCH_N conversations) for the part tables"
-	start_emulator --conversations "$BENCH_N" --latency-ms "$BENCH_LATENCY_MS"
-	BENCH_HOSTED_URL=$SYMBL_EMULATOR_URL
-	BENCH_HOSTED_PID=$SYMBL_EMULATOR_PID
-	start_emulator --conversations "$BENCH_N" --latency-ms 0
-	BENCH_LOOP_URL=$SYMBL_EMULATOR_URL
-	BENCH_LOOP_PID=$SYMBL_EMULATOR_PID
-	export BENCH_ARGS BENCH_N BENCH_RUNS BENCH_LATENCY_MS BENCH_HOSTED_URL BENCH_LOOP_URL \
-		BENCH_HOSTED_PID BENCH_LOOP_PID
-	python3 bench/parts.py
-	exit
 fi
 
 echo "bench: starting emulators ($BENCH_N conversations)"
@@ -67,6 +56,13 @@ BENCH_HOSTED_PID=$SYMBL_EMULATOR_PID
 start_emulator --conversations "$BENCH_N" --latency-ms 0
 BENCH_LOOP_URL=$SYMBL_EMULATOR_URL
 BENCH_LOOP_PID=$SYMBL_EMULATOR_PID
+
+if [ "$BENCH_PARTS" = 1 ]; then
+	export BENCH_ARGS BENCH_N BENCH_RUNS BENCH_LATENCY_MS BENCH_HOSTED_URL BENCH_LOOP_URL \
+		BENCH_HOSTED_PID BENCH_LOOP_PID
+	python3 bench/parts.py
+	exit
+fi
 start_emulator --conversations "$BENCH_SMALL_N" --latency-ms 0
 BENCH_SMALL_URL=$SYMBL_EMULATOR_URL
 BENCH_SMALL_PID=$SYMBL_EMULATOR_PID

@@ -22,13 +22,12 @@ import subprocess
 import sys
 import time
 
-from benchlib import STARTED, http, log, nodes, process_cpu, psql, reset_tag, sqlstr, tag_log
+from benchlib import STARTED, create_symbl_schemas, curl_token, http, log, nodes, process_cpu, psql, reset_tag, sqlstr, tag_log
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "bench")
 OUT = os.path.join(BENCH, "out")
 CHART = "chart-parts.png"
-APP_ID, APP_SECRET = "demo-app-id", "demo-app-secret"
 
 HOSTED = os.environ["BENCH_HOSTED_URL"]
 LOOP = os.environ["BENCH_LOOP_URL"]
@@ -96,20 +95,9 @@ def symbl_stats(plan):
 # ---------------------------------------------------------------- set-up
 
 def setup():
-    sql = ["DROP EXTENSION IF EXISTS symbl_fdw CASCADE", "CREATE EXTENSION symbl_fdw"]
-    for name, url in (("parts_hosted", HOSTED + "/_x/tag=fdw_join"),
-                      ("parts_warm", HOSTED + "/_x/tag=warmup"),
-                      ("parts_mem", LOOP + "/_x/tag=fdw_mem")):
-        sql += [
-            "DROP SCHEMA IF EXISTS %s CASCADE" % name,
-            "CREATE SERVER %s_srv FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url %s)"
-            % (name, sqlstr(url)),
-            "CREATE USER MAPPING FOR CURRENT_USER SERVER %s_srv OPTIONS (app_id %s, app_secret %s)"
-            % (name, sqlstr(APP_ID), sqlstr(APP_SECRET)),
-            "CREATE SCHEMA %s" % name,
-            "IMPORT FOREIGN SCHEMA symbl FROM SERVER %s_srv INTO %s" % (name, name),
-        ]
-    psql(*sql)
+    create_symbl_schemas((("parts_hosted", HOSTED + "/_x/tag=fdw_join"),
+                          ("parts_warm", HOSTED + "/_x/tag=warmup"),
+                          ("parts_mem", LOOP + "/_x/tag=fdw_mem")))
 
 
 def join_window():
@@ -183,14 +171,6 @@ def fdw_join(window, runs):
                       for l in psql("EXPLAIN (VERBOSE, COSTS OFF) " + q).splitlines()
                       if "Symbl " in l or "Scan" in l or "Loop" in l or "Join" in l]
     return res, urls
-
-
-def curl_token(base):
-    p = subprocess.run(
-        ["curl", "-sS", "--fail", "-X", "POST", "-H", "Content-Type: application/json",
-         "-d", json.dumps({"type": "application", "appId": APP_ID, "appSecret": APP_SECRET}),
-         base + "/oauth2/token:generate"], capture_output=True, text=True, check=True)
-    return json.loads(p.stdout)["accessToken"]
 
 
 def curl_sequential(paths, runs, accept_encoding):
