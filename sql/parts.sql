@@ -424,7 +424,8 @@ CREATE FOREIGN TABLE pt.tracker_paths (
   match_types jsonb OPTIONS (field 'matches.type')
 ) SERVER pt_srv OPTIONS (resource 'trackers');
 SELECT * FROM pt.tracker_paths WHERE conversation_id = '9990000000000023' ORDER BY name;
-SELECT * FROM pt.log();
+-- (two part scans in one query, each with its request in flight: sorted)
+SELECT * FROM pt.log_sorted();
 -- a path through an array into a column of one value: an error that says
 -- what to declare
 CREATE FOREIGN TABLE pt.sum_wrong (conversation_id text, ref_id text OPTIONS (field 'messageRefs.id'))
