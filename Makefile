@@ -19,6 +19,7 @@ OBJS = \
 	src/resource.o \
 	src/response.o \
 	src/symbl_fdw.o \
+	src/write_pending.o \
 	src/write_run.o \
 	src/write_xact.o
 
@@ -47,7 +48,7 @@ include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
 $(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h src/compat.h
-src/modify.o src/write_run.o src/write_xact.o: src/write_run.h
+src/modify.o src/write_pending.o src/write_run.o src/write_xact.o: src/write_run.h
 
 # memcheck over good and failing scans (see test/valgrind.sh)
 .PHONY: check-valgrind

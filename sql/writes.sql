@@ -5,7 +5,7 @@
 --
 SET timezone = 'UTC';
 \set emu `echo "$SYMBL_EMULATOR_URL"`
-\! for t in w_members w_members404 w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
+\! for t in w_members w_members404 w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_pipe w_pipe_fail w_pipe_pg w_pipe_cancel w_pipe_gone w_pipe_del w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
 CREATE SCHEMA w;
 \set u :emu '/_x/tag=w_main'
 CREATE SERVER w_srv FOREIGN DATA WRAPPER symbl_fdw
@@ -199,6 +199,88 @@ DELETE FROM w.conversations c USING w.hundred h WHERE c.id = h.id
   AND c.start_time > '2000-01-01';
 SELECT count(*) AS left FROM w.conversations c JOIN w.hundred h USING (id);
 ALTER SERVER w_srv OPTIONS (DROP max_retries);
+
+-- ==== row by row, with several writes in flight: the issue's statement.
+-- The emulator holds a tag's first 4 writes until all 4 have arrived
+-- (gather=4): a client that sent one write at a time would fail here.
+-- (Requests in flight together reach the log in varying order: sorted.)
+CREATE TABLE w.crm_pipe AS
+  SELECT id AS conversation_id, 'crm-p' || row_number() OVER (ORDER BY id) AS customer_id
+  FROM w.conversations WHERE id NOT LIKE '999%' ORDER BY id OFFSET 200 LIMIT 12;
+INSERT INTO w.crm_pipe SELECT * FROM w.crm_pipe ORDER BY 1 LIMIT 1;
+\set u :emu '/_x/tag=w_pipe,state=w_main,gather=4'
+ALTER SERVER w_srv OPTIONS (SET base_url :'u', SET max_concurrent_requests '4',
+  ADD max_retries '0');
+UPDATE w.conversations c
+SET metadata = c.metadata || jsonb_build_object('customerId', a.customer_id)
+FROM w.crm_pipe a WHERE a.conversation_id = c.id;
+-- (the command tag's count; a row the join matched twice is written once)
+\echo :ROW_COUNT
+SELECT count(DISTINCT c.id) FROM w.conversations c JOIN w.crm_pipe a ON a.conversation_id = c.id
+  WHERE c.metadata->>'customerId' = a.customer_id;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_pipe" | grep -E '^(PUT|DELETE)' | sed 's/ body=.*//' | sort
+-- a write refused in the middle: the writes in flight are awaited, and the
+-- error names the row and lists those applied
+SELECT conversation_id AS fail_id FROM w.crm_pipe ORDER BY 1 OFFSET 6 LIMIT 1 \gset
+\set u :emu '/_x/tag=w_pipe_fail,state=w_main,status=500,path_has=' :fail_id
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+UPDATE w.conversations c SET metadata = c.metadata || '{"pass": "2"}'
+FROM w.crm_pipe a WHERE a.conversation_id = c.id;
+SELECT count(DISTINCT c.id) AS applied FROM w.conversations c
+  JOIN w.crm_pipe a ON a.conversation_id = c.id WHERE c.metadata->>'pass' = '2';
+-- an error of PostgreSQL's own mid-statement (here in the new value of a
+-- row): the writes in flight are awaited, and the error says how far the
+-- statement got
+SELECT conversation_id AS bad_id FROM w.crm_pipe ORDER BY 1 OFFSET 9 LIMIT 1 \gset
+\set u :emu '/_x/tag=w_pipe_pg,state=w_main'
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+UPDATE w.conversations c SET metadata = c.metadata ||
+  jsonb_build_object('pass', (30 / CASE WHEN c.id = :'bad_id' THEN 0 ELSE 10 END)::text)
+FROM w.crm_pipe a WHERE a.conversation_id = c.id;
+SELECT count(DISTINCT c.id) AS applied FROM w.conversations c
+  JOIN w.crm_pipe a ON a.conversation_id = c.id WHERE c.metadata->>'pass' = '3';
+-- cancelled (statement_timeout) while a write hangs: the error says which
+-- rows were applied and which were in flight
+\set u :emu '/_x/tag=w_pipe_cancel,state=w_main,hang=1,path_has=' :fail_id
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+SET statement_timeout = '2s';
+UPDATE w.conversations c SET metadata = c.metadata || '{"pass": "4"}'
+FROM w.crm_pipe a WHERE a.conversation_id = c.id;
+\echo :LAST_ERROR_SQLSTATE
+RESET statement_timeout;
+-- rows gone by the time their write arrives (a BEFORE trigger deletes
+-- them through another table) are not counted: the count is corrected
+-- before PostgreSQL reads it, for ROW_COUNT as for the command tag
+UPDATE w.conversations SET metadata = metadata || '{"vanish": "1"}'
+  WHERE id = ANY (ARRAY(SELECT DISTINCT conversation_id FROM w.crm_pipe ORDER BY 1 LIMIT 2));
+CREATE TRIGGER vanish BEFORE DELETE OR UPDATE ON w.conversations
+  FOR EACH ROW WHEN (OLD.metadata->>'vanish' IS NOT NULL) EXECUTE FUNCTION w.vanish();
+\set u :emu '/_x/tag=w_pipe_gone,state=w_main,gather=4'
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+DO $$
+DECLARE
+  n bigint;
+BEGIN
+  UPDATE w.conversations c SET metadata = c.metadata || '{"pass": "5"}'
+  FROM w.crm_pipe a WHERE a.conversation_id = c.id;
+  GET DIAGNOSTICS n = ROW_COUNT;
+  RAISE NOTICE 'rows updated: %', n;
+END $$;
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_pipe_gone" | grep -E '^(PUT|DELETE)' | sed 's/ body=.*//' | sort
+UPDATE w.conversations SET metadata = metadata || '{"vanish": "1"}'
+  WHERE id = ANY (ARRAY(SELECT DISTINCT conversation_id FROM w.crm_pipe ORDER BY 1 OFFSET 2 LIMIT 2));
+\set u :emu '/_x/tag=w_pipe_del,state=w_main,gather=4'
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+DELETE FROM w.conversations c USING w.crm_pipe a
+  WHERE a.conversation_id = c.id AND a.customer_id <> 'crm-p212';
+\echo :ROW_COUNT
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_pipe_del" | grep -E '^(PUT|DELETE)' | sort
+-- EXPLAIN ANALYZE counts them (the join's plan left out)
+SELECT line FROM w_explain_analyze($$
+DELETE FROM w.conversations c USING w.crm_pipe a WHERE a.conversation_id = c.id$$) AS line
+  WHERE line ~ '^ *(Delete on|Symbl (Write|Rows W|Rows A))';
+DROP TRIGGER vanish ON w.conversations;
+ALTER SERVER w_srv OPTIONS (SET max_concurrent_requests '1', DROP max_retries);
 
 -- ==== transactions: writes go out at once and stay
 \set u :emu '/_x/tag=w_xact,state=w_main'

@@ -377,4 +377,15 @@ symbl_members_next(SymblMemberIterator *it)
 }
 #endif
 
+/* 18 dropped ExecutorRun's execute_once */
+#if PG_VERSION_NUM >= 180000
+#define SYMBL_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count
+#define SYMBL_EXECUTOR_RUN_ARGS queryDesc, direction, count
+#else
+#define SYMBL_EXECUTOR_RUN_PARAMS \
+	QueryDesc *queryDesc, ScanDirection direction, uint64 count, bool execute_once
+#define SYMBL_EXECUTOR_RUN_ARGS queryDesc, direction, count, execute_once
+#endif
+
 #endif							/* SYMBL_COMPAT_H */

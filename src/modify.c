@@ -13,9 +13,13 @@
  *    needed), every new value is computed and checked, and then the
  *    writes go out with up to max_concurrent_requests in flight;
  *  - row by row (ExecForeignUpdate/Delete), e.g. for UPDATE ... FROM a
- *    local table: one write at a time, as the executor hands the rows
- *    over.  The scan below has read all of its rows before the first one
- *    came up (see symbl_fdw.c), so writes cannot disturb its paging.
+ *    local table, as the executor hands the rows over.  The scan below
+ *    has read all of its rows before the first one came up (see
+ *    symbl_fdw.c), so writes cannot disturb its paging.  Each row's write
+ *    is sent and the row returned at once, up to max_concurrent_requests
+ *    in flight, finished by the end of the executor's run
+ *    (write_pending.c); with RETURNING or AFTER ROW triggers, which need
+ *    each row's answer, one write at a time.
  *
  *-------------------------------------------------------------------------
  */
@@ -54,6 +58,7 @@ typedef struct RowModifyState
 	AttrNumber	conversation_junk;	/* members */
 	AttrNumber	row_junk;
 	MemoryContext row_cxt;		/* reset per row */
+	PendingWrites *pending;		/* NULL: one write at a time */
 } RowModifyState;
 
 /* Direct modification: the scan's own state, and the writes */
@@ -372,6 +377,37 @@ explain_write_request(Relation rel, CmdType operation, ExplainState *es)
 							"PUT " SYMBL_API_PATH "/{id}", es);
 }
 
+/* AFTER ROW triggers and transition tables see each row as written */
+static bool
+triggers_see_rows(TriggerDesc *trig, CmdType operation)
+{
+	if (trig == NULL)
+		return false;
+	if (operation == CMD_UPDATE)
+		return trig->trig_update_after_row || trig->trig_update_old_table ||
+			trig->trig_update_new_table;
+	return trig->trig_delete_after_row || trig->trig_delete_old_table;
+}
+
+/*
+ * Whether a row may be returned before its answer: nothing above needs
+ * that answer, and the count corrected at the end of the run is the
+ * statement's own.  (RETURNING and the transition tables are not set up
+ * yet when BeginForeignModify runs: the plan and the triggers say.)
+ */
+static bool
+can_answer_later(ModifyTableState *mtstate, ResultRelInfo *rinfo)
+{
+	CmdType		operation = mtstate->operation;
+
+	return mtstate->canSetTag &&
+		((ModifyTable *) mtstate->ps.plan)->returningLists == NIL &&
+		!triggers_see_rows(rinfo->ri_TrigDesc, operation) &&
+		!triggers_see_rows(mtstate->resultRelInfo->ri_TrigDesc, operation) &&
+		(mtstate->rootResultRelInfo == NULL ||
+		 !triggers_see_rows(mtstate->rootResultRelInfo->ri_TrigDesc, operation));
+}
+
 static SymblConnection *
 write_connection(Relation rel, ResultRelInfo *rinfo, EState *estate)
 {
@@ -409,6 +445,9 @@ symbl_begin_foreign_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 	state->row_junk = ExecFindJunkAttributeInTlist(subplan->targetlist, ROW_JUNK);
 	if (!AttributeNumberIsValid(state->id_junk))
 		elog(ERROR, "symbl_fdw: the conversation id is missing from the rows to write");
+	if (can_answer_later(mtstate, rinfo))
+		state->pending = symbl_pending_writes_start(state->run, estate,
+													state->run->conn->opts.max_concurrent_requests);
 }
 
 static char *
@@ -447,10 +486,19 @@ row_as_read(RowModifyState *state, Relation rel, TupleTableSlot *planSlot)
 	return tuple;
 }
 
-/* Write one row, now (RETURNING needs the answer); false: it was gone */
+/*
+ * Write one row: false when it is known not to have been written (it was
+ * gone).  A row whose answer may come later is counted now, and taken off
+ * the count then if it was gone.
+ */
 static bool
-write_one_row(RowModifyState *state, RowWrite *row)
+write_row(RowModifyState *state, RowWrite *row)
 {
+	if (state->pending != NULL)
+	{
+		symbl_pending_writes_add(state->pending, row);
+		return true;
+	}
 	symbl_send_writes(state->run, &row, 1, 1);
 	return row->outcome == WRITE_APPLIED;
 }
@@ -495,7 +543,7 @@ symbl_exec_foreign_update(EState *estate, ResultRelInfo *rinfo,
 		symbl_set_metadata_body(run, row,
 								symbl_checked_metadata(run, id, values[metadata->attnum - 1],
 													   isnull[metadata->attnum - 1], metadata->typid));
-	if (!write_one_row(state, row))
+	if (!write_row(state, row))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
@@ -518,7 +566,7 @@ symbl_exec_foreign_delete(EState *estate, ResultRelInfo *rinfo,
 	oldcxt = MemoryContextSwitchTo(state->row_cxt);
 	id = row_id(state, planSlot);
 	if (id == NULL || symbl_seen_before(state->run, id) ||
-		!write_one_row(state, symbl_new_row_write(state->run, id, NULL)))
+		!write_row(state, symbl_new_row_write(state->run, id, NULL)))
 	{
 		MemoryContextSwitchTo(oldcxt);
 		return NULL;
@@ -540,6 +588,11 @@ symbl_exec_foreign_delete(EState *estate, ResultRelInfo *rinfo,
 static void
 symbl_end_foreign_modify(EState *estate, ResultRelInfo *rinfo)
 {
+	RowModifyState *state = rinfo->ri_FdwState;
+
+	/* (finished when ExecutorRun returned; this is for an unusual caller) */
+	if (state->pending != NULL)
+		symbl_pending_writes_finish(state->pending);
 }
 
 static void

@@ -39,6 +39,14 @@
 
 PG_MODULE_MAGIC;
 
+extern PGDLLEXPORT void _PG_init(void);
+
+void
+_PG_init(void)
+{
+	symbl_install_write_hooks();
+}
+
 PG_FUNCTION_INFO_V1(symbl_fdw_handler);
 
 #define REQUEST_COST SYMBL_REQUEST_COST

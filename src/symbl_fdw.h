@@ -220,6 +220,9 @@ extern bool symbl_scan_plan_columns(ForeignScan *fscan, List *attnums);
 extern void symbl_modify_routines(FdwRoutine *routine);
 extern bool symbl_feeds_writes(PlannerInfo *root);
 
+/* write_pending.c */
+extern void symbl_install_write_hooks(void);
+
 /* option.c */
 extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
 extern SymblServerOptions *symbl_server_options(Oid serverid);

@@ -512,6 +512,7 @@ report_failed_row(WriteRun *run, RowWrite *row)
 	const char *verb = run->operation == CMD_DELETE ? "delete" : "update";
 
 	symbl_note_writes_reported();
+	run->reported = true;
 	if (row->echo_mismatch)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -530,36 +531,50 @@ report_failed_row(WriteRun *run, RowWrite *row)
 					 row->problem_hint ? " " : "")));
 }
 
+/* Abort what is in flight: the ids, for "Sent, outcome unknown" */
+static List *
+abandon_in_flight(WriteWindow *w)
+{
+	List	   *ids = NIL;
+	int			i;
+
+	for (i = 0; i < w->count; i++)
+		if (w->rows[i]->call != NULL)
+		{
+			ids = lappend(ids, w->rows[i]->id);
+			symbl_api_call_release(w->rows[i]->call);
+			w->rows[i]->call = NULL;
+		}
+	w->count = 0;
+	return ids;
+}
+
 /*
  * An error from below while writes were going out (a cancel, a timeout, a
  * connection that failed after its retries): the same error, with how far
- * the statement got.
+ * the statement got.  The window's first row is the one being awaited.
  */
 static void
-rethrow_with_progress(WriteRun *run, RowWrite **rows, int waiting, int started)
+rethrow_with_progress(WriteWindow *w)
 {
+	WriteRun   *run = w->run;
 	ErrorData  *edata = CopyErrorData();
 	StringInfoData buf;
-	List	   *in_flight = NIL;
-	int			i;
+	char	   *awaited = w->count > 0 ? w->rows[0]->id : NULL;
+	List	   *in_flight;
 
 	FlushErrorState();
 	symbl_note_writes_reported();
-	for (i = waiting; i < started; i++)
-		if (rows[i]->call != NULL)
-		{
-			in_flight = lappend(in_flight, rows[i]->id);
-			symbl_api_call_release(rows[i]->call);
-			rows[i]->call = NULL;
-		}
+	run->reported = true;
+	in_flight = abandon_in_flight(w);
 
 	initStringInfo(&buf);
 	if (edata->detail)
 		appendStringInfo(&buf, "%s\n", edata->detail);
 	appendStringInfo(&buf, "%s", progress_text(run));
-	if (waiting < started)
+	if (awaited != NULL)
 		appendStringInfo(&buf, " It happened while writing conversation \"%s\".",
-						 rows[waiting]->id);
+						 awaited);
 	if (in_flight != NIL)
 	{
 		appendStringInfoString(&buf, " Sent, outcome unknown: ");
@@ -573,42 +588,145 @@ rethrow_with_progress(WriteRun *run, RowWrite **rows, int waiting, int started)
 			 edata->hint ? errhint("%s", edata->hint) : 0));
 }
 
-/*
- * Send the writes, up to max_concurrent_requests at once, and judge each
- * answer.  After a refusal no new write starts, and those in flight are
- * awaited, so that the error can say exactly which rows were applied.
- */
 void
-symbl_send_writes(WriteRun *run, RowWrite **rows, int nrows, int window)
+symbl_window_init(WriteWindow *w, WriteRun *run, int size)
 {
-	volatile int started = 0;
-	volatile int finished = 0;
-	RowWrite   *volatile failed = NULL;
+	memset(w, 0, sizeof(WriteWindow));
+	w->run = run;
+	w->size = Max(size, 1);
+	w->rows = MemoryContextAlloc(run->cxt, sizeof(RowWrite *) * w->size);
+}
+
+/* What a finished row of the row-by-row path no longer needs */
+static void
+drop_payload(RowWrite *row)
+{
+	if (row->body)
+		pfree(row->body);
+	if (row->sent)
+		pfree(row->sent);
+	if (row->answer)
+		pfree(row->answer);
+	pfree(row->path);
+	row->body = row->answer = row->path = NULL;
+	row->sent = NULL;
+}
+
+/*
+ * Await the oldest write in flight and judge it.  A row the executor has
+ * already counted that turns out to be gone is taken off the count.
+ */
+static void
+finish_oldest(WriteWindow *w)
+{
 	MemoryContext oldcxt = CurrentMemoryContext;
+	RowWrite   *row = w->rows[0];
 
 	PG_TRY();
 	{
-		while (finished < started || (failed == NULL && finished < nrows))
-		{
-			while (failed == NULL && started < nrows && started - finished < window)
-			{
-				start_write(run, rows[started]);
-				started++;
-			}
-			finish_write(run, rows[finished]);
-			if (rows[finished]->outcome == WRITE_FAILED && failed == NULL)
-				failed = rows[finished];
-			finished++;
-		}
+		finish_write(w->run, row);
 	}
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(oldcxt);
-		rethrow_with_progress(run, rows, finished, started);
+		rethrow_with_progress(w);
 	}
 	PG_END_TRY();
-	if (failed != NULL)
-		report_failed_row(run, failed);
+	w->count--;
+	memmove(w->rows, w->rows + 1, sizeof(RowWrite *) * w->count);
+	if (row->outcome == WRITE_GONE && w->counted != NULL)
+		(*w->counted)--;
+	if (row->outcome == WRITE_FAILED && w->failed == NULL)
+		w->failed = row;
+	if (w->counted != NULL)
+		drop_payload(row);
+}
+
+/*
+ * Await every write in flight; after a refusal, say which rows were
+ * applied and which one failed.
+ */
+void
+symbl_window_drain(WriteWindow *w)
+{
+	while (w->count > 0)
+		finish_oldest(w);
+	if (w->failed != NULL)
+		report_failed_row(w->run, w->failed);
+}
+
+/*
+ * Send a row's write, once fewer than the window's size are in flight.
+ * After a refusal no new write starts: those in flight are awaited, so
+ * that the error can say exactly which rows were applied.
+ */
+void
+symbl_window_add(WriteWindow *w, RowWrite *row)
+{
+	while (w->count == w->size && w->failed == NULL)
+		finish_oldest(w);
+	if (w->failed != NULL)
+		symbl_window_drain(w);
+	start_write(w->run, row);
+	w->rows[w->count++] = row;
+}
+
+/*
+ * The statement failed elsewhere (an error in the executor, a cancel
+ * noticed between two rows) while writes were in flight: await their
+ * answers, and say how far the statement got (NULL when it wrote nothing).
+ * A second error meanwhile (another cancel) leaves the rest unknown.
+ * Called with no error pending.
+ */
+char *
+symbl_window_settle(WriteWindow *w)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	bool		wrote = w->count > 0 || w->run->applied > 0;
+	List	   *volatile unknown = NIL;
+	StringInfoData buf;
+
+	while (w->count > 0 && unknown == NIL)
+	{
+		PG_TRY();
+		{
+			finish_write(w->run, w->rows[0]);
+			w->count--;
+			memmove(w->rows, w->rows + 1, sizeof(RowWrite *) * w->count);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcxt);
+			FlushErrorState();
+			unknown = abandon_in_flight(w);
+		}
+		PG_END_TRY();
+	}
+	if (!wrote || w->run->reported)
+		return NULL;
+	w->run->reported = true;
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, progress_text(w->run));
+	if (unknown != NIL)
+	{
+		appendStringInfoString(&buf, " Sent, outcome unknown: ");
+		append_ids(&buf, unknown);
+		appendStringInfoChar(&buf, '.');
+	}
+	return buf.data;
+}
+
+/* Send the writes, up to `window` at once, and judge each answer */
+void
+symbl_send_writes(WriteRun *run, RowWrite **rows, int nrows, int window)
+{
+	WriteWindow w;
+	int			i;
+
+	symbl_window_init(&w, run, window);
+	for (i = 0; i < nrows; i++)
+		symbl_window_add(&w, rows[i]);
+	symbl_window_drain(&w);
 }
 
 /*

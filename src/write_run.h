@@ -84,8 +84,25 @@ typedef struct WriteRun
 	List	   *applied_ids;
 	int64		applied;
 	int64		gone;
+	bool		reported;		/* an error has said how far it got */
 	SymblScanStats stats;
 } WriteRun;
+
+/*
+ * Writes in flight, oldest first: at most `size`, awaited in the order they
+ * were sent, so that an error can say which rows went before it.
+ */
+typedef struct WriteWindow
+{
+	WriteRun   *run;
+	RowWrite  **rows;
+	int			count;
+	int			size;
+	RowWrite   *failed;			/* the first refusal */
+	uint64	   *counted;		/* the executor's row count, for rows it
+								 * counted before their answer came (and
+								 * whose payload is then dropped) */
+} WriteWindow;
 
 /* write_run.c */
 extern char *symbl_qualified_name(Relation rel);
@@ -102,12 +119,23 @@ extern void symbl_set_member_body(WriteRun *run, RowWrite *row,
 								  const char *member_id, Datum *values,
 								  bool *isnull, HeapTuple old, TupleDesc desc);
 extern bool symbl_seen_before(WriteRun *run, const char *id);
+extern void symbl_window_init(WriteWindow *w, WriteRun *run, int size);
+extern void symbl_window_add(WriteWindow *w, RowWrite *row);
+extern void symbl_window_drain(WriteWindow *w);
+extern char *symbl_window_settle(WriteWindow *w);
 extern void symbl_send_writes(WriteRun *run, RowWrite **rows, int nrows,
 							  int window);
 extern void symbl_store_answer(WriteRun *run, RowWrite *row,
 							   TupleTableSlot *slot, Datum *values,
 							   bool *isnull);
 extern void symbl_explain_write_counts(WriteRun *run, struct ExplainState *es);
+
+/* write_pending.c */
+typedef struct PendingWrites PendingWrites;
+extern PendingWrites *symbl_pending_writes_start(WriteRun *run, EState *estate,
+												 int window);
+extern void symbl_pending_writes_add(PendingWrites *p, RowWrite *row);
+extern void symbl_pending_writes_finish(PendingWrites *p);
 
 /* write_xact.c */
 extern void symbl_note_applied_write(void);

@@ -1062,16 +1062,21 @@ BODY_KINDS = ("not_json", "truncated_json", "wrongtype_name", "wrongtype_start",
               "conversations_object", "invalid_utf8", "nul_in_string", "huge",
               "empty", "row_not_object", "trailing_nul")
 _INT_KEYS = ("count", "after", "token_ttl", "expire_token_after", "latency_ms",
-             "slow_bps", "truncate")
+             "slow_bps", "truncate", "gather")
 FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
               "token_ttl", "expire_token_after", "latency_ms", "slow_bps", "hang",
               "truncate", "reset", "body", "redirect", "on",
               "missing", "missing_sort", "time_reading", "clock_skew",
-              "state", "put_metadata", "drop_answer", "unknown_status")
+              "state", "put_metadata", "drop_answer", "unknown_status", "gather",
+              "path_has")
 PUT_METADATA_CHOICES = ("replace", "merge")
 # the status of a PUT/DELETE of an unknown conversation: not stated (take
 # 404, accept 400, says the contract)
 UNKNOWN_STATUS_CHOICES = ("404", "400")
+
+
+# how long gather=N holds the first writes before giving up (503)
+GATHER_WAIT = 15.0
 
 
 class SpecError(ValueError):
@@ -1124,8 +1129,8 @@ def parse_fault_spec(seg):
             if not (v.isascii() and v.isdigit()):
                 raise SpecError("%s must be a non-negative integer" % k)
             v = int(v)
-            if k == "slow_bps" and v == 0:
-                raise SpecError("slow_bps must be > 0")
+            if k in ("slow_bps", "gather") and v == 0:
+                raise SpecError("%s must be > 0" % k)
         elif k in ("hang", "reset", "drop_answer"):
             if v not in ("0", "1"):
                 raise SpecError("%s must be 0 or 1" % k)
@@ -1182,6 +1187,7 @@ class TagState:
         self.api_ok = 0
         self.expire_fired = False
         self.violations = collections.Counter()   # kind -> requests
+        self.gathered = 0       # writes that arrived under gather=N
 
 
 class State:
@@ -1190,6 +1196,7 @@ class State:
         self.ds = ds
         self.engine = engine
         self.lock = threading.Lock()
+        self.gather_cond = threading.Condition(self.lock)
         self.tags = {}
         self.tokens = {}        # value -> Token
         self.current = {}       # (tag, app_id, ttl) -> Token
@@ -1304,6 +1311,19 @@ class State:
         if t is None:
             t = self.tags[name] = TagState()
         return t
+
+    def gather(self, tag, n):
+        """gather=N: the tag's first N writes wait here until all N have
+        arrived (so a client that sends one write at a time never gets
+        past the first).  -> False when they did not within GATHER_WAIT s."""
+        with self.gather_cond:
+            ts = self.tag(tag)
+            ts.gathered += 1
+            if ts.gathered >= n:
+                self.gather_cond.notify_all()
+                return True
+            return self.gather_cond.wait_for(lambda: self.tag(tag).gathered >= n,
+                                             timeout=GATHER_WAIT)
 
     def new_record(self, tag, method, path, raw_query, params, accept_encoding):
         with self.lock:
@@ -1813,9 +1833,12 @@ class Handler(BaseHTTPRequestHandler):
             self.st.finish_record(rec)
 
     # ---- faults --------------------------------------------------------------
-    def _active(self, spec, kind):
-        """Advance the tag's counter for this kind; is the fault window open?"""
+    def _active(self, spec, kind, path=None):
+        """Advance the tag's counter for this kind; is the fault window open?
+        With path_has=S, only API requests whose path holds S count."""
         st = self.st
+        if path is not None and "path_has" in spec and spec["path_has"] not in path:
+            return False
         with st.lock:
             ts = st.tag(spec["tag"])
             if kind == "api":
@@ -1965,7 +1988,7 @@ class Handler(BaseHTTPRequestHandler):
         faults, injected status/body, authentication.  -> the fault dict for
         _send, or None when the request has been answered."""
         st = self.st
-        active = self._fault_active = self._active(spec, "api")
+        active = self._fault_active = self._active(spec, "api", rec["path"])
         auth, tok = self._classify_auth()
         rec["auth"] = auth
         handled, f = self._transport_faults(spec, "api", active, rec)
@@ -2049,6 +2072,12 @@ class Handler(BaseHTTPRequestHandler):
         except QueryError as e:
             rec["status"] = 400
             self._msg(400, str(e), fault=f)
+            return
+        if self.command != "GET" and "gather" in spec and not st.gather(spec["tag"], spec["gather"]):
+            rec["status"] = 503
+            rec["fault"] = "gather"
+            self._msg(503, "gather: fewer than %d writes were in flight together" % spec["gather"],
+                      fault=f)
             return
         name = st.state_name(spec)
         ov = st.overlay(name)

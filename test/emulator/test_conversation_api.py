@@ -12,6 +12,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import unittest
 from urllib.parse import quote
 
@@ -732,9 +733,50 @@ class TestWrites(unittest.TestCase):
                                             "DELETE /v1/conversations/%s -> none fault=drop_answer" % cid,
                                             "DELETE /v1/conversations/%s -> 404" % cid])
 
+    def test_gather(self):
+        # the first 3 writes are held until all 3 are in flight; later ones are not
+        p = "/_x/tag=wgather,gather=3"
+        EMU.control("POST", "reset?tag=wgather")
+        EMU.control("POST", "reset-state?state=wgather")
+        cids = [DS[k]["id"] for k in (42, 43, 44, 45)]
+        results = {}
+
+        def put(cid):
+            c = EMU.conn(fresh=True)
+            try:
+                c.request("PUT", cpath(cid, prefix=p), body=json.dumps({"metadata": {"g": "1"}}),
+                          headers={"Authorization": "Bearer " + TOKEN,
+                                   "Content-Type": "application/json"})
+                r = c.getresponse()
+                r.read()
+                results[cid] = r.status
+            finally:
+                c.close()
+        threads = [threading.Thread(target=put, args=(c,)) for c in cids[:3]]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        self.assertEqual(results, {c: 200 for c in cids[:3]})
+        self.assertEqual(call("DELETE", cpath(cids[3], prefix=p))[0], 200)
+        self.assertEqual(sorted(EMU.log("wgather")),
+                         sorted(["PUT /v1/conversations/%s -> 200 body={\"metadata\":{\"g\":\"1\"}}" % c
+                                 for c in cids[:3]] +
+                                ["DELETE /v1/conversations/%s -> 200" % cids[3]]))
+        EMU.control("POST", "reset-state?state=wgather")
+
+    def test_path_has(self):
+        # only requests whose path holds the string count and fail
+        a, b = DS[46]["id"], DS[47]["id"]
+        p = "/_x/tag=wpath,status=503,after=1,path_has=" + a
+        EMU.control("POST", "reset?tag=wpath")
+        self.assertEqual([get(b, prefix=p)[0], get(b, prefix=p)[0], get(a, prefix=p)[0],
+                          get(b, prefix=p)[0], get(a, "members", prefix=p)[0]],
+                         [200, 200, 200, 200, 503])
+
     def test_bad_spec_keys(self):
         for spec in ("put_metadata=append", "state=", "put_metadata=merge,put_metadata=merge",
-                     "drop_answer=2"):
+                     "drop_answer=2", "gather=0", "gather=x"):
             st, obj = get(DS[0]["id"], prefix="/_x/" + spec)
             self.assertEqual(st, 400, spec)
 
