@@ -5,7 +5,7 @@
 --
 SET timezone = 'UTC';
 \set emu `echo "$SYMBL_EMULATOR_URL"`
-\! for t in w_members w_members404 w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_pipe w_pipe_fail w_pipe_pg w_pipe_cancel w_pipe_gone w_pipe_del w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
+\! for t in w_members w_members404 w_members_pipe w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_pipe w_pipe_fail w_pipe_pg w_pipe_cancel w_pipe_gone w_pipe_del w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
 CREATE SCHEMA w;
 \set u :emu '/_x/tag=w_main'
 CREATE SERVER w_srv FOREIGN DATA WRAPPER symbl_fdw
@@ -393,6 +393,21 @@ SELECT m->>'name' AS name FROM w.conversations, jsonb_array_elements(members) m
 ALTER SERVER w_srv OPTIONS (SET base_url :'u');
 UPDATE w.members SET name = 'Nobody'
   WHERE conversation_id = '9990000000000002' AND id = :'mid' RETURNING name;
+-- the members of three conversations, row by row with 3 writes in flight
+-- (gather=3); one the API no longer knows (an injected 404) is not counted
+SELECT string_agg(quote_literal(id), ', ') AS mconvs, min(id) AS mconv1 FROM (
+  SELECT id FROM w.conversations WHERE id NOT LIKE '999%'
+    AND jsonb_typeof(members) = 'array' AND jsonb_array_length(members) BETWEEN 2 AND 3
+  ORDER BY id DESC LIMIT 3) s \gset
+SELECT id AS gone_mid FROM w.members WHERE conversation_id = :'mconv1' ORDER BY id LIMIT 1 \gset
+\set u :emu '/_x/tag=w_members_pipe,state=w_main,gather=3,status=404,path_has=' :gone_mid
+ALTER SERVER w_srv OPTIONS (SET base_url :'u', SET max_concurrent_requests '3');
+SELECT count(*) FROM w.members WHERE conversation_id IN (:mconvs);
+UPDATE w.members SET name = name || ' (seen)' WHERE conversation_id IN (:mconvs);
+\echo :ROW_COUNT
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_members_pipe" | grep -E '^(PUT|DELETE)' | sed -E 's/[0-9]{16}/<conversation>/; s/[0-9a-f]{8}-[0-9a-f-]{27}/<member>/g; s/ body=.*//' | sort | uniq -c
+SELECT count(*) FROM w.members WHERE conversation_id IN (:mconvs) AND name LIKE '% (seen)';
+ALTER SERVER w_srv OPTIONS (SET max_concurrent_requests '1');
 
 -- ==== the retention rule the README schedules with pg_cron
 \set u :emu '/_x/tag=w_main'

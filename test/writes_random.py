@@ -14,6 +14,8 @@ emulator's request log, one tag per statement), which must also be the ids
 its error's DETAIL lists.  Checked:
   - RETURNING of each statement that succeeded equals the local one's;
   - a failed statement's DETAIL names exactly the rows applied;
+  - the row count each statement that succeeded reports (its command
+    tag) is the number of rows its writes reached;
   - after each transaction, the foreign table equals the local copy.
 
 Needs psql (PGHOST/PGPORT/PGDATABASE as for psql), curl-less HTTP to the
@@ -316,6 +318,9 @@ def main():
             # a marker line in stderr ties the error that follows to its statement
             script.append("\\warn @@stmt %d" % k)
             script.append(text.replace("{T}", FOREIGN).replace("{M}", FOREIGN_M) + ";")
+            # the row count PostgreSQL reports (the command tag's)
+            script.append("\\o %s.count" % out)
+            script.append("\\qecho :ROW_COUNT")
             script.append("\\o")
             script.append("ALTER SERVER wr_srv OPTIONS (DROP max_retries, DROP max_concurrent_requests, "
                           "DROP page_size);")
@@ -354,6 +359,12 @@ def main():
             probe = re.sub(r" RETURNING .*$", "", local) + " RETURNING " + key
             pout, _ = psql("BEGIN;\n%s;\nROLLBACK;\n" % probe)
             would = sorted(set(pout.split()))
+            if k not in errors:
+                with open(st["out"] + ".count") as f:
+                    count = int(f.read().strip() or "0")
+                if count != len(applied):
+                    problems.append("t%d s%d: the statement reported %d rows, it wrote %d\n  %s"
+                                    % (t, k, count, len(applied), st["text"]))
             if not failed and k not in errors and would != sorted(applied):
                 problems.append("t%d s%d: the statement should have written %d rows, it wrote %d: "
                                 "missing %s, extra %s\n  %s"
