@@ -5,7 +5,7 @@
 --
 SET timezone = 'UTC';
 \set emu `echo "$SYMBL_EMULATOR_URL"`
-\! for t in w_members w_members404 w_members_pipe w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_pipe w_pipe_fail w_pipe_pg w_pipe_cancel w_pipe_gone w_pipe_del w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
+\! for t in w_members w_members404 w_members_pipe w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_pipe w_pipe_fail w_pipe_pg w_pipe_cancel w_pipe_gone w_pipe_del w_pipe_slow w_pipe_after w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
 CREATE SCHEMA w;
 \set u :emu '/_x/tag=w_main'
 CREATE SERVER w_srv FOREIGN DATA WRAPPER symbl_fdw
@@ -279,6 +279,37 @@ DELETE FROM w.conversations c USING w.crm_pipe a
 SELECT line FROM w_explain_analyze($$
 DELETE FROM w.conversations c USING w.crm_pipe a WHERE a.conversation_id = c.id$$) AS line
   WHERE line ~ '^ *(Delete on|Symbl (Write|Rows W|Rows A))';
+-- a cancel PostgreSQL notices between two rows (statement_timeout during
+-- a slow new value): nothing more is awaited, the writes in flight are
+-- named as sent with an unknown outcome
+CREATE TABLE w.crm_more AS
+  SELECT id AS conversation_id FROM w.conversations WHERE id NOT LIKE '999%'
+  ORDER BY id OFFSET 220 LIMIT 8;
+SELECT conversation_id AS slow_id FROM w.crm_more ORDER BY 1 OFFSET 5 LIMIT 1 \gset
+\set u :emu '/_x/tag=w_pipe_slow,state=w_main'
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+SET statement_timeout = '2s';
+UPDATE w.conversations c SET metadata = c.metadata ||
+  jsonb_build_object('slow', CASE WHEN c.id = :'slow_id' THEN pg_sleep(30)::text ELSE 'no' END)
+FROM w.crm_more a WHERE a.conversation_id = c.id;
+RESET statement_timeout;
+-- AFTER row triggers see each row as written: one write at a time, and a
+-- row found gone fires no trigger
+CREATE TABLE w.audit (id text, metadata jsonb);
+CREATE FUNCTION w.audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO w.audit VALUES (NEW.id, NEW.metadata);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit AFTER UPDATE ON w.conversations
+  FOR EACH ROW EXECUTE FUNCTION w.audit_row();
+\set u :emu '/_x/tag=w_pipe_after,state=w_main,status=404,path_has=' :slow_id
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+UPDATE w.conversations c SET metadata = c.metadata || '{"audited": "yes"}'
+FROM w.crm_more a WHERE a.conversation_id = c.id;
+\echo :ROW_COUNT
+SELECT count(*), count(*) FILTER (WHERE id = :'slow_id') AS gone FROM w.audit;
+DROP TRIGGER audit ON w.conversations;
 DROP TRIGGER vanish ON w.conversations;
 ALTER SERVER w_srv OPTIONS (SET max_concurrent_requests '1', DROP max_retries);
 

@@ -15,11 +15,12 @@
  * statement's own count (no data-modifying WITH), and without RETURNING
  * or AFTER ROW triggers, which must see each row's answer.
  *
- * A statement that fails for another reason (a cancel noticed between two
- * rows, an error in a SET expression) while writes are in flight awaits
- * their answers first, and its error then says how far it got, as a
- * failed write's does.  Writes cut off even so (a second cancel) are
- * named in a WARNING.
+ * A statement that fails for another reason (an error in a SET expression,
+ * a cancel noticed between two rows) while writes are in flight says in
+ * its error how far it got, as a failed write's does: the writes in flight
+ * are awaited first, except after a cancel, which names them as sent with
+ * an unknown outcome.  Writes cut off without an error of the statement
+ * saying so are named in a WARNING.
  *
  *-------------------------------------------------------------------------
  */
@@ -158,7 +159,8 @@ rethrow_with_writes_settled(EState *estate)
 		char	   *progress;
 
 		if (p->estate != estate ||
-			(progress = symbl_window_settle(&p->window)) == NULL)
+			(progress = symbl_window_settle(&p->window,
+											edata->sqlerrcode != ERRCODE_QUERY_CANCELED)) == NULL)
 			continue;
 		appendStringInfo(&detail, "%s%s: %s", detail.len > 0 ? "\n" : "",
 						 p->window.run->table_name, progress);

@@ -674,18 +674,21 @@ symbl_window_add(WriteWindow *w, RowWrite *row)
 /*
  * The statement failed elsewhere (an error in the executor, a cancel
  * noticed between two rows) while writes were in flight: await their
- * answers, and say how far the statement got (NULL when it wrote nothing).
- * A second error meanwhile (another cancel) leaves the rest unknown.
+ * answers (unless it was a cancel, which waits for nothing more, as in
+ * rethrow_with_progress), and say how far the statement got (NULL when it
+ * wrote nothing).  A cancel while awaiting leaves the rest unknown.
  * Called with no error pending.
  */
 char *
-symbl_window_settle(WriteWindow *w)
+symbl_window_settle(WriteWindow *w, bool await)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	bool		wrote = w->count > 0 || w->run->applied > 0;
 	List	   *volatile unknown = NIL;
 	StringInfoData buf;
 
+	if (!await)
+		unknown = abandon_in_flight(w);
 	while (w->count > 0 && unknown == NIL)
 	{
 		PG_TRY();

@@ -122,7 +122,7 @@ extern bool symbl_seen_before(WriteRun *run, const char *id);
 extern void symbl_window_init(WriteWindow *w, WriteRun *run, int size);
 extern void symbl_window_add(WriteWindow *w, RowWrite *row);
 extern void symbl_window_drain(WriteWindow *w);
-extern char *symbl_window_settle(WriteWindow *w);
+extern char *symbl_window_settle(WriteWindow *w, bool await);
 extern void symbl_send_writes(WriteRun *run, RowWrite **rows, int nrows,
 							  int window);
 extern void symbl_store_answer(WriteRun *run, RowWrite *row,
