@@ -48,29 +48,6 @@ static dlist_head pending = DLIST_STATIC_INIT(pending);
 
 static ExecutorRun_hook_type prev_executor_run = NULL;
 
-/* ids listed in the warning */
-#define MAX_LISTED_IDS 20
-
-static void
-warn_cut_off(PendingWrites *p)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = 0; i < p->window.count && i < MAX_LISTED_IDS; i++)
-		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", p->window.rows[i]->id);
-	if (p->window.count > MAX_LISTED_IDS)
-		appendStringInfo(&buf, " and %d more", p->window.count - MAX_LISTED_IDS);
-	ereport(WARNING,
-			(errcode(ERRCODE_WARNING),
-			 errmsg_plural("%d Symbl write was in flight when the statement failed; whether the API applied it is unknown",
-						   "%d Symbl writes were in flight when the statement failed; whether the API applied them is unknown",
-						   p->window.count, p->window.count),
-			 errdetail("Sent to %s: %s.", p->window.run->table_name, buf.data),
-			 errhint("Read these rows again to see what the API holds.")));
-}
-
 /*
  * The statement's memory is going: after a successful run nothing is in
  * flight any more; after a failure, the transfers have just been aborted.
@@ -82,7 +59,7 @@ pending_writes_gone(void *arg)
 
 	dlist_delete(&p->node);
 	if (p->window.count > 0)
-		warn_cut_off(p);
+		symbl_window_warn_cut_off(&p->window);
 }
 
 PendingWrites *
@@ -132,14 +109,16 @@ has_writes(EState *estate)
 	dlist_iter	iter;
 
 	dlist_foreach(iter, &pending)
+	{
 		if (dlist_container(PendingWrites, node, iter.cur)->estate == estate)
-		return true;
+			return true;
+	}
 	return false;
 }
 
 /*
- * The run failed: await the writes in flight, and add to the error how far
- * each table's writes got.
+ * The run failed: settle the writes in flight, and add to the error how
+ * far each table's writes got.
  */
 static void
 rethrow_with_writes_settled(EState *estate)
@@ -175,6 +154,15 @@ rethrow_with_writes_settled(EState *estate)
 }
 
 static void
+run_executor(SYMBL_EXECUTOR_RUN_PARAMS)
+{
+	if (prev_executor_run)
+		prev_executor_run(SYMBL_EXECUTOR_RUN_ARGS);
+	else
+		standard_ExecutorRun(SYMBL_EXECUTOR_RUN_ARGS);
+}
+
+static void
 symbl_executor_run(SYMBL_EXECUTOR_RUN_PARAMS)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
@@ -182,18 +170,12 @@ symbl_executor_run(SYMBL_EXECUTOR_RUN_PARAMS)
 	/* (the tables' BeginForeignModify ran in ExecutorStart) */
 	if (!has_writes(queryDesc->estate))
 	{
-		if (prev_executor_run)
-			prev_executor_run(SYMBL_EXECUTOR_RUN_ARGS);
-		else
-			standard_ExecutorRun(SYMBL_EXECUTOR_RUN_ARGS);
+		run_executor(SYMBL_EXECUTOR_RUN_ARGS);
 		return;
 	}
 	PG_TRY();
 	{
-		if (prev_executor_run)
-			prev_executor_run(SYMBL_EXECUTOR_RUN_ARGS);
-		else
-			standard_ExecutorRun(SYMBL_EXECUTOR_RUN_ARGS);
+		run_executor(SYMBL_EXECUTOR_RUN_ARGS);
 	}
 	PG_CATCH();
 	{

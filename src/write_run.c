@@ -719,6 +719,35 @@ symbl_window_settle(WriteWindow *w, bool await)
 	return buf.data;
 }
 
+/*
+ * The statement's memory is going with writes still in flight, and no
+ * error of the statement said so: name them.  (Called while memory is
+ * being freed, maybe in an abort: only a WARNING.)
+ */
+void
+symbl_window_warn_cut_off(WriteWindow *w)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	List	   *ids = NIL;
+	StringInfoData buf;
+	int			i;
+
+	for (i = 0; i < w->count; i++)
+		ids = lappend(ids, w->rows[i]->id);
+	initStringInfo(&buf);
+	append_ids(&buf, ids);
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg_plural("%d Symbl write was in flight when the statement failed; whether the API applied it is unknown",
+						   "%d Symbl writes were in flight when the statement failed; whether the API applied them is unknown",
+						   w->count, w->count),
+			 errdetail("Sent to %s: %s.", w->run->table_name, buf.data),
+			 errhint("Read these rows again to see what the API holds.")));
+	pfree(buf.data);
+	list_free(ids);
+	MemoryContextSwitchTo(oldcxt);
+}
+
 /* Send the writes, up to `window` at once, and judge each answer */
 void
 symbl_send_writes(WriteRun *run, RowWrite **rows, int nrows, int window)

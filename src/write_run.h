@@ -123,6 +123,7 @@ extern void symbl_window_init(WriteWindow *w, WriteRun *run, int size);
 extern void symbl_window_add(WriteWindow *w, RowWrite *row);
 extern void symbl_window_drain(WriteWindow *w);
 extern char *symbl_window_settle(WriteWindow *w, bool await);
+extern void symbl_window_warn_cut_off(WriteWindow *w);
 extern void symbl_send_writes(WriteRun *run, RowWrite **rows, int nrows,
 							  int window);
 extern void symbl_store_answer(WriteRun *run, RowWrite *row,
