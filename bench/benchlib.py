@@ -1,14 +1,20 @@
-"""What the benchmark drivers (bench/bench.py, bench/parts.py) share: psql
-in a new session, the emulator's control endpoints, plan walking, process
-CPU time.  Standard library only."""
+"""What the benchmark drivers (bench/bench.py, bench/parts.py,
+bench/writes.py) share: psql in a new session, the emulator's control
+endpoints, plan walking, process CPU time, the report's machine line and
+its README section.  Standard library only."""
+import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 import urllib.request
 
 STARTED = time.time()
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+OUT = os.path.join(BENCH, "out")
 APP_ID, APP_SECRET = "demo-app-id", "demo-app-secret"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -39,6 +45,31 @@ def nodes(plan):
         yield from nodes(p)
 
 
+def explain(query, timing=False):
+    """EXPLAIN ANALYZE (FORMAT JSON) the query in a new session: (Execution
+    Time in ms, plan).  With timing, every node's own times too."""
+    out = psql("EXPLAIN (ANALYZE, TIMING %s, FORMAT JSON) " % ("ON" if timing else "OFF") + query)
+    doc = json.loads(out)[0]
+    return doc["Execution Time"], doc["Plan"]
+
+
+def plan_shape(plan):
+    """The plan's nodes, outermost first: "Nested Loop (Foreign Scan on conversations, ...)" """
+    def walk(p):
+        name = p["Node Type"]
+        if name == "ModifyTable":
+            name = p["Operation"]
+        elif name == "Foreign Scan" and p.get("Operation", "Select") != "Select":
+            name = "Foreign " + p["Operation"]      # a direct modification
+        if "Relation Name" in p:
+            name += " on " + p["Relation Name"]
+        elif p["Node Type"] == "Foreign Scan":
+            name += " (join)"
+        kids = [walk(k) for k in p.get("Plans", [])]
+        return name + (" (" + ", ".join(kids) + ")" if kids else "")
+    return walk(plan)
+
+
 def http(method, url, body=None, headers=None):
     req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     with urllib.request.urlopen(req, timeout=120) as r:
@@ -47,6 +78,11 @@ def http(method, url, body=None, headers=None):
 
 def reset_tag(base, tag):
     http("POST", "%s/_control/reset?tag=%s" % (base, tag))
+
+
+def reset_state(base, state):
+    """Drop the writes of one emulator state: it serves the dataset again."""
+    http("POST", "%s/_control/reset-state?state=%s" % (base, state))
 
 
 def tag_log(base, tag):
@@ -74,17 +110,71 @@ def process_cpu(pid):
 
 
 def create_symbl_schemas(servers):
-    """The extension anew, and per (schema, emulator URL) a server, a user
-    mapping and the imported tables in that schema."""
+    """The extension anew, and per (schema, emulator URL[, server options])
+    a server, a user mapping and the imported tables in that schema."""
     sql = ["DROP EXTENSION IF EXISTS symbl_fdw CASCADE", "CREATE EXTENSION symbl_fdw"]
-    for name, url in servers:
+    for name, url, *options in servers:
+        extra = "".join(", %s %s" % (k, sqlstr(v)) for k, v in (options[0] if options else {}).items())
         sql += [
             "DROP SCHEMA IF EXISTS %s CASCADE" % name,
-            "CREATE SERVER %s_srv FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url %s)"
-            % (name, sqlstr(url)),
+            "CREATE SERVER %s_srv FOREIGN DATA WRAPPER symbl_fdw OPTIONS (base_url %s%s)"
+            % (name, sqlstr(url), extra),
             "CREATE USER MAPPING FOR CURRENT_USER SERVER %s_srv OPTIONS (app_id %s, app_secret %s)"
             % (name, sqlstr(APP_ID), sqlstr(APP_SECRET)),
             "CREATE SCHEMA %s" % name,
             "IMPORT FOREIGN SCHEMA symbl FROM SERVER %s_srv INTO %s" % (name, name),
         ]
     psql(*sql)
+
+
+# ---------------------------------------------------------------- report
+
+def fmt_ms(ms):
+    return "%.2f s" % (ms / 1000) if ms >= 1000 else "%.1f ms" % ms
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def commit():
+    """The checkout's commit, short."""
+    return subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h"],
+                          capture_output=True, text=True).stdout.strip() or "?"
+
+
+def machine():
+    """Cores, CPU model and server version, for the report's first line."""
+    info = {"nproc": os.cpu_count()}
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    info["postgresql"] = psql("SHOW server_version").strip()
+    return info
+
+
+def elapsed_s():
+    """Seconds since bench/run.sh started (BENCH_T0), else since this driver did."""
+    return time.time() - float(os.environ.get("BENCH_T0", STARTED))
+
+
+def update_readme(name, title, command, text):
+    """Put text into README.md between <!-- name:start --> and <!-- name:end -->
+    (a new section at the end if the markers are missing)."""
+    path = os.path.join(ROOT, "README.md")
+    with open(path, encoding="utf-8") as f:
+        readme = f.read()
+    section = ("<!-- %s:start -->\n## %s\n\n"
+               "Generated by `%s` (see [bench/README.md](bench/README.md)); "
+               "do not edit by hand.\n\n" % (name, title, command) + text +
+               "\n<!-- %s:end -->" % name)
+    m = re.search(r"<!-- %s:start -->.*?<!-- %s:end -->" % (re.escape(name), re.escape(name)),
+                  readme, re.S)
+    if m:
+        readme = readme[:m.start()] + section + readme[m.end():]
+    else:
+        readme = readme.rstrip("\n") + "\n\n" + section + "\n"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(readme)

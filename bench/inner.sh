@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs inside pg_virtualenv (see bench/run.sh): starts the emulators, then
-# bench/bench.py measures and writes the results.
+# bench/bench.py (or parts.py, writes.py) measures and writes the results.
 source "$(dirname "$0")/../test/lib.sh"
 cd "$SYMBL_ROOT"
 
@@ -9,9 +9,11 @@ BENCH_N=200000
 BENCH_MILLION=0
 BENCH_RUNS=5
 BENCH_PARTS=0
+BENCH_WRITES=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--parts) BENCH_PARTS=1 ;;
+	--writes) BENCH_WRITES=1 ;;
 	--million) BENCH_N=1000000; BENCH_MILLION=1 ;;
 	--runs) BENCH_RUNS=$2; BENCH_RUNS_GIVEN=1; shift ;;
 	--conversations) BENCH_N=$2; shift ;;   # for a quick try of the script
@@ -43,8 +45,9 @@ start_emulator() {
 }
 
 # --parts: the part tables (bench/parts.py), on two emulators of 10,000
-# conversations, hosted and loopback
-if [ "$BENCH_PARTS" = 1 ]; then
+# conversations, hosted and loopback; --writes (bench/writes.py) on the
+# hosted one alone
+if [ "$BENCH_PARTS" = 1 ] || [ "$BENCH_WRITES" = 1 ]; then
 	BENCH_N=10000
 	[ -n "${BENCH_RUNS_GIVEN:-}" ] || BENCH_RUNS=3
 fi
@@ -53,6 +56,11 @@ echo "bench: starting emulators ($BENCH_N conversations)"
 start_emulator --conversations "$BENCH_N" --latency-ms "$BENCH_LATENCY_MS"
 BENCH_HOSTED_URL=$SYMBL_EMULATOR_URL
 BENCH_HOSTED_PID=$SYMBL_EMULATOR_PID
+if [ "$BENCH_WRITES" = 1 ]; then
+	export BENCH_ARGS BENCH_N BENCH_RUNS BENCH_LATENCY_MS BENCH_HOSTED_URL BENCH_HOSTED_PID
+	python3 bench/writes.py
+	exit
+fi
 start_emulator --conversations "$BENCH_N" --latency-ms 0
 BENCH_LOOP_URL=$SYMBL_EMULATOR_URL
 BENCH_LOOP_PID=$SYMBL_EMULATOR_PID

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The symbl_fdw benchmark, one command from a fresh Debian 12 machine:
-#   bash bench/run.sh [--million | --parts] [--runs N] [--pg-config PATH]
+#   bash bench/run.sh [--million | --parts | --writes] [--runs N] [--pg-config PATH]
 # Installs what is missing, builds and installs the extension, then inside
 # one throwaway cluster starts the emulators and measures.  By default that
 # is Debian's PostgreSQL 15 in pg_virtualenv -t; --pg-config PATH uses any
@@ -11,19 +11,21 @@
 # section (between <!-- bench:start --> and <!-- bench:end -->); with
 # --parts only the part tables' figures (bench/parts.py): bench/out/parts.json,
 # bench/chart-parts.png and the section between <!-- bench-parts:start -->
-# and <!-- bench-parts:end -->.
+# and <!-- bench-parts:end -->; with --writes only the writes' figures
+# (bench/writes.py): bench/out/writes.json and the section between
+# <!-- bench-writes:start --> and <!-- bench-writes:end -->.
 BENCH_T0=$(date +%s.%N)
 export BENCH_T0
 source "$(dirname "$0")/../test/lib.sh"
 cd "$SYMBL_ROOT"
 
-usage="usage: bash bench/run.sh [--million | --parts] [--runs N] [--pg-config PATH]"
+usage="usage: bash bench/run.sh [--million | --parts | --writes] [--runs N] [--pg-config PATH]"
 pg_config=""
 inner_args=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--pg-config) [ $# -ge 2 ] || { echo "$usage" >&2; exit 2; }; pg_config=$2; shift ;;
-	--million | --parts | --runs | --conversations | [0-9]*) inner_args+=("$1") ;;
+	--million | --parts | --writes | --runs | --conversations | [0-9]*) inner_args+=("$1") ;;
 	*) echo "$usage" >&2; exit 2 ;;
 	esac
 	shift
