@@ -26,6 +26,16 @@ BEGIN
     RETURN NEXT regexp_replace(line, 'rows=(\d+)\.\d+', 'rows=\1', 'g');
   END LOOP;
 END $$;
+-- the requests EXPLAIN VERBOSE names (the plan around them varies)
+CREATE FUNCTION w_requests(query text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE
+  line text;
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+    CONTINUE WHEN line !~ 'Symbl Request:';
+    RETURN NEXT btrim(line);
+  END LOOP;
+END $$;
 
 -- ==== the option updatable: off by default, on table or server
 ALTER SERVER w_srv OPTIONS (ADD updatable 'maybe');
@@ -211,6 +221,15 @@ INSERT INTO w.crm_pipe SELECT * FROM w.crm_pipe ORDER BY 1 LIMIT 1;
 \set u :emu '/_x/tag=w_pipe,state=w_main,gather=4'
 ALTER SERVER w_srv OPTIONS (SET base_url :'u', SET max_concurrent_requests '4',
   ADD max_retries '0');
+-- EXPLAIN VERBOSE says how many go out together; with RETURNING each
+-- row waits for its answer
+SELECT w_requests($$UPDATE w.conversations c
+  SET metadata = c.metadata || jsonb_build_object('customerId', a.customer_id)
+  FROM w.crm_pipe a WHERE a.conversation_id = c.id$$);
+SELECT w_requests($$UPDATE w.conversations c
+  SET metadata = c.metadata || jsonb_build_object('customerId', a.customer_id)
+  FROM w.crm_pipe a WHERE a.conversation_id = c.id RETURNING c.id$$);
+SELECT w_requests($$DELETE FROM w.conversations WHERE start_time < '2020-01-01'$$);
 UPDATE w.conversations c
 SET metadata = c.metadata || jsonb_build_object('customerId', a.customer_id)
 FROM w.crm_pipe a WHERE a.conversation_id = c.id;
@@ -454,6 +473,7 @@ SELECT count(*) AS none_left FROM w.conversations
   WHERE start_time < now() - interval '2 years' OR start_time < '2024-03-01';
 
 DROP FUNCTION w_explain_analyze(text, boolean);
+DROP FUNCTION w_requests(text);
 DROP SCHEMA w CASCADE;
 DROP ROLE regress_w_reader;
 DROP SERVER w_srv CASCADE;

@@ -362,19 +362,30 @@ copy_slot_values(TupleTableSlot *slot, Datum **values, bool **isnull)
 	}
 }
 
+/*
+ * The request pattern, and how many go out together: the server's
+ * max_concurrent_requests, or one when each row's answer is needed before
+ * the next row comes.
+ */
 static void
-explain_write_request(Relation rel, CmdType operation, ExplainState *es)
+explain_write_request(Relation rel, CmdType operation, bool one_at_a_time,
+					  ExplainState *es)
 {
+	const char *pattern;
+	int			n;
+
 	if (!es->verbose)
 		return;
 	if (write_table(rel)->target == TARGET_MEMBERS)
-		ExplainPropertyText("Symbl Request",
-							"PUT " SYMBL_API_PATH "/{conversation_id}/members/{id}", es);
+		pattern = "PUT " SYMBL_API_PATH "/{conversation_id}/members/{id}";
 	else
-		ExplainPropertyText("Symbl Request",
-							operation == CMD_DELETE ?
-							"DELETE " SYMBL_API_PATH "/{id}" :
-							"PUT " SYMBL_API_PATH "/{id}", es);
+		pattern = operation == CMD_DELETE ? "DELETE " SYMBL_API_PATH "/{id}" :
+			"PUT " SYMBL_API_PATH "/{id}";
+	n = one_at_a_time ? 1 :
+		symbl_server_options(GetForeignTable(RelationGetRelid(rel))->serverid)->max_concurrent_requests;
+	ExplainPropertyText("Symbl Request",
+						n == 1 ? psprintf("%s per row, one at a time", pattern) :
+						psprintf("%s per row, up to %d at a time", pattern, n), es);
 }
 
 /* AFTER ROW triggers and transition tables see each row as written */
@@ -602,7 +613,8 @@ symbl_explain_foreign_modify(ModifyTableState *mtstate, ResultRelInfo *rinfo,
 {
 	RowModifyState *state = rinfo->ri_FdwState;
 
-	explain_write_request(rinfo->ri_RelationDesc, mtstate->operation, es);
+	explain_write_request(rinfo->ri_RelationDesc, mtstate->operation,
+						  !can_answer_later(mtstate, rinfo), es);
 	symbl_explain_write_counts(state ? state->run : NULL, es);
 }
 
@@ -903,7 +915,7 @@ symbl_explain_direct_modify(ForeignScanState *node, ExplainState *es)
 	DirectModifyState *dm = node->fdw_state;
 	char	   *read;
 
-	explain_write_request(node->ss.ss_currentRelation, dm->operation, es);
+	explain_write_request(node->ss.ss_currentRelation, dm->operation, false, es);
 	if (es->verbose)
 	{
 		WITH_SCAN_STATE(node, dm, read = symbl_scan_request_text(node));
