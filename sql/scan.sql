@@ -247,9 +247,23 @@ $$;
 SELECT symbl_scan_explain('SELECT id FROM symbl_scan_p300');
 SELECT symbl_scan_explain('SELECT * FROM symbl_scan_all');
 SELECT symbl_scan_explain('SELECT count(*) FROM symbl_scan_nocols');
+-- pages asked for ahead that turn out to lie past the end are counted
+-- too: the count is what the API received
+\set uscanahead :emu '/_x/tag=scanahead'
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=scanahead" > /dev/null
+CREATE SERVER symbl_scan_srvahead FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'uscanahead', page_size '11', max_concurrent_requests '6');
+CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srvahead
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE symbl_scan_ahead (id text, start_time timestamptz)
+  SERVER symbl_scan_srvahead;
+SELECT symbl_scan_explain($$SELECT id FROM symbl_scan_ahead WHERE start_time > '2025-12-01'$$);
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scanahead&format=text" | grep -c '^GET'
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=scanahead&format=text" | grep -c ' rows=0$'
 
 SET client_min_messages = warning;
 DROP FUNCTION symbl_scan_explain(text);
 DROP TABLE symbl_scan_ref;
-DROP SERVER symbl_scan_srv, symbl_scan_srv300, symbl_scan_srv500, symbl_scan_srvcur CASCADE;
+DROP SERVER symbl_scan_srv, symbl_scan_srv300, symbl_scan_srv500, symbl_scan_srvcur,
+  symbl_scan_srvahead CASCADE;
 RESET client_min_messages;

@@ -126,7 +126,11 @@ symbl_part_fetch_cancel(SymblPartFetch *fetch)
 		SymblListCall *call = fetch->calls[fetch->next_take % SYMBL_PART_QUEUE];
 
 		if (call != NULL)
+		{
 			symbl_api_list_release(call);
+			/* it was sent, though its answer is not read */
+			fetch->stats.requests++;
+		}
 	}
 	fetch->next_take = fetch->next_launch = fetch->next_add = 0;
 	MemoryContextReset(fetch->calls_cxt);

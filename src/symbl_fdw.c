@@ -1026,7 +1026,14 @@ cancel_pending(SymblScanState *state)
 	int			i;
 
 	for (i = 0; i < pager->pending_count; i++)
-		symbl_api_list_release(state->calls[(pager->pending_head + i) % SYMBL_PAGER_MAX_PENDING]);
+	{
+		int			slot = (pager->pending_head + i) % SYMBL_PAGER_MAX_PENDING;
+
+		/* sent, though unread (a page parsed ahead was counted then) */
+		if (state->parses[slot] == NULL)
+			state->stats.requests++;
+		symbl_api_list_release(state->calls[slot]);
+	}
 	symbl_pager_cancel(pager);
 }
 
