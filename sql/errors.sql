@@ -134,6 +134,12 @@ SELECT count(*) FROM symbl_err_t;
 \set u :emu '/_x/tag=err_body,body=row_not_object'
 ALTER SERVER symbl_err OPTIONS (SET base_url :'u');
 SELECT count(*) FROM symbl_err_t;
+-- valid JSON of nothing but empty objects: a parser's tree of it would
+-- take hundreds of times its size (gigabytes within max_response_mb)
+\set u :emu '/_x/tag=err_body,body=dense'
+ALTER SERVER symbl_err OPTIONS (SET base_url :'u');
+SELECT count(*) FROM symbl_err_t;
+\echo :LAST_ERROR_SQLSTATE
 \set u :emu '/_x/tag=err_body,body=wrongtype_name'
 ALTER SERVER symbl_err OPTIONS (SET base_url :'u');
 SELECT count(*) FROM symbl_err_t;

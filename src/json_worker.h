@@ -36,12 +36,27 @@ typedef struct SymblJsonJob
 	enum json_tokener_error error;
 	size_t		consumed;		/* bytes json-c read */
 	bool		out_of_memory;
+	size_t		tree_estimate;	/* bytes json-c's tree would take; set
+								 * (and nothing parsed) when too large */
 
 	/* the worker's */
 	bool		on_worker;		/* submitted: the tree is the worker arena's */
 	SymblJsonJobState state;
 	struct SymblJsonJob *next;
 } SymblJsonJob;
+
+/*
+ * json-c's tree costs about 13 times a real answer's size, but up to 260
+ * times for a body of nothing but empty objects: a hostile answer within
+ * max_response_mb could take tens of gigabytes.  Bodies whose tree would
+ * take more than this many times their size (plus a megabyte) are not
+ * parsed.
+ */
+#define SYMBL_JSON_MAX_TREE_FACTOR 24
+
+extern size_t symbl_json_tree_estimate(const char *body, size_t len);
+extern bool symbl_json_tree_too_large(const char *body, size_t len,
+									  size_t *estimate);
 
 /* Start the thread if it is not running; false when it cannot run */
 extern bool symbl_json_worker_start(void);

@@ -182,6 +182,14 @@ page_parse_result(SymblPageParse *parse, const char *where)
 
 	if (job->out_of_memory)
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
+	if (job->tree_estimate > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("Symbl API returned an answer too dense to parse"),
+				 errdetail("Its %zu bytes in %s hold so many JSON values that parsing them would take about %zu MB, more than %d times the answer's size.",
+						   job->len, where, job->tree_estimate / (1024 * 1024),
+						   SYMBL_JSON_MAX_TREE_FACTOR),
+				 errhint("A genuine answer of conversations or their parts takes about 13 times its size.")));
 	if (job->root == NULL || job->error != json_tokener_success)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_STRING_FORMAT),
@@ -960,9 +968,15 @@ symbl_part_convert(SymblPageParse *parse, const SymblResource *resource,
 char *
 symbl_api_error_message(const char *body)
 {
-	json_object *root = json_tokener_parse(body);
+	json_object *root;
 	json_object *message;
 	char	   *result = NULL;
+	size_t		estimate;
+
+	/* (an error body is not worth a huge tree either) */
+	if (symbl_json_tree_too_large(body, strlen(body), &estimate))
+		return NULL;
+	root = json_tokener_parse(body);
 
 	if (root != NULL && json_object_is_type(root, json_type_object) &&
 		json_object_object_get_ex(root, "message", &message) &&

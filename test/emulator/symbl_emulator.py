@@ -1060,7 +1060,7 @@ class Engine:
 BODY_KINDS = ("not_json", "truncated_json", "wrongtype_name", "wrongtype_start",
               "bad_timestamp", "no_conversations", "null_conversations",
               "conversations_object", "invalid_utf8", "nul_in_string", "huge",
-              "empty", "row_not_object", "trailing_nul")
+              "empty", "row_not_object", "trailing_nul", "dense")
 _INT_KEYS = ("count", "after", "token_ttl", "expire_token_after", "latency_ms",
              "slow_bps", "truncate", "gather")
 FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
@@ -1478,9 +1478,16 @@ def canned_body(kind):
         return b'{"conversations":[' + good + b"]}" + b"\x00" * 16
     if kind == "row_not_object":
         return b'{"conversations":[' + good + b',"not an object"]}'
+    if kind == "dense":
+        # valid JSON, 600 kB: 200,000 empty objects, the most values a byte
+        # can hold (a parser's tree of it is hundreds of times its size)
+        return b'{"conversations":[' + b",".join([b"{}"] * DENSE_OBJECTS) + b"]}"
     if kind == "huge":
         return huge_body()
     raise ValueError(kind)
+
+
+DENSE_OBJECTS = 200_000
 
 
 HUGE_ROWS = 100_000

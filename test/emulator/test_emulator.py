@@ -1402,6 +1402,7 @@ class TestFaults(unittest.TestCase):
         rows = json.loads(body("row_not_object"))["conversations"]
         self.assertIsInstance(rows[0], dict)
         self.assertIsInstance(rows[-1], str)
+        self.assertEqual(json.loads(body("dense")), {"conversations": [{}] * 200_000})
         # gzip applies to canned bodies too
         st, r, data = EMU_MAIN.get("limit=1", prefix="/_x/tag=f-body,body=not_json", headers={"Accept-Encoding": "gzip"})
         self.assertTrue(gzip.decompress(data).startswith(b"<html>"))
