@@ -5,7 +5,7 @@
 --
 SET timezone = 'UTC';
 \set emu `echo "$SYMBL_EMULATOR_URL"`
-\! for t in w_members w_members404 w_members_pipe w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_pipe w_pipe_fail w_pipe_pg w_pipe_cancel w_pipe_gone w_pipe_del w_pipe_slow w_pipe_after w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
+\! for t in w_members w_members404 w_members_pipe w_main w_twin w_fault w_gone w_gone400 w_drop w_retry w_merge w_fail w_fail_rows w_pipe w_pipe_fail w_pipe_pg w_pipe_cancel w_pipe_gone w_pipe_del w_pipe_slow w_pipe_after w_pipe_corr w_xact w_cancel w_paged w_json; do curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$t" > /dev/null; done
 CREATE SCHEMA w;
 \set u :emu '/_x/tag=w_main'
 CREATE SERVER w_srv FOREIGN DATA WRAPPER symbl_fdw
@@ -329,6 +329,29 @@ FROM w.crm_more a WHERE a.conversation_id = c.id;
 \echo :ROW_COUNT
 SELECT count(*), count(*) FILTER (WHERE id = :'slow_id') AS gone FROM w.audit;
 DROP TRIGGER audit ON w.conversations;
+-- a correlated subquery on the table being written sees it as it was when
+-- the statement started, as on a local table: its per-row qual stays local,
+-- so it reads once, before the first write, and replays that.  (Sent with
+-- each row, the rescan of the second row of a customer would miss the
+-- first one, deleted meanwhile, and keep it.)
+SELECT string_agg(quote_literal(id), ', ' ORDER BY id) AS dup_ids FROM (
+  (SELECT id FROM w.conversations WHERE metadata->>'customerId' = 'cust-021'
+     AND id NOT LIKE '999%' ORDER BY id LIMIT 2)
+  UNION ALL
+  (SELECT id FROM w.conversations WHERE metadata->>'customerId' = 'cust-022'
+     AND id NOT LIKE '999%' ORDER BY id LIMIT 1)) s \gset
+\set u :emu '/_x/tag=w_pipe_corr,state=w_main'
+ALTER SERVER w_srv OPTIONS (SET base_url :'u');
+SELECT w_requests($$DELETE FROM w.conversations c WHERE c.id IN ($$ || :'dup_ids' || $$)
+  AND (SELECT count(*) FROM w.conversations c2 WHERE c2.id IN ($$ || :'dup_ids' || $$)
+       AND c2.metadata->>'customerId' = c.metadata->>'customerId') > 1$$);
+DELETE FROM w.conversations c WHERE c.id IN (:dup_ids)
+  AND (SELECT count(*) FROM w.conversations c2 WHERE c2.id IN (:dup_ids)
+       AND c2.metadata->>'customerId' = c.metadata->>'customerId') > 1;
+\echo :ROW_COUNT
+-- (two reads: the table, and the subquery's once)
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_pipe_corr" | grep -c '^GET'
+SELECT metadata->>'customerId' AS left FROM w.conversations WHERE id IN (:dup_ids);
 DROP TRIGGER vanish ON w.conversations;
 ALTER SERVER w_srv OPTIONS (SET max_concurrent_requests '1', DROP max_retries);
 

@@ -133,6 +133,76 @@ struct SymblScanState
 
 static bool symbl_is_our_rel(RelOptInfo *rel);
 
+/*
+ * Whether the expression takes a value from an outer query level (a
+ * correlated subquery's parameter, set anew for each outer row).  An
+ * initplan's result at this level, computed once, is no such value.  While
+ * the level is planned, the levels above list what it asks of them
+ * (plan_params); when its plan is made, those lists have been moved into
+ * the subplan, and outer_params has them (with the outer levels'
+ * initplans, which are then kept local too).
+ */
+static bool
+contains_outer_row_param(Node *node, void *context)
+{
+	PlannerInfo *root = context;
+
+	if (node == NULL)
+		return false;
+	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
+	{
+		PlannerInfo *level;
+		ListCell   *lc;
+
+		if (bms_is_member(((Param *) node)->paramid, root->outer_params))
+			return true;
+		for (level = root->parent_root; level != NULL; level = level->parent_root)
+		{
+			foreach(lc, level->plan_params)
+			{
+				if (((PlannerParamItem *) lfirst(lc))->paramId == ((Param *) node)->paramid)
+					return true;
+			}
+		}
+		return false;
+	}
+	return expression_tree_walker(node, contains_outer_row_param, context);
+}
+
+/*
+ * Which quals the API applies.  In a statement that writes, a request never
+ * takes a value that changes from one rescan to the next (a correlated
+ * subquery's parameter): that rescan would read after the statement's own
+ * writes.  Those quals stay local instead, so that the scan reads once,
+ * before the first write, and replays what it read (read_all_first): it
+ * sees the table as it was when the statement started.
+ */
+static void
+classify_quals(PlannerInfo *root, RelOptInfo *rel, SymblRelInfo *info,
+			   List *quals, SymblPushdown *out)
+{
+	List	   *fixed = NIL;
+	List	   *varying = NIL;
+	ListCell   *lc;
+
+	if (!symbl_feeds_writes(root))
+	{
+		symbl_classify_quals(rel, info->columns, info->raw_filter, quals, out);
+		return;
+	}
+	foreach(lc, quals)
+	{
+		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
+
+		if (contains_outer_row_param((Node *) rinfo->clause, root))
+			varying = lappend(varying, rinfo);
+		else
+			fixed = lappend(fixed, rinfo);
+	}
+	symbl_classify_quals(rel, info->columns, info->raw_filter, fixed, out);
+	out->local_quals = list_concat(out->local_quals, varying);
+}
+
 static void
 symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 						   Oid foreigntableid)
@@ -155,8 +225,7 @@ symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	table_close(rel, NoLock);
 	info->opts = symbl_server_options(GetForeignTable(foreigntableid)->serverid);
 	info->raw_filter = symbl_table_filter(foreigntableid);
-	symbl_classify_quals(baserel, info->columns, info->raw_filter,
-						 baserel->baserestrictinfo, &info->pushdown);
+	classify_quals(root, baserel, info, baserel->baserestrictinfo, &info->pushdown);
 	baserel->fdw_private = info;
 
 	/* pg_class.reltuples is ANALYZE's count; -1 until the first ANALYZE */
@@ -255,7 +324,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 	ListCell   *lc;
 
 	/* a rescan with other values would read after the statement's writes */
-	if (symbl_feeds_writes(root) && (int) baserel->relid == root->parse->resultRelation)
+	if (symbl_feeds_writes(root))
 		return;
 	clauses = symbl_join_clauses(root, baserel, ec_member_is_sendable, info);
 	foreach(lc, clauses)
@@ -554,8 +623,7 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		List	   *remote_exprs;
 
 		/* scan_clauses include the join clauses of a parameterized path */
-		symbl_classify_quals(foreignrel, info->columns, info->raw_filter,
-							 scan_clauses, &pushdown);
+		classify_quals(root, foreignrel, info, scan_clauses, &pushdown);
 		local_exprs = extract_actual_clauses(pushdown.local_quals, false);
 		remote_exprs = extract_actual_clauses(pushdown.remote_quals, false);
 		fdw_private = make_fdw_private(&pushdown, &fdw_exprs, foreignrel,
