@@ -29,6 +29,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "json_worker.h"
@@ -70,6 +71,32 @@ is_scalar_byte(char c)
 }
 
 /*
+ * Where the string whose contents start at `from` ends (its closing quote,
+ * or len): memchr carries the scan over the contents, which are most of a
+ * body's bytes.
+ */
+static size_t
+string_end(const char *body, size_t len, size_t from)
+{
+	while (from < len)
+	{
+		const char *quote = memchr(body + from, '"', len - from);
+		size_t		at;
+		size_t		backslashes = 0;
+
+		if (quote == NULL)
+			return len;
+		at = quote - body;
+		while (at - backslashes > from && body[at - backslashes - 1] == '\\')
+			backslashes++;
+		if (backslashes % 2 == 0)
+			return at;
+		from = at + 1;
+	}
+	return len;
+}
+
+/*
  * About how many bytes json-c's tree of the body takes, from its values
  * (the body need not be valid JSON: this only counts).
  */
@@ -86,9 +113,7 @@ symbl_json_tree_estimate(const char *body, size_t len)
 		if (c == '"')
 		{
 			estimate += TREE_BYTES_SCALAR;
-			for (i++; i < len && body[i] != '"'; i++)
-				if (body[i] == '\\')
-					i++;
+			i = string_end(body, len, i + 1);
 		}
 		else if (c == '{')
 			estimate += TREE_BYTES_OBJECT;
