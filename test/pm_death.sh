@@ -35,6 +35,12 @@ kill_cluster() {
 	for pid in $(cluster_pids); do
 		kill -9 "$pid" 2>/dev/null || true
 	done
+	# the next check's cluster takes the same socket directory and port:
+	# it cannot start while one of these is still on its way out
+	for _ in $(seq 1 100); do
+		[ -z "$(cluster_pids)" ] && return 0
+		sleep 0.1
+	done
 }
 
 stop_client() {
@@ -68,8 +74,9 @@ wait_for_log() {
 		curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=$tag&format=text" | grep -qE "$pattern" && return 0
 		sleep 0.1
 	done
-	echo "the emulator never logged /$pattern/ for $tag:"
-	curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=$tag&format=text"
+	echo "    the emulator never logged /$pattern/ for $tag:"
+	curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=$tag&format=text" | sed 's/^/    /'
+	sed 's/^/    client: /' "$work/client.log"
 	return 1
 }
 
@@ -81,10 +88,10 @@ check_wait() {
 
 	rm -rf "$data"
 	as_postgres "$PGBIN/initdb" -D "$data" -A trust --no-sync >"$work/initdb.log" 2>&1 ||
-		{ cat "$work/initdb.log"; return 1; }
+		{ sed 's/^/    initdb: /' "$work/initdb.log"; return 1; }
 	as_postgres "$PGBIN/pg_ctl" -D "$data" -l "$work/server.log" -w \
 		-o "-k $work -c listen_addresses='' -c fsync=off" start >/dev/null ||
-		{ cat "$work/server.log"; return 1; }
+		{ sed 's/^/    server: /' "$work/server.log"; return 1; }
 	curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=$tag" >/dev/null
 	sql <<-SQL
 		CREATE EXTENSION symbl_fdw;
