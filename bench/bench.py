@@ -20,6 +20,7 @@ import sys
 import time
 
 from benchlib import APP_ID, APP_SECRET, STARTED, create_symbl_schemas, curl_token, fmt_ms, log, nodes, process_cpu, psql, reset_tag, sqlstr, tag_log
+from benchlib import machine as benchlib_machine
 from benchlib import update_readme as update_readme_section
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -173,17 +174,11 @@ def setup():
 
 
 def machine():
-    info = {"nproc": os.cpu_count()}
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                info["cpu"] = line.split(":", 1)[1].strip()
-                break
+    info = benchlib_machine()
     with open("/proc/meminfo") as f:
         for line in f:
             if line.startswith("MemTotal"):
                 info["memory_gb"] = round(int(line.split()[1]) / 1024 / 1024, 1)
-    info["postgresql"] = psql("SHOW server_version").strip()
     cv = subprocess.run(["curl", "--version"], capture_output=True, text=True).stdout.split()
     info["libcurl"] = next((w for w in cv if w.startswith("libcurl/")), "?").split("/", 1)[1]
     try:

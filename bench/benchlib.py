@@ -143,6 +143,14 @@ def commit():
                           capture_output=True, text=True).stdout.strip() or "?"
 
 
+def run_line(r, args):
+    """The report's first line: when, where, what and how long."""
+    m = r["machine"]
+    return ("Run %s on %d × %s; PostgreSQL %s; commit %s; `bash bench/run.sh%s` took %s."
+            % (r["date"], m["nproc"], m["cpu"], m["postgresql"], r["commit"],
+               args and " " + args, "%d min %d s" % divmod(int(r["elapsed_s"]), 60)))
+
+
 def machine():
     """Cores, CPU model and server version, for the report's first line."""
     info = {"nproc": os.cpu_count()}

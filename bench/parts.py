@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import (BENCH, OUT, ROOT, commit, create_symbl_schemas, curl_token, elapsed_s, explain, fmt_ms, http,
+from benchlib import (run_line, BENCH, OUT, ROOT, commit, create_symbl_schemas, curl_token, elapsed_s, explain, fmt_ms, http,
                       log, machine, nodes, plan_shape, process_cpu, psql, reset_tag, sqlstr, tag_log,
                       update_readme, utc_now)
 
@@ -296,14 +296,11 @@ def chart(r):
 
 
 def report_text(r):
-    m = r["machine"]
     h, c = r["join_fdw"], r["join_curl"]
     ms, mb = r["memory_small"], r["memory_big"]
     h0 = h["runs"][0]
     L = []
-    L.append("Run %s on %d × %s; PostgreSQL %s; commit %s; `bash bench/run.sh%s` took %s."
-             % (r["date"], m["nproc"], m["cpu"], m["postgresql"], r["commit"],
-                ARGS and " " + ARGS, "%d min %d s" % divmod(int(r["elapsed_s"]), 60)))
+    L.append(run_line(r, ARGS))
     L.append("")
     L.append("Dataset: the bundled emulator with %s conversations, clock frozen at its anchor. "
              "Times are the median of %d runs: EXPLAIN (ANALYZE, TIMING OFF) `Execution Time` in "

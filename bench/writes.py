@@ -24,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import (OUT, ROOT, commit, create_symbl_schemas, curl_token, elapsed_s, explain, fmt_ms,
+from benchlib import (run_line, OUT, ROOT, commit, create_symbl_schemas, curl_token, elapsed_s, explain, fmt_ms,
                       http, log, machine, nodes, plan_shape, process_cpu, psql, reset_state, reset_tag,
                       sqlstr, tag_log, update_readme, utc_now)
 
@@ -227,13 +227,10 @@ def ecpu(x):
 
 
 def report_text(r):
-    m = r["machine"]
     a, b, c, d = r["a_fdw"], r["b_fdw_one"], r["c_curl"], r["d_direct"]
     conc = r["default_concurrency"]
     L = []
-    L.append("Run %s on %d × %s; PostgreSQL %s; commit %s; `bash bench/run.sh%s` took %s."
-             % (r["date"], m["nproc"], m["cpu"], m["postgresql"], r["commit"],
-                ARGS and " " + ARGS, "%d min %d s" % divmod(int(r["elapsed_s"]), 60)))
+    L.append(run_line(r, ARGS))
     L.append("")
     L.append("The bundled emulator with %s conversations, every answer %d ms late (the hosted "
              "regime), clock frozen at its anchor. `crm_calls` is a local table of %d conversation "
