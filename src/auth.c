@@ -136,17 +136,12 @@ token_request_body(const SymblConnection *conn)
 static bool
 parse_token_answer(const char *body, char **token, int64 *expires_in)
 {
-	json_object *root;
+	json_object *root = symbl_json_parse_bounded(body);
 	json_object *value;
 	bool		ok = false;
-	size_t		estimate;
 
 	*token = NULL;
 	*expires_in = DEFAULT_EXPIRES_IN_S;
-	/* (a token answer too dense to parse is as good as malformed) */
-	if (symbl_json_tree_too_large(body, strlen(body), &estimate))
-		return false;
-	root = json_tokener_parse(body);
 	if (root != NULL && json_object_is_type(root, json_type_object) &&
 		json_object_object_get_ex(root, "accessToken", &value) &&
 		json_object_is_type(value, json_type_string) &&

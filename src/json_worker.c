@@ -100,8 +100,8 @@ string_end(const char *body, size_t len, size_t from)
  * About how many bytes json-c's tree of the body takes, from its values
  * (the body need not be valid JSON: this only counts).
  */
-size_t
-symbl_json_tree_estimate(const char *body, size_t len)
+static size_t
+tree_estimate(const char *body, size_t len)
 {
 	size_t		estimate = len;	/* string contents, roughly */
 	size_t		i;
@@ -129,11 +129,24 @@ symbl_json_tree_estimate(const char *body, size_t len)
 	return estimate;
 }
 
-bool
-symbl_json_tree_too_large(const char *body, size_t len, size_t *estimate)
+static bool
+tree_too_large(size_t estimate, size_t len)
 {
-	*estimate = symbl_json_tree_estimate(body, len);
-	return *estimate > len * SYMBL_JSON_MAX_TREE_FACTOR + 1024 * 1024;
+	return estimate > len * SYMBL_JSON_MAX_TREE_FACTOR + 1024 * 1024;
+}
+
+/*
+ * A small answer (a token's, an error's) parsed whole, or NULL: not JSON,
+ * or too dense to parse, which to such a reader is the same.
+ */
+json_object *
+symbl_json_parse_bounded(const char *body)
+{
+	size_t		len = strlen(body);
+
+	if (tree_too_large(tree_estimate(body, len), len))
+		return NULL;
+	return json_tokener_parse(body);
 }
 
 /*
@@ -157,7 +170,8 @@ symbl_json_job_run(SymblJsonJob *job)
 		job->error = json_tokener_error_size;
 		return;
 	}
-	if (symbl_json_tree_too_large(job->body, job->len, &estimate))
+	estimate = tree_estimate(job->body, job->len);
+	if (tree_too_large(estimate, job->len))
 	{
 		job->tree_estimate = estimate;
 		return;

@@ -54,9 +54,7 @@ typedef struct SymblJsonJob
  */
 #define SYMBL_JSON_MAX_TREE_FACTOR 24
 
-extern size_t symbl_json_tree_estimate(const char *body, size_t len);
-extern bool symbl_json_tree_too_large(const char *body, size_t len,
-									  size_t *estimate);
+extern json_object *symbl_json_parse_bounded(const char *body);
 
 /* Start the thread if it is not running; false when it cannot run */
 extern bool symbl_json_worker_start(void);

@@ -968,15 +968,9 @@ symbl_part_convert(SymblPageParse *parse, const SymblResource *resource,
 char *
 symbl_api_error_message(const char *body)
 {
-	json_object *root;
+	json_object *root = symbl_json_parse_bounded(body);
 	json_object *message;
 	char	   *result = NULL;
-	size_t		estimate;
-
-	/* (an error body is not worth a huge tree either) */
-	if (symbl_json_tree_too_large(body, strlen(body), &estimate))
-		return NULL;
-	root = json_tokener_parse(body);
 
 	if (root != NULL && json_object_is_type(root, json_type_object) &&
 		json_object_object_get_ex(root, "message", &message) &&

@@ -146,10 +146,7 @@ rethrow_with_writes_settled(EState *estate)
 		told = true;
 	}
 	if (told)
-	{
-		symbl_note_writes_reported();
 		edata->detail = detail.data;
-	}
 	ReThrowError(edata);
 }
 

@@ -506,13 +506,23 @@ finish_write(WriteRun *run, RowWrite *row)
 	MemoryContextSwitchTo(oldcxt);
 }
 
+/*
+ * An error of the statement says how far it got: the abort's warning need
+ * not (write_xact.c), nor the executor hook (write_pending.c).
+ */
+static void
+mark_reported(WriteRun *run)
+{
+	symbl_note_writes_reported();
+	run->reported = true;
+}
+
 static void
 report_failed_row(WriteRun *run, RowWrite *row)
 {
 	const char *verb = run->operation == CMD_DELETE ? "delete" : "update";
 
-	symbl_note_writes_reported();
-	run->reported = true;
+	mark_reported(run);
 	if (row->echo_mismatch)
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_ERROR),
@@ -564,8 +574,7 @@ rethrow_with_progress(WriteWindow *w)
 	List	   *in_flight;
 
 	FlushErrorState();
-	symbl_note_writes_reported();
-	run->reported = true;
+	mark_reported(run);
 	in_flight = abandon_in_flight(w);
 
 	initStringInfo(&buf);
@@ -612,6 +621,14 @@ drop_payload(RowWrite *row)
 	row->sent = NULL;
 }
 
+/* The oldest write, finished, leaves the window */
+static void
+pop_oldest(WriteWindow *w)
+{
+	w->count--;
+	memmove(w->rows, w->rows + 1, sizeof(RowWrite *) * w->count);
+}
+
 /*
  * Await the oldest write in flight and judge it.  A row the executor has
  * already counted that turns out to be gone is taken off the count.
@@ -632,8 +649,7 @@ finish_oldest(WriteWindow *w)
 		rethrow_with_progress(w);
 	}
 	PG_END_TRY();
-	w->count--;
-	memmove(w->rows, w->rows + 1, sizeof(RowWrite *) * w->count);
+	pop_oldest(w);
 	if (row->outcome == WRITE_GONE && w->counted != NULL)
 		(*w->counted)--;
 	if (row->outcome == WRITE_FAILED && w->failed == NULL)
@@ -694,8 +710,7 @@ symbl_window_settle(WriteWindow *w, bool await)
 		PG_TRY();
 		{
 			finish_write(w->run, w->rows[0]);
-			w->count--;
-			memmove(w->rows, w->rows + 1, sizeof(RowWrite *) * w->count);
+			pop_oldest(w);
 		}
 		PG_CATCH();
 		{
@@ -707,7 +722,7 @@ symbl_window_settle(WriteWindow *w, bool await)
 	}
 	if (!wrote || w->run->reported)
 		return NULL;
-	w->run->reported = true;
+	mark_reported(w->run);
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, progress_text(w->run));
 	if (unknown != NIL)
