@@ -50,6 +50,10 @@ MASK64 = (1 << 64) - 1
 
 SORT_FIELDS = ("conversation.id", "conversation.type", "conversation.name",
                "conversation.startTime", "conversation.endTime")
+# the sort fields Symbl shows; the others are applied, ignored or refused by
+# the 'sort_fields' reading
+DOCUMENTED_SORT_FIELDS = ("conversation.name", "conversation.startTime")
+UNDOCUMENTED_SORT_FIELDS = frozenset(SORT_FIELDS) - frozenset(DOCUMENTED_SORT_FIELDS)
 API_PARAMS = ("limit", "offset", "order", "sort", "startTime", "endTime", "filter")
 LIMIT_MAX = 65536
 OFFSET_MAX = 2**31 - 1
@@ -165,11 +169,14 @@ MISSING = object()  # marker for "field absent" in adversarial specs
 
 # How the emulator reads what the contract leaves open (README "Readings");
 # per request through /_x/<spec>, else the command line's, else these.
-Readings = collections.namedtuple("Readings", "missing missing_sort time_reading")
+Readings = collections.namedtuple("Readings",
+                                  "missing missing_sort time_reading selectors sort_fields")
 READING_CHOICES = {"missing": ("match", "nomatch"),
                    "missing_sort": ("low", "high"),
-                   "time_reading": ("truncate", "round")}
-DEFAULT_READINGS = Readings("match", "low", "truncate")
+                   "time_reading": ("truncate", "round"),
+                   "selectors": ("apply", "ignore", "reject"),
+                   "sort_fields": ("apply", "ignore", "reject")}
+DEFAULT_READINGS = Readings("match", "low", "truncate", "apply", "apply")
 CLOCK_SKEW_MAX = 86400
 
 
@@ -726,11 +733,14 @@ STRING_SELECTORS = {"conversation.id": "ids", "conversation.type": "types",
                     "conversation.name": "names"}
 TIME_SELECTORS = {"conversation.startTime": "start", "conversation.endTime": "end"}
 META_PREFIX = "conversation.metadata."
+# filter selectors Symbl never shows (only conversation.metadata.<key> is):
+# applied, ignored (every row matches) or refused, by the 'selectors' reading
+UNDOCUMENTED_SELECTORS = frozenset(STRING_SELECTORS) | frozenset(TIME_SELECTORS)
 
 
 # pred: row index -> bool; start_min: the least startTime (ms) the filter's
 # startTime lower bounds allow, or None; start_only: the filter is nothing but
-# such bounds (start_min then decides it alone)
+# such bounds and ignored comparisons (start_min then decides it alone)
 CompiledFilter = collections.namedtuple("CompiledFilter", "pred start_min start_only")
 
 
@@ -751,6 +761,7 @@ def compile_filter(src, ds, readings=DEFAULT_READINGS, metas=None):
     if len(selectors) > 2:
         raise FilterError("filter can not have more than 2 parameters (distinct selectors), got %d: %s"
                           % (len(selectors), ", ".join(selectors)))
+    ignore = readings.selectors == "ignore"
     preds = []
     start_min = None
     start_only = True
@@ -768,6 +779,8 @@ def compile_filter(src, ds, readings=DEFAULT_READINGS, metas=None):
                     vals.append(read_time_ms(a, readings.time_reading))
                 except ValueError:
                     raise FilterError("invalid ISO 8601 value '%s' for %s" % (a, sel))
+            if ignore:
+                continue    # matches every row, narrows nothing
             col = getattr(ds, TIME_SELECTORS[sel])
             pred = _time_pred(col, kind, vals)
             if sel == "conversation.startTime" and kind in ("gt", "ge"):
@@ -778,15 +791,24 @@ def compile_filter(src, ds, readings=DEFAULT_READINGS, metas=None):
                 pred = _with_missing_end(col, pred, on_missing)
             preds.append(pred)
         elif sel in STRING_SELECTORS:
+            if ignore:
+                continue
             preds.append(_col_pred(getattr(ds, STRING_SELECTORS[sel]), kind, args, on_missing))
         else:
             preds.append(_meta_pred(ds.metas if metas is None else metas,
                                     sel[len(META_PREFIX):], kind, args, on_missing))
         start_only = False
+    if readings.selectors == "reject":
+        # after every other check: only an otherwise valid filter gets this
+        for sel in selectors:
+            if sel in UNDOCUMENTED_SELECTORS:
+                raise FilterError("unsupported selector '%s'" % sel)
     if start_min is not None:
         start = ds.start
         preds.append(lambda i: start[i] >= start_min)
-    if len(preds) == 1:
+    if not preds:
+        pred = lambda i: True   # every comparison ignored
+    elif len(preds) == 1:
         pred = preds[0]
     else:
         pred = lambda i, preds=tuple(preds): all(p(i) for p in preds)
@@ -863,6 +885,17 @@ def _meta_pred(metas, key, kind, args, on_missing):
 # Query engine: window + filter + sort, cached; pages are slices
 # --------------------------------------------------------------------------
 
+def effective_sort(sort_fields, readings):
+    """The sort key the API applies: under sort_fields=ignore without the
+    undocumented fields (none left: the default), so rows that tie on the
+    rest come back in the tie permutation, even for (startTime, id)."""
+    fields = tuple(sort_fields)
+    if readings.sort_fields != "ignore":
+        return fields
+    kept = tuple(f for f in fields if f not in UNDOCUMENTED_SORT_FIELDS)
+    return kept or ("conversation.startTime",)
+
+
 class Result:
     __slots__ = ("idx", "gstarts", "gends", "bodies")
 
@@ -917,6 +950,7 @@ class Engine:
         end_given: the request had an endTime parameter (under 'nomatch' a
         row without endTime then fails the window).  overlay: a state's
         writes (None: the dataset as generated)."""
+        sort_fields = effective_sort(sort_fields, readings)
         smin, emax = self.window_bounds(ws, we)
         # The default window moves with the clock; key the cache by the rows
         # the bounds select, not by the bounds, so repeated pages hit it.
@@ -1067,6 +1101,7 @@ FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
               "token_ttl", "expire_token_after", "latency_ms", "slow_bps", "hang",
               "truncate", "reset", "body", "redirect", "on",
               "missing", "missing_sort", "time_reading", "clock_skew",
+              "selectors", "sort_fields",
               "state", "put_metadata", "drop_answer", "unknown_status", "gather",
               "path_has")
 PUT_METADATA_CHOICES = ("replace", "merge")
@@ -1304,7 +1339,9 @@ class State:
         a = self.args
         return Readings(spec.get("missing", a.missing),
                         spec.get("missing_sort", a.missing_sort),
-                        spec.get("time_reading", a.time_reading))
+                        spec.get("time_reading", a.time_reading),
+                        spec.get("selectors", a.selectors),
+                        spec.get("sort_fields", a.sort_fields))
 
     def tag(self, name):
         t = self.tags.get(name)
@@ -2247,6 +2284,11 @@ class Handler(BaseHTTPRequestHandler):
                 raise QueryError("Invalid sort field '%s' (allowed: %s)" % (fld, ", ".join(SORT_FIELDS)))
         if len(set(fields)) != len(fields):
             raise QueryError("Invalid sort '%s': a field is repeated" % v)
+        if readings.sort_fields == "reject":
+            for fld in fields:
+                if fld in UNDOCUMENTED_SORT_FIELDS:
+                    raise QueryError("Invalid sort field '%s' (allowed: %s)"
+                                     % (fld, ", ".join(DOCUMENTED_SORT_FIELDS)))
         q["sort"] = tuple(fields)
         if now is None:
             now = self.st.api_now_ms({})
@@ -2445,6 +2487,12 @@ def build_arg_parser():
                    default=DEFAULT_READINGS.missing_sort)
     p.add_argument("--time-reading", choices=READING_CHOICES["time_reading"],
                    default=DEFAULT_READINGS.time_reading)
+    p.add_argument("--selectors", choices=READING_CHOICES["selectors"],
+                   default=DEFAULT_READINGS.selectors,
+                   help="undocumented filter selectors (id, type, name, startTime, endTime)")
+    p.add_argument("--sort-fields", choices=READING_CHOICES["sort_fields"],
+                   default=DEFAULT_READINGS.sort_fields,
+                   help="undocumented sort fields (id, type, endTime)")
     p.add_argument("--clock-skew", default="0", metavar="SECONDS",
                    help="the API's clock = the emulator's + SECONDS (signed)")
     p.add_argument("--put-metadata", choices=PUT_METADATA_CHOICES, default="replace",

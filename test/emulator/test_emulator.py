@@ -1191,6 +1191,181 @@ class TestClockSkew(unittest.TestCase):
                 self.assertEqual(self.status("limit=1", skew)[0], 200)
 
 
+class TestSelectorsReading(unittest.TestCase):
+    """selectors=apply|ignore|reject: the filter selectors Symbl never shows
+    (conversation.id, type, name, startTime, endTime); metadata always applies."""
+
+    SORT = "conversation.startTime,conversation.id"
+    PREFIXES = (("", "apply"), ("/_x/selectors=apply", "apply"),
+                ("/_x/selectors=ignore", "ignore"), ("/_x/selectors=reject", "reject"))
+
+    def get(self, prefix, flt=None, *pairs):
+        pairs = pairs + (("limit", "65536"), ("sort", self.SORT))
+        if flt is not None:
+            pairs += (("filter", flt),)
+        st, r, body = EMU_MAIN.get(qs(*pairs), prefix=prefix)
+        body = json.loads(body)
+        return st, (ids(body["conversations"]) if st == 200 else body["message"])
+
+    def test_by_id(self):
+        flt = 'conversation.id=="9990000000000038"'
+        st, window = self.get("")
+        self.assertEqual(st, 200)
+        self.assertIn("9990000000000038", window)
+        self.assertGreater(len(window), 1)
+        # apply, ignore, apply again: the result cache keeps the readings apart
+        for prefix, reading in self.PREFIXES + self.PREFIXES[:2]:
+            with self.subTest(prefix=prefix):
+                st, got = self.get(prefix, flt)
+                if reading == "reject":
+                    self.assertEqual((st, got), (400, "Invalid filter: unsupported selector 'conversation.id'"))
+                else:
+                    self.assertEqual(st, 200)
+                    self.assertEqual(got, ["9990000000000038"] if reading == "apply" else window)
+
+    def test_every_undocumented_selector(self):
+        c38 = byid("9990000000000038")
+        cases = (("conversation.id", "==", "9990000000000038", ["9990000000000038"]),
+                 ("conversation.type", "==", "chat", ["chat"]),
+                 ("conversation.name", "!=", c38["name"], [c38["name"]]),
+                 # a startTime lower bound narrows the rows under apply only
+                 ("conversation.startTime", "=ge=", iso(NOW_MS - 3 * DAY), [NOW_MS - 3 * DAY]),
+                 ("conversation.endTime", "=lt=", iso(NOW_MS - 300 * DAY), [NOW_MS - 300 * DAY]))
+        every = [c["id"] for c in sorted(DS, key=lambda c: (ms(c["startTime"]), c["id"]))]
+        for sel, op, value, typed in cases:
+            flt = "%s%s%s" % (sel, op, quote_rsql(value))
+            want = [i for i in every if ref_match(field(byid(i), sel), op, typed)]
+            self.assertTrue(0 < len(want) < N, sel)
+            for prefix, reading in self.PREFIXES:
+                with self.subTest(sel=sel, prefix=prefix):
+                    st, got = self.get(prefix, flt, ("startTime", EARLY))
+                    if reading == "reject":
+                        self.assertEqual(st, 400)
+                        self.assertEqual(got, "Invalid filter: unsupported selector '%s'" % sel)
+                    else:
+                        self.assertEqual(st, 200)
+                        self.assertEqual(got, want if reading == "apply" else every)
+
+    def test_metadata_always_applied(self):
+        flt = "conversation.metadata.customerId==cust-007"
+        want = [c["id"] for c in sorted(DS, key=lambda c: (ms(c["startTime"]), c["id"]))
+                if (c.get("metadata") or {}).get("customerId") == "cust-007"]
+        self.assertTrue(0 < len(want) < N)
+        for prefix, reading in self.PREFIXES:
+            with self.subTest(prefix=prefix):
+                self.assertEqual(self.get(prefix, flt, ("startTime", EARLY)), (200, want))
+
+    def test_ignored_beside_metadata(self):
+        meta = "conversation.metadata.customerId==cust-007"
+        both = "conversation.type==chat;" + meta
+        st, alone = self.get("", meta, ("startTime", EARLY))
+        st, applied = self.get("", both, ("startTime", EARLY))
+        self.assertTrue(set(applied) < set(alone))
+        self.assertEqual(self.get("/_x/selectors=ignore", both, ("startTime", EARLY)), (200, alone))
+        self.assertEqual(self.get("/_x/selectors=reject", both, ("startTime", EARLY)),
+                         (400, "Invalid filter: unsupported selector 'conversation.type'"))
+        # a metadata key whose name looks like a selector is still metadata
+        self.assertEqual(self.get("/_x/selectors=reject", "conversation.metadata.id==x")[0], 200)
+
+    def test_still_validated_when_ignored(self):
+        for flt in ("conversation.id=xx=1", "conversation.startTime==yesterday",
+                    "conversation.endTime=in=(2026-01-01T00:00:00Z,soon)",
+                    "conversation.id==1,conversation.type==a", "conversation.id==1 or conversation.id==2",
+                    "conversation.id==1;conversation.type==a;conversation.name==b",
+                    "conversation.id==1;conversation.metadata.a==b;conversation.metadata.c==d",
+                    "conversation.id==(1,2)", "conversation.idx==1", "conversation.id=="):
+            with self.subTest(flt=flt):
+                st, msg = self.get("", flt)
+                self.assertEqual(st, 400)
+                self.assertTrue(msg.startswith("Invalid filter: "), msg)
+                self.assertEqual(self.get("/_x/selectors=ignore", flt), (400, msg))
+                self.assertEqual(self.get("/_x/selectors=reject", flt), (400, msg))
+
+    def test_bad_values(self):
+        for spec in ("selectors=maybe", "selectors=APPLY", "selectors=", "selectors=ignore,selectors=apply"):
+            with self.subTest(spec=spec):
+                self.assertEqual(EMU_MAIN.get("limit=1", prefix="/_x/" + spec)[0], 400)
+
+
+def quote_rsql(v):
+    """An RSQL value: double-quoted, with backslash escapes."""
+    return '"%s"' % v.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class TestSortFieldsReading(unittest.TestCase):
+    """sort_fields=apply|ignore|reject: the sort fields Symbl never shows
+    (conversation.id, type, endTime)."""
+
+    def rows(self, prefix, sort, order="asc", limit="65536", offset="0"):
+        return ids(EMU_MAIN.rows(qs(("startTime", EARLY), ("limit", limit), ("offset", offset),
+                                    ("sort", sort), ("order", order)), prefix=prefix))
+
+    def test_reject(self):
+        p = "/_x/sort_fields=reject"
+        for sort, bad in (("conversation.id", "conversation.id"),
+                          ("conversation.type,conversation.name", "conversation.type"),
+                          ("conversation.startTime,conversation.id", "conversation.id"),
+                          ("conversation.name,conversation.endTime", "conversation.endTime")):
+            with self.subTest(sort=sort):
+                st, r, body = EMU_MAIN.get(qs(("sort", sort)), prefix=p)
+                self.assertEqual(st, 400)
+                self.assertEqual(json.loads(body)["message"],
+                                 "Invalid sort field '%s' (allowed: conversation.name, conversation.startTime)" % bad)
+        for sort in ("conversation.name", "conversation.startTime", "conversation.name,conversation.startTime"):
+            with self.subTest(sort=sort):
+                self.assertEqual(EMU_MAIN.get(qs(("sort", sort)), prefix=p)[0], 200)
+        # an unknown field is refused as under every reading
+        st, r, body = EMU_MAIN.get(qs(("sort", "conversation.members")), prefix=p)
+        self.assertEqual(st, 400)
+        self.assertIn("conversation.members", json.loads(body)["message"])
+
+    def test_ignore_start_and_id_pages_the_bulk_import_unsafely(self):
+        sort = "conversation.startTime,conversation.id"
+        bulk = {c["id"] for c in DS if (c.get("name") or "").startswith("Bulk import")}
+        full = self.rows("", sort)
+        g0 = min(full.index(i) for i in bulk)
+        self.assertEqual(set(full[g0:g0 + 40]), bulk)
+        # apply: the id tiebreaker holds, offset paging tiles exactly
+        for prefix in ("", "/_x/sort_fields=apply"):
+            got = ids(EMU_MAIN.all_rows(("startTime", EARLY), ("sort", sort), limit=7, prefix=prefix))
+            self.assertEqual(got, full)
+        # ignore: sorted by startTime alone, the 40 ties permuted per page
+        p = "/_x/sort_fields=ignore"
+        every = self.rows(p, sort)
+        self.assertEqual(sorted(every), sorted(full))
+        starts = [ms(byid(i)["startTime"]) for i in every]
+        self.assertEqual(starts, sorted(starts))
+        self.assertNotEqual(every[g0:g0 + 40], full[g0:g0 + 40])
+        orders = [[i for i in self.rows(p, sort, limit="50", offset=str(off)) if i in bulk]
+                  for off in (g0 - 5, g0 - 4)]
+        self.assertEqual([len(o) for o in orders], [40, 40])
+        self.assertNotEqual(orders[0], orders[1])
+        got = ids(EMU_MAIN.all_rows(("startTime", EARLY), ("sort", sort), limit=7, prefix=p))
+        self.assertEqual(len(got), N)
+        self.assertLess(len(set(got) & bulk), 40, "offset paging over the tie group should lose rows")
+        self.assertGreater(sum(1 for i in got if i in bulk), len(set(got) & bulk))
+        # the same request always gives the same answer
+        self.assertEqual(self.rows(p, sort, limit="50", offset=str(g0)), self.rows(p, sort, limit="50", offset=str(g0)))
+
+    def test_ignore_keeps_the_documented_fields(self):
+        p = "/_x/sort_fields=ignore"
+        for order in ("asc", "desc"):
+            with self.subTest(order=order):
+                self.assertEqual(self.rows(p, "conversation.endTime,conversation.name", order),
+                                 self.rows("", "conversation.name", order))
+                self.assertEqual(self.rows(p, "conversation.name,conversation.id,conversation.startTime", order),
+                                 self.rows("", "conversation.name,conversation.startTime", order))
+                # nothing left: the default, conversation.startTime
+                self.assertEqual(self.rows(p, "conversation.id", order),
+                                 self.rows("", "conversation.startTime", order))
+        self.assertNotEqual(self.rows(p, "conversation.type"), self.rows("", "conversation.type"))
+
+    def test_bad_values(self):
+        for spec in ("sort_fields=maybe", "sort_fields=Ignore", "sort_fields=", "sort_fields=apply,sort_fields=apply"):
+            with self.subTest(spec=spec):
+                self.assertEqual(EMU_MAIN.get("limit=1", prefix="/_x/" + spec)[0], 400)
+
+
 class TestReadingsOnTheCommandLine(unittest.TestCase):
     """Every reading as a command-line default; a request's /_x/ spec wins."""
 
@@ -1231,11 +1406,49 @@ class TestReadingsOnTheCommandLine(unittest.TestCase):
 
     def test_bad_command_line(self):
         for args in (["--clock-skew", "86401"], ["--clock-skew", "x"], ["--missing", "maybe"],
-                     ["--missing-sort", "middle"], ["--time-reading", "floor"]):
+                     ["--missing-sort", "middle"], ["--time-reading", "floor"],
+                     ["--selectors", "maybe"], ["--sort-fields", "APPLY"]):
             with self.subTest(args=args):
                 p = subprocess.run([sys.executable, EMU, "--conversations", "5", "--dump-dataset", "jsonl"] + args,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                 self.assertNotEqual(p.returncode, 0)
+
+
+class TestSelectorReadingsOnTheCommandLine(unittest.TestCase):
+    """--selectors / --sort-fields as command-line defaults; a request's /_x/ spec wins."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.emu = Emulator("--selectors", "ignore", "--sort-fields", "reject", n=120)
+        st, t = cls.emu.token()
+        cls.tok = t["accessToken"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.emu.close()
+
+    def get(self, prefix="", **params):
+        params.setdefault("startTime", EARLY)
+        params.setdefault("limit", "65536")
+        st, r, body = self.emu.get(qs(*params.items()), token=self.tok, prefix=prefix)
+        body = json.loads(body)
+        return st, (ids(body["conversations"]) if st == 200 else body["message"])
+
+    def test_defaults_and_overrides(self):
+        flt = 'conversation.id=="9990000000000038"'
+        st, every = self.get()
+        self.assertEqual((st, len(every)), (200, 120))
+        self.assertEqual(self.get(filter=flt), (200, every))
+        self.assertEqual(self.get("/_x/selectors=apply", filter=flt), (200, ["9990000000000038"]))
+        st, msg = self.get("/_x/selectors=reject", filter=flt)
+        self.assertEqual(st, 400)
+        self.assertIn("filter", msg)
+        st, msg = self.get(sort="conversation.startTime,conversation.id")
+        self.assertEqual(st, 400)
+        self.assertIn("sort field 'conversation.id'", msg)
+        st, got = self.get("/_x/sort_fields=apply", sort="conversation.id")
+        self.assertEqual((st, got), (200, sorted(every)))
+        self.assertEqual(self.get(sort="conversation.name,conversation.startTime")[0], 200)
 
 
 class TestGzip(unittest.TestCase):
