@@ -18,6 +18,7 @@ OBJS = \
 	src/part_scan.o \
 	src/resource.o \
 	src/response.o \
+	src/selector_memory.o \
 	src/symbl_fdw.o \
 	src/write_pending.o \
 	src/write_run.o \

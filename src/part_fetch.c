@@ -69,6 +69,8 @@ static char *
 path_with_segment(const SymblResource *resource, const char *segment,
 				  const char *query)
 {
+	if (resource->path[0] == '\0')
+		return psprintf("%s/%s%s", SYMBL_API_PATH, segment, query);
 	return psprintf("%s/%s/%s%s", SYMBL_API_PATH, segment, resource->path, query);
 }
 
@@ -76,7 +78,9 @@ path_with_segment(const SymblResource *resource, const char *segment,
 char *
 symbl_part_path_template(const SymblResource *resource, const char *query)
 {
-	return path_with_segment(resource, "{conversation_id}", query);
+	return path_with_segment(resource,
+							 resource->single_object ? "{id}" : "{conversation_id}",
+							 query);
 }
 
 /* The request path for a conversation's part: the id is one path segment */
@@ -188,8 +192,12 @@ symbl_part_fetch_next(SymblPartFetch *fetch, SymblPage *page)
 			parse = symbl_page_parse_start(body, len, false);
 		MemoryContextSwitchTo(oldcxt);
 	}
-	symbl_part_convert(parse, fetch->resource, fetch->columns, fetch->ncolumns,
-					   fetch->natts, fetch->ids[slot], where, page);
+	if (fetch->resource->single_object)
+		symbl_conversation_convert(parse, fetch->columns, fetch->ncolumns,
+								   fetch->natts, where, page);
+	else
+		symbl_part_convert(parse, fetch->resource, fetch->columns, fetch->ncolumns,
+						   fetch->natts, fetch->ids[slot], where, page);
 	if (call != NULL)
 		symbl_api_list_release(call);
 	fetch->calls[slot] = NULL;

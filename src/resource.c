@@ -185,6 +185,18 @@ const SymblResource symbl_resources[] = {
 	},
 };
 
+/*
+ * One conversation by id, GET /v1/conversations/{id}: the conversations
+ * table's exact read for `id = ...` (part_scan.c fetches it as it fetches
+ * a part; its columns are the conversations table's own).  Not in the
+ * table above: it is no table of its own.
+ */
+const SymblResource symbl_conversation_by_id = {
+	.table = "conversations",
+	.path = "",
+	.single_object = true,
+};
+
 const int	symbl_num_resources = sizeof(symbl_resources) / sizeof(symbl_resources[0]);
 
 const SymblResource *

@@ -47,11 +47,13 @@ typedef struct SymblResource
 	bool		bare_array_too; /* a bare array is accepted as well */
 	const char *expand;			/* items with this array give a row per
 								 * element (element fields first) */
+	bool		single_object;	/* the answer is one conversation object */
 	SymblResourceParam params[SYMBL_MAX_RESOURCE_PARAMS];
 	SymblResourceColumn columns[SYMBL_MAX_RESOURCE_COLUMNS];
 } SymblResource;
 
 extern const SymblResource symbl_resources[];
+extern const SymblResource symbl_conversation_by_id;
 extern const int symbl_num_resources;
 
 extern const SymblResource *symbl_find_resource(const char *table);

@@ -586,6 +586,32 @@ symbl_page_convert(SymblPageParse *parse, const SymblColumn *columns,
 	symbl_json_job_free_tree(&parse->job);
 }
 
+/*
+ * One conversation, as GET /v1/conversations/{id} answers it: the object
+ * itself, not wrapped.  No parse (a 404) gives no row.
+ */
+void
+symbl_conversation_convert(SymblPageParse *parse, const SymblColumn *columns,
+						   int ncolumns, int natts, const char *where,
+						   SymblPage *page)
+{
+	json_object *root;
+	ErrorContextCallback errcallback;
+	ValuePosition pos = {where, 0, NULL, "conversation"};
+
+	page->nrows = 0;
+	page->natts = natts;
+	if (parse == NULL)
+		return;
+	root = page_parse_result(parse, where);
+	allocate_rows(page, 1, natts);
+	page->nrows = 1;
+	push_position_context(&errcallback, &pos);
+	convert_row(root, columns, ncolumns, page->values, page->nulls, &pos);
+	error_context_stack = errcallback.previous;
+	symbl_json_job_free_tree(&parse->job);
+}
+
 /* Parse and convert a page in one go, in this thread */
 void
 symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
