@@ -762,7 +762,7 @@ symbl_part_request_text(ForeignScanState *node)
 	SymblPartScanState *state = node->fdw_state;
 
 	return psprintf("GET %s per conversation, up to %d at a time",
-					symbl_part_path_template(state->fetch.resource, state->fetch.query),
+					symbl_part_path_template(state->fetch.resource->path, state->fetch.query),
 					state->fetch.concurrency);
 }
 
@@ -777,15 +777,28 @@ void
 symbl_part_explain_fetch(SymblPartFetch *fetch, ExplainState *es,
 						 const char *label)
 {
+	const char *fallback = fetch->resource->fallback_path;
+
 	if (es->verbose)
+	{
 		ExplainPropertyText(psprintf("%s Request", label),
 							psprintf("GET %s per conversation, up to %d at a time",
-									 symbl_part_path_template(fetch->resource, fetch->query),
+									 symbl_part_path_template(fetch->resource->path,
+															  fetch->query),
 									 fetch->concurrency), es);
+		if (fallback != NULL)
+			ExplainPropertyText(psprintf("%s Fallback Request", label),
+								psprintf("GET %s where the other path answers 404; the path that answered is asked first afterwards",
+										 symbl_part_path_template(fallback, fetch->query)),
+								es);
+	}
 	if (es->analyze)
 	{
 		ExplainPropertyInteger(psprintf("%s Requests", label), NULL, fetch->stats.requests, es);
 		ExplainPropertyInteger(psprintf("%s Retries", label), NULL, fetch->stats.retries, es);
+		if (fallback != NULL)
+			ExplainPropertyInteger(psprintf("%s Other Path Requests", label), NULL,
+								   fetch->other_path, es);
 		ExplainPropertyInteger(psprintf("%s Not Found", label), NULL, fetch->not_found, es);
 		ExplainPropertyInteger(psprintf("%s Rows Received", label), NULL, fetch->stats.rows_received, es);
 	}
