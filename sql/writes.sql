@@ -173,7 +173,8 @@ ALTER SERVER w_srv OPTIONS (SET base_url :'u');
 SELECT w_explain_analyze($$
 UPDATE w.conversations SET metadata = '{"retried": "yes"}' WHERE id = '9990000000000029'$$, true);
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=w_retry" > /dev/null
-\set u :emu '/_x/tag=w_retry,state=w_main,status=429,retry_after=0,after=3,count=1'
+-- (the second request for 9990000000000031: its DELETE, after its read by id)
+\set u :emu '/_x/tag=w_retry,state=w_main,status=429,retry_after=0,path_has=9990000000000031,after=1,count=1'
 ALTER SERVER w_srv OPTIONS (SET base_url :'u');
 SELECT w_explain_analyze($$
 DELETE FROM w.conversations c USING w.crm_calls a
