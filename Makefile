@@ -18,6 +18,7 @@ OBJS = \
 	src/part_scan.o \
 	src/resource.o \
 	src/response.o \
+	src/selector_memory.o \
 	src/symbl_fdw.o \
 	src/write_pending.o \
 	src/write_run.o \
@@ -47,7 +48,8 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h src/compat.h
+$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h src/compat.h \
+	src/resource.h src/part_fetch.h src/part_scan.h
 src/modify.o src/write_pending.o src/write_run.o src/write_xact.o: src/write_run.h
 
 # memcheck over good and failing scans (see test/valgrind.sh)

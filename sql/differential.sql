@@ -677,10 +677,13 @@ INSERT INTO dt.battery (kind, q, ordered, key, tz, ftables) VALUES
 \set ECHO all
 
 -- Run one query against a table, as text rows in result order.
+-- A query by id reads GET /v1/conversations/{id}, whose answer gives every
+-- member an id (the list leaves some out): the members' ids are left out of
+-- the comparison on both sides (jsonb puts "id" first in an object).
 CREATE FUNCTION dt.fetch(q text, tab text, key text, OUT rows text[], OUT keys text[])
 LANGUAGE plpgsql AS $fn$
 BEGIN
-  EXECUTE format('SELECT coalesce(array_agg(x::text), ''{}''), coalesce(array_agg(%s), ''{}'') FROM (%s) x',
+  EXECUTE format('SELECT coalesce(array_agg(regexp_replace(x::text, ''""id"": ""[0-9a-f-]{36}"", '', '''', ''g'')), ''{}''), coalesce(array_agg(%s), ''{}'') FROM (%s) x',
                  CASE WHEN key IS NULL THEN 'NULL::text' ELSE format('x.%I::text', key) END,
                  replace(q, '{t}', tab))
     INTO rows, keys;

@@ -501,14 +501,104 @@ CALL pt.block('parts_body_nul', ',body=trailing_nul');
 SELECT * FROM pt.error_of($q$SELECT * FROM pt.members WHERE conversation_id = '9990000000000031'$q$);
 CALL pt.block('parts_body_object', ',body=no_conversations');
 SELECT * FROM pt.error_of($q$SELECT * FROM pt.members WHERE conversation_id = '9990000000000031'$q$);
+-- ({} is an answer of the trackers: one tracker as an object, or none)
 SELECT * FROM pt.error_of($q$SELECT * FROM pt.trackers WHERE conversation_id = '9990000000000023'$q$);
 SELECT * FROM pt.error_of($q$SELECT * FROM pt.entities WHERE conversation_id = '9990000000000023'$q$);
 CALL pt.block('parts_body_array', ',body=null_conversations');
 SELECT * FROM pt.error_of($q$SELECT * FROM pt.analytics WHERE conversation_id = '9990000000000023'$q$);
+-- trackers take one tracker as an object, but not an object with none of
+-- their fields ({"conversations": null}); {} above was no tracker
+SELECT * FROM pt.error_of($q$SELECT * FROM pt.trackers WHERE conversation_id = '9990000000000023'$q$);
 CALL pt.block('parts_body_after');
 SELECT count(*) FROM pt.members WHERE conversation_id = '9990000000000031';
 
--- ==== 14. no request of any test sent refresh (it changes the server's
+-- ==== 14. the answer shapes Symbl published later.  Trackers: /trackers
+-- first, /trackers-detected when that answers 404 (and the other way round
+-- once /trackers-detected answered: the path that answered is asked first,
+-- per server, for the rest of the backend's life); a 404 from both is no
+-- rows.  Under every trackers_path and trackers_shape the same rows, but
+-- that the object shape holds one tracker only (9990000000000023 has four).
+-- Before this block the default emulator (/trackers-detected only) answered
+-- the trackers: that path is asked first.
+CREATE TABLE pt.trk (reading text, conversation_id text, id text, name text, matches jsonb);
+CREATE TABLE pt.trk_log (n serial, reading text, line text);
+CREATE PROCEDURE pt.read_trackers(path text, shape text) LANGUAGE plpgsql AS $fn$
+DECLARE reading text := path || ' ' || shape;
+BEGIN
+  CALL pt.block(format('parts_trk_%s_%s', replace(path, '-', '_'), shape),
+                format(',trackers_path=%s,trackers_shape=%s', path, shape));
+  INSERT INTO pt.trk
+  SELECT reading, conversation_id, id, name, matches FROM pt.trackers
+   WHERE conversation_id IN ('9990000000000002', '9990000000000003', '9990000000000021',
+                             '9990000000000023', 'nope');
+  INSERT INTO pt.trk_log (reading, line) SELECT reading, l FROM pt.log() l;
+END
+$fn$;
+CALL pt.read_trackers('both', 'array');
+CALL pt.read_trackers('trackers', 'array');
+CALL pt.read_trackers('trackers', 'wrapped');
+CALL pt.read_trackers('trackers', 'object');
+CALL pt.read_trackers('trackers-detected', 'object');
+CALL pt.read_trackers('trackers-detected', 'wrapped');
+CALL pt.read_trackers('trackers-detected', 'array');
+CALL pt.read_trackers('both', 'wrapped');
+CALL pt.read_trackers('both', 'object');
+SELECT reading, line FROM pt.trk_log ORDER BY n;
+-- the rows of the 2022 reading, and how every other reading compares
+SELECT conversation_id, id, name, jsonb_array_length(matches) AS matches
+  FROM pt.trk WHERE reading = 'trackers-detected array' ORDER BY conversation_id, id;
+SELECT r.reading, count(t.*) AS rows,
+       NOT EXISTS (SELECT conversation_id, id, name, matches FROM pt.trk WHERE reading = r.reading
+                   EXCEPT SELECT conversation_id, id, name, matches FROM pt.trk
+                           WHERE reading = 'trackers-detected array') AS all_rows_known,
+       NOT EXISTS (SELECT conversation_id, id, name, matches FROM pt.trk
+                    WHERE reading = 'trackers-detected array'
+                   EXCEPT SELECT conversation_id, id, name, matches FROM pt.trk
+                           WHERE reading = r.reading) AS no_row_missing,
+       string_agg(DISTINCT t.conversation_id || ':' || t.name, ' ' ORDER BY t.conversation_id || ':' || t.name)
+         FILTER (WHERE t.conversation_id = '9990000000000023') AS of_9990000000000023
+  FROM (SELECT DISTINCT reading FROM pt.trk) r JOIN pt.trk t USING (reading)
+ GROUP BY r.reading ORDER BY r.reading;
+-- EXPLAIN VERBOSE names both paths; EXPLAIN ANALYZE counts the requests to
+-- the other path (the first conversation of a block, and 'nope': both 404)
+CALL pt.block('parts_trk_explain', ',trackers_path=trackers');
+EXPLAIN (VERBOSE, COSTS OFF) SELECT name FROM pt.trackers WHERE conversation_id = '9990000000000021';
+DO $$
+DECLARE plan jsonb;
+BEGIN
+  EXECUTE $q$EXPLAIN (ANALYZE, FORMAT JSON, TIMING OFF, SUMMARY OFF)
+    SELECT name FROM pt.trackers WHERE conversation_id IN ('9990000000000021', '9990000000000023', 'nope')$q$
+    INTO plan;
+  RAISE NOTICE 'requests %, to the other path %, not found %, rows received %',
+    plan->0->'Plan'->>'Symbl Requests', plan->0->'Plan'->>'Symbl Other Path Requests',
+    plan->0->'Plan'->>'Symbl Not Found', plan->0->'Plan'->>'Symbl Rows Received';
+END
+$$;
+SELECT * FROM pt.log();
+
+-- the new columns, each present on some items and NULL where the field is
+-- absent: assignee_id, a summary's start_time/end_time, an entity group's
+-- id and a date range's bounds (text: "2026-01-19 09:00:00" has no zone),
+-- a message's PII entities
+CALL pt.block('parts_published');
+SELECT id, assignee_id, assignee_name, assignee_email FROM pt.action_items
+ WHERE conversation_id = '9990000000000031' ORDER BY id;
+-- (an assignee with an id, one without, one {})
+SELECT id, assignee_id, assignee_name, assignee_email FROM pt.follow_ups
+ WHERE conversation_id = '9990000000000046' ORDER BY id;
+SELECT id, start_time, end_time, message_ids FROM pt.summaries
+ WHERE conversation_id = '9990000000000002' ORDER BY id;
+-- a list (9990000000000023: no ids) and groups (9990000000000031)
+SELECT conversation_id, id, type, sub_type, value, range_start, range_end, text
+  FROM pt.entities WHERE conversation_id IN ('9990000000000023', '9990000000000031')
+ ORDER BY conversation_id, type, value, range_start;
+SELECT pg_typeof(range_start), range_start::timestamp < range_end::timestamp AS ordered
+  FROM pt.entities WHERE conversation_id = '9990000000000031' AND range_start IS NOT NULL;
+SELECT id, text, entities FROM pt.messages
+ WHERE conversation_id = '9990000000000010' ORDER BY start_time, id;
+SELECT * FROM pt.log();
+
+-- ==== 15. no request of any test sent refresh (it changes the server's
 -- state)
 SELECT pt.curl('/_control/violations');
 

@@ -82,7 +82,8 @@ SELECT conversation_id, i->>'id' AS id, i->>'text' AS text,
        i#>>'{from,email}' AS from_email, i#>>'{from,userId}' AS from_user_id,
        (i->>'startTime')::timestamptz AS start_time, (i->>'endTime')::timestamptz AS end_time,
        (i->>'timeOffset')::float8 AS time_offset, (i->>'duration')::float8 AS duration,
-       pdl.nn(i->'phrases') AS phrases, pdl.nn(i->'sentiment') AS sentiment, pdl.nn(i->'words') AS words
+       pdl.nn(i->'phrases') AS phrases, pdl.nn(i->'sentiment') AS sentiment, pdl.nn(i->'words') AS words,
+       pdl.nn(i->'entities') AS entities
   FROM pdl.items('messages');
 CREATE TABLE pdl.members AS
 SELECT conversation_id, i->>'id' AS id, i->>'name' AS name, i->>'email' AS email
@@ -98,12 +99,12 @@ SELECT conversation_id, i->>'id' AS id, i->>'text' AS text, i->>'type' AS type,
        i#>>'{from,id}' AS from_id, i#>>'{from,name}' AS from_name, i#>>'{from,userId}' AS from_user_id
   FROM pdl.items('questions');
 CREATE FUNCTION pdl.actions(part text) RETURNS TABLE (conversation_id text, id text, text text,
-  type text, score float8, message_ids text[], definitive boolean, assignee_name text,
-  assignee_email text, due_by timestamptz, from_id text, from_name text, from_user_id text,
+  type text, score float8, message_ids text[], definitive boolean, assignee_id text,
+  assignee_name text, assignee_email text, due_by timestamptz, from_id text, from_name text, from_user_id text,
   entities jsonb, phrases jsonb) LANGUAGE sql AS $$
 SELECT conversation_id, i->>'id', i->>'text', i->>'type', (i->>'score')::float8,
        pdl.tarr(i->'messageIds'), (i->>'definitive')::boolean,
-       i#>>'{assignee,name}', i#>>'{assignee,email}', (i->>'dueBy')::timestamptz,
+       i#>>'{assignee,id}', i#>>'{assignee,name}', i#>>'{assignee,email}', (i->>'dueBy')::timestamptz,
        i#>>'{from,id}', i#>>'{from,name}', i#>>'{from,userId}',
        pdl.nn(i->'entities'), pdl.nn(i->'phrases')
   FROM pdl.items(part) $$;
@@ -129,17 +130,21 @@ SELECT conversation_id, i->>'id' AS id, i->>'name' AS name, pdl.nn(i->'matches')
 CREATE TABLE pdl.summaries AS
 SELECT conversation_id, i->>'id' AS id, i->>'text' AS text,
        CASE WHEN jsonb_typeof(i->'messageRefs') = 'array'
-            THEN ARRAY(SELECT r->>'id' FROM jsonb_array_elements(i->'messageRefs') r) END AS message_ids
+            THEN ARRAY(SELECT r->>'id' FROM jsonb_array_elements(i->'messageRefs') r) END AS message_ids,
+       (i->>'startTime')::timestamptz AS start_time, (i->>'endTime')::timestamptz AS end_time
   FROM pdl.items('summary');
 -- a row per match of a group (m: the match, i: the group), or per item of
 -- a list (m: null)
 CREATE TABLE pdl.entities AS
 SELECT conversation_id,
+       coalesce(m->>'id', i->>'id') AS id,
        coalesce(m->>'type', i->>'type') AS type,
        coalesce(m->>'subType', i->>'subType') AS sub_type,
        coalesce(m->>'customType', i->>'customType') AS custom_type,
        coalesce(m->>'category', i->>'category') AS category,
        coalesce(m->>'value', i->>'value', m->>'detectedValue', i->>'detectedValue') AS value,
+       coalesce(m->>'start', i->>'start') AS range_start,
+       coalesce(m->>'end', i->>'end') AS range_end,
        coalesce(m->>'text', i->>'text') AS text,
        coalesce(pdl.nn(m->'messageRefs'), pdl.nn(i->'messageRefs')) AS message_refs
   FROM pdl.items('entities'),

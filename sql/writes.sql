@@ -173,7 +173,8 @@ ALTER SERVER w_srv OPTIONS (SET base_url :'u');
 SELECT w_explain_analyze($$
 UPDATE w.conversations SET metadata = '{"retried": "yes"}' WHERE id = '9990000000000029'$$, true);
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=w_retry" > /dev/null
-\set u :emu '/_x/tag=w_retry,state=w_main,status=429,retry_after=0,after=3,count=1'
+-- (the second request for 9990000000000031: its DELETE, after its read by id)
+\set u :emu '/_x/tag=w_retry,state=w_main,status=429,retry_after=0,path_has=9990000000000031,after=1,count=1'
 ALTER SERVER w_srv OPTIONS (SET base_url :'u');
 SELECT w_explain_analyze($$
 DELETE FROM w.conversations c USING w.crm_calls a
@@ -193,10 +194,11 @@ UPDATE w.conversations SET metadata = metadata - 'agentId'
 SELECT id, metadata FROM w.conversations WHERE id IN ('9990000000000033', '9990000000000034') ORDER BY id;
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_merge" | grep -E '^(PUT|DELETE)'
 
--- ==== the 37th of 100 writes fails: the error says which were applied
+-- ==== the 37th of 100 writes fails (after the 100 reads by id): the error
+-- says which were applied
 CREATE TABLE w.hundred AS
   SELECT id FROM w.conversations WHERE id NOT LIKE '999%' ORDER BY id LIMIT 100;
-\set u :emu '/_x/tag=w_fail,state=w_main,status=500,after=37,count=2'
+\set u :emu '/_x/tag=w_fail,state=w_main,status=500,after=136,count=2'
 ALTER SERVER w_srv OPTIONS (SET base_url :'u', ADD max_retries '1');
 UPDATE w.conversations SET metadata = metadata || '{"batch": "1"}'
   WHERE id = ANY (ARRAY(SELECT id FROM w.hundred));
@@ -349,7 +351,7 @@ DELETE FROM w.conversations c WHERE c.id IN (:dup_ids)
   AND (SELECT count(*) FROM w.conversations c2 WHERE c2.id IN (:dup_ids)
        AND c2.metadata->>'customerId' = c.metadata->>'customerId') > 1;
 \echo :ROW_COUNT
--- (two reads: the table, and the subquery's once)
+-- (the table's three reads by id, and the subquery's three, once: replayed)
 \! curl -s "$SYMBL_EMULATOR_URL/_control/log?format=text&tag=w_pipe_corr" | grep -c '^GET'
 SELECT metadata->>'customerId' AS left FROM w.conversations WHERE id IN (:dup_ids);
 DROP TRIGGER vanish ON w.conversations;

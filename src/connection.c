@@ -505,9 +505,41 @@ symbl_api_list_finish(SymblListCall *call, size_t *len, SymblScanStats *stats)
  * reported there (and NULL returned), for parts of a conversation that is
  * gone or not ready.
  */
+/*
+ * A 400 whose message names the filter: the API refused something in it
+ * (a selector it never documented, say), which a scan may be able to drop.
+ */
+static bool
+is_filter_rejection(const Exchange *ex)
+{
+	char	   *message;
+
+	if (ex->status != 400)
+		return false;
+	message = symbl_api_error_message(ex->body);
+	if (message == NULL)
+		return false;
+	for (; *message; message++)
+		if (pg_strncasecmp(message, "filter", 6) == 0)
+			return true;
+	return false;
+}
+
 const char *
 symbl_api_get_finish(SymblListCall *call, size_t *len, SymblScanStats *stats,
 					 bool *not_found)
+{
+	return symbl_api_list_finish_checked(call, len, stats, not_found, NULL);
+}
+
+/*
+ * As symbl_api_get_finish; with `filter_rejected`, a 400 naming the filter
+ * is no error either: it is reported there (and NULL returned).
+ */
+const char *
+symbl_api_list_finish_checked(SymblListCall *call, size_t *len,
+							  SymblScanStats *stats, bool *not_found,
+							  bool *filter_rejected)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
 	SymblConnection *conn = call->conn;
@@ -533,6 +565,13 @@ symbl_api_get_finish(SymblListCall *call, size_t *len, SymblScanStats *stats,
 		if (ex.status == 404 && not_found != NULL)
 		{
 			*not_found = true;
+			MemoryContextSwitchTo(oldcxt);
+			*len = 0;
+			return NULL;
+		}
+		if (filter_rejected != NULL && is_filter_rejection(&ex))
+		{
+			*filter_rejected = true;
 			MemoryContextSwitchTo(oldcxt);
 			*len = 0;
 			return NULL;

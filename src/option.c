@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/varlena.h"
 
 #include "symbl_fdw.h"
 
@@ -45,7 +46,8 @@ typedef enum SymblOptionKind
 	OPT_STRING,
 	OPT_SECRET,
 	OPT_FIELD,
-	OPT_RESOURCE
+	OPT_RESOURCE,
+	OPT_SELECTORS
 } SymblOptionKind;
 
 typedef struct SymblOption
@@ -77,6 +79,8 @@ static const SymblOption symbl_options[] = {
 	OPTION("compression", ForeignServerRelationId, OPT_BOOL),
 	OPTION("parse_thread", ForeignServerRelationId, OPT_BOOL),
 	OPTION("updatable", ForeignServerRelationId, OPT_BOOL),
+	OPTION("send_selectors", ForeignServerRelationId, OPT_SELECTORS),
+	OPTION("exact_selectors", ForeignServerRelationId, OPT_SELECTORS),
 	OPTION("app_id", UserMappingRelationId, OPT_STRING),
 	OPTION("app_secret", UserMappingRelationId, OPT_SECRET),
 	OPTION("access_token", UserMappingRelationId, OPT_SECRET),
@@ -310,6 +314,80 @@ check_credentials(List *options)
 }
 
 /*
+ * The filter selectors Symbl never documented (its only published filter
+ * example is conversation.metadata.<key>), by the column name a DBA knows
+ * them by.  conversation.id is not among them: reads by id go to the
+ * documented GET /v1/conversations/{id}, never into a filter.
+ */
+static const struct
+{
+	const char *name;
+	SymblField	field;
+}			undocumented_selectors[] = {
+	{"type", SYMBL_FIELD_TYPE},
+	{"name", SYMBL_FIELD_NAME},
+	{"start_time", SYMBL_FIELD_START_TIME},
+	{"end_time", SYMBL_FIELD_END_TIME},
+};
+
+#define ALL_UNDOCUMENTED_SELECTORS \
+	(SYMBL_FIELD_BIT(SYMBL_FIELD_TYPE) | SYMBL_FIELD_BIT(SYMBL_FIELD_NAME) | \
+	 SYMBL_FIELD_BIT(SYMBL_FIELD_START_TIME) | SYMBL_FIELD_BIT(SYMBL_FIELD_END_TIME))
+
+static char *
+undocumented_selector_names(void)
+{
+	StringInfoData buf;
+	size_t		i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < lengthof(undocumented_selectors); i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", undocumented_selectors[i].name);
+	return buf.data;
+}
+
+/*
+ * A list of selectors such as 'type, name', or '' for none, as a bit per
+ * SymblField; an unknown name is an error that lists the known ones.
+ */
+static int
+parse_selector_list(DefElem *def)
+{
+	char	   *raw = pstrdup(defGetString(def));
+	List	   *names;
+	ListCell   *lc;
+	int			bits = 0;
+
+	if (!SplitIdentifierString(raw, ',', &names))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						def->defname, defGetString(def)),
+				 errdetail("The value is a comma-separated list of column names."),
+				 errhint("Valid names are: %s.", undocumented_selector_names())));
+	foreach(lc, names)
+	{
+		const char *name = lfirst(lc);
+		size_t		i;
+
+		for (i = 0; i < lengthof(undocumented_selectors); i++)
+			if (strcmp(undocumented_selectors[i].name, name) == 0)
+				break;
+		if (i == lengthof(undocumented_selectors))
+			ereport(ERROR,
+					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+					 errmsg("invalid value for option \"%s\": \"%s\"",
+							def->defname, name),
+					 strcmp(name, "id") == 0 ?
+					 errdetail("Reads by id use GET /v1/conversations/{id}; conversation.id never goes into a filter.") :
+					 errdetail("Only selectors without a published filter example are listed here; metadata keys are always sent."),
+					 errhint("Valid names are: %s.", undocumented_selector_names())));
+		bits |= SYMBL_FIELD_BIT(undocumented_selectors[i].field);
+	}
+	return bits;
+}
+
+/*
  * Validate the options given to CREATE/ALTER for one catalog.  PostgreSQL
  * hands us the complete resulting option list, so cross-option rules (either
  * a token or an app id and secret) can be checked here too.
@@ -392,6 +470,9 @@ symbl_fdw_validator(PG_FUNCTION_ARGS)
 								 errhint("Conversation fields are: id, type, name, startTime, endTime, members, metadata; a path looks like 'from.name'.")));
 				}
 				break;
+			case OPT_SELECTORS:
+				(void) parse_selector_list(def);
+				break;
 			case OPT_RESOURCE:
 				if (symbl_find_resource(defGetString(def)) == NULL)
 					ereport(ERROR,
@@ -438,6 +519,8 @@ symbl_server_options(Oid serverid)
 
 	opts->base_url = DEFAULT_BASE_URL;
 	opts->parse_thread = true;
+	opts->send_selectors = ALL_UNDOCUMENTED_SELECTORS;
+	opts->exact_selectors = 0;
 	for (opt = symbl_options; opt->name; opt++)
 		if (opt->catalog == ForeignServerRelationId && opt->kind == OPT_INT)
 			*(int *) ((char *) opts + opt->offset) = opt->default_value;
@@ -453,6 +536,10 @@ symbl_server_options(Oid serverid)
 			compression = defGetBoolean(def);
 		else if (strcmp(def->defname, "parse_thread") == 0)
 			opts->parse_thread = defGetBoolean(def);
+		else if (strcmp(def->defname, "send_selectors") == 0)
+			opts->send_selectors = parse_selector_list(def);
+		else if (strcmp(def->defname, "exact_selectors") == 0)
+			opts->exact_selectors = parse_selector_list(def);
 		else if (opt != NULL && opt->kind == OPT_INT)
 			*(int *) ((char *) opts + opt->offset) = option_int(def, opt->min, opt->max);
 	}

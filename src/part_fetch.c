@@ -66,24 +66,108 @@ symbl_part_query(const SymblResource *resource, const SymblColumn *columns,
 }
 
 static char *
-path_with_segment(const SymblResource *resource, const char *segment,
-				  const char *query)
+path_with_segment(const char *part_path, const char *segment, const char *query)
 {
-	return psprintf("%s/%s/%s%s", SYMBL_API_PATH, segment, resource->path, query);
+	if (part_path[0] == '\0')
+		return psprintf("%s/%s%s", SYMBL_API_PATH, segment, query);
+	return psprintf("%s/%s/%s%s", SYMBL_API_PATH, segment, part_path, query);
 }
 
 /* The request path with a placeholder for the id, for EXPLAIN */
 char *
-symbl_part_path_template(const SymblResource *resource, const char *query)
+symbl_part_path_template(const char *part_path, const char *query)
 {
-	return path_with_segment(resource, "{conversation_id}", query);
+	/* (an empty part path: the conversation itself, by id) */
+	return path_with_segment(part_path,
+							 part_path[0] == '\0' ? "{id}" : "{conversation_id}",
+							 query);
 }
 
 /* The request path for a conversation's part: the id is one path segment */
 char *
-symbl_part_path(const SymblResource *resource, const char *id, const char *query)
+symbl_part_path(const char *part_path, const char *id, const char *query)
 {
-	return path_with_segment(resource, symbl_path_segment(id), query);
+	return path_with_segment(part_path, symbl_path_segment(id), query);
+}
+
+/*
+ * A part published under two paths (the trackers) is asked first where it
+ * answered last: once one path is retired, later conversations cost one
+ * request, not a 404 and a second request.  Remembered per server and
+ * table for the life of the backend, in a few slots (beyond them, the
+ * oldest memory goes, which costs a 404 once); a 404 from the path asked
+ * first still tries the other, so a memory is never trusted blindly.
+ */
+#define REMEMBERED_PATHS 16
+
+typedef struct AnsweredPath
+{
+	Oid			serverid;
+	const SymblResource *resource;
+	bool		fallback;		/* fallback_path answered last */
+} AnsweredPath;
+
+static AnsweredPath answered_paths[REMEMBERED_PATHS];
+static int	n_answered_paths = 0;
+static int	next_forgotten_path = 0;
+
+static AnsweredPath *
+find_answered_path(Oid serverid, const SymblResource *resource)
+{
+	int			i;
+
+	for (i = 0; i < n_answered_paths; i++)
+		if (answered_paths[i].serverid == serverid &&
+			answered_paths[i].resource == resource)
+			return &answered_paths[i];
+	return NULL;
+}
+
+static bool
+fallback_answered_last(SymblPartFetch *fetch)
+{
+	AnsweredPath *known;
+
+	if (fetch->resource->fallback_path == NULL)
+		return false;
+	known = find_answered_path(fetch->conn->serverid, fetch->resource);
+	return known != NULL && known->fallback;
+}
+
+static void
+remember_answered_path(SymblPartFetch *fetch, bool fallback)
+{
+	AnsweredPath *known;
+
+	if (fetch->resource->fallback_path == NULL)
+		return;
+	known = find_answered_path(fetch->conn->serverid, fetch->resource);
+	if (known == NULL)
+	{
+		if (n_answered_paths < REMEMBERED_PATHS)
+			known = &answered_paths[n_answered_paths++];
+		else
+		{
+			known = &answered_paths[next_forgotten_path];
+			next_forgotten_path = (next_forgotten_path + 1) % REMEMBERED_PATHS;
+		}
+		known->serverid = fetch->conn->serverid;
+		known->resource = fetch->resource;
+	}
+	known->fallback = fallback;
+}
+
+/* Send the request of a queued conversation to the path the slot names */
+static void
+start_request(SymblPartFetch *fetch, int slot, const char *id)
+{
+	const SymblResource *resource = fetch->resource;
+	char	   *path = symbl_part_path(fetch->on_fallback[slot] ?
+									   resource->fallback_path : resource->path,
+									   id, fetch->query);
+
+	fetch->calls[slot] = symbl_api_get_start(fetch->conn, path, fetch->calls_cxt);
+	pfree(path);
 }
 
 /* Conversations queued go out while fewer than the limit are in flight */
@@ -97,24 +181,57 @@ launch_requests(SymblPartFetch *fetch)
 	{
 		int			slot = fetch->next_launch++ % SYMBL_PART_QUEUE;
 		char	   *id;
-		char	   *path;
 
 		fetch->calls[slot] = NULL;
+		fetch->on_fallback[slot] = fallback_answered_last(fetch);
+		fetch->tried_both[slot] = false;
 		if (fetch->id_nulls[slot])
 			continue;
 		/* no conversation has an empty id: nothing to ask */
 		id = TextDatumGetCString(fetch->ids[slot]);
 		if (id[0] != '\0')
 		{
-			path = symbl_part_path(fetch->resource, id, fetch->query);
-			fetch->calls[slot] = symbl_api_get_start(fetch->conn, path, fetch->calls_cxt);
-			pfree(path);
+			start_request(fetch, slot, id);
 			launched = true;
 		}
 		pfree(id);
 	}
 	if (launched)
 		symbl_api_progress();
+}
+
+/*
+ * Wait for the answer in a slot, the body in the call's memory.  A 404
+ * from a part with two paths asks the other one before it means no rows:
+ * one retired path must not make every conversation look empty.  Returns
+ * false (the call released) for no rows.
+ */
+static bool
+finish_request(SymblPartFetch *fetch, int slot, const char **body, size_t *len)
+{
+	for (;;)
+	{
+		SymblListCall *call = fetch->calls[slot];
+		bool		not_found;
+		char	   *id;
+
+		*body = symbl_api_get_finish(call, len, &fetch->stats, &not_found);
+		if (!not_found)
+		{
+			remember_answered_path(fetch, fetch->on_fallback[slot]);
+			return true;
+		}
+		symbl_api_list_release(call);
+		fetch->calls[slot] = NULL;
+		if (fetch->resource->fallback_path == NULL || fetch->tried_both[slot])
+			return false;
+		fetch->tried_both[slot] = true;
+		fetch->on_fallback[slot] = !fetch->on_fallback[slot];
+		fetch->other_path++;
+		id = TextDatumGetCString(fetch->ids[slot]);
+		start_request(fetch, slot, id);
+		pfree(id);
+	}
 }
 
 /* Drop what is queued and in flight */
@@ -164,34 +281,38 @@ bool
 symbl_part_fetch_next(SymblPartFetch *fetch, SymblPage *page)
 {
 	int			slot = fetch->next_take % SYMBL_PART_QUEUE;
-	SymblListCall *call;
 	SymblPageParse *parse = NULL;
 	char	   *where = NULL;
 
 	if (fetch->next_take >= fetch->next_add)
 		return false;
 	launch_requests(fetch);
-	call = fetch->calls[slot];
-	if (call != NULL)
+	if (fetch->calls[slot] != NULL)
 	{
-		MemoryContext oldcxt;
 		const char *body;
 		size_t		len;
-		bool		not_found;
 
-		where = pstrdup(symbl_api_list_what(call));
-		oldcxt = MemoryContextSwitchTo(symbl_api_list_memory(call));
-		body = symbl_api_get_finish(call, &len, &fetch->stats, &not_found);
-		if (not_found)
-			fetch->not_found++;
-		else
+		if (finish_request(fetch, slot, &body, &len))
+		{
+			SymblListCall *call = fetch->calls[slot];
+			MemoryContext oldcxt;
+
+			where = pstrdup(symbl_api_list_what(call));
+			oldcxt = MemoryContextSwitchTo(symbl_api_list_memory(call));
 			parse = symbl_page_parse_start(body, len, false);
-		MemoryContextSwitchTo(oldcxt);
+			MemoryContextSwitchTo(oldcxt);
+		}
+		else
+			fetch->not_found++;
 	}
-	symbl_part_convert(parse, fetch->resource, fetch->columns, fetch->ncolumns,
-					   fetch->natts, fetch->ids[slot], where, page);
-	if (call != NULL)
-		symbl_api_list_release(call);
+	if (fetch->resource->single_object)
+		symbl_conversation_convert(parse, fetch->columns, fetch->ncolumns,
+								   fetch->natts, where, page);
+	else
+		symbl_part_convert(parse, fetch->resource, fetch->columns, fetch->ncolumns,
+						   fetch->natts, fetch->ids[slot], where, page);
+	if (fetch->calls[slot] != NULL)
+		symbl_api_list_release(fetch->calls[slot]);
 	fetch->calls[slot] = NULL;
 	fetch->stats.rows_received += page->nrows;
 	fetch->next_take++;

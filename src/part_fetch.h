@@ -34,12 +34,15 @@ typedef struct SymblPartFetch
 	Datum		ids[SYMBL_PART_QUEUE];
 	bool		id_nulls[SYMBL_PART_QUEUE];
 	SymblListCall *calls[SYMBL_PART_QUEUE];
+	bool		on_fallback[SYMBL_PART_QUEUE];	/* the call asks fallback_path */
+	bool		tried_both[SYMBL_PART_QUEUE];	/* after a 404 from the other */
 	int64		next_take;
 	int64		next_launch;
 	int64		next_add;
 
 	SymblScanStats stats;
 	int64		not_found;		/* 404s: no rows for that conversation */
+	int64		other_path;		/* requests to the other path after a 404 */
 } SymblPartFetch;
 
 extern void symbl_part_fetch_init(SymblPartFetch *fetch, SymblConnection *conn,
@@ -48,9 +51,9 @@ extern void symbl_part_fetch_init(SymblPartFetch *fetch, SymblConnection *conn,
 								  int natts, MemoryContext parent);
 extern char *symbl_part_query(const SymblResource *resource,
 							  const SymblColumn *columns, int ncolumns);
-extern char *symbl_part_path(const SymblResource *resource, const char *id,
+extern char *symbl_part_path(const char *part_path, const char *id,
 							 const char *query);
-extern char *symbl_part_path_template(const SymblResource *resource,
+extern char *symbl_part_path_template(const char *part_path,
 									  const char *query);
 extern bool symbl_part_fetch_has_room(SymblPartFetch *fetch);
 extern void symbl_part_fetch_push(SymblPartFetch *fetch, Datum id, bool isnull);

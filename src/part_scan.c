@@ -35,6 +35,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/tuplestore.h"
+#include "miscadmin.h"
 
 #include "part_scan.h"
 #include "compat.h"
@@ -49,7 +51,11 @@ enum PartPrivateIndex
 {
 	PartPrivateKind,			/* Integer: SYMBL_PLAN_PART */
 	PartPrivateRetrieved,		/* Integer list: attnums to convert */
-	PartPrivateIdsArray			/* Boolean: fdw_exprs[0] is an array */
+	PartPrivateIdsArray,		/* Boolean: fdw_exprs[0] is an array */
+	PartPrivateById,			/* Boolean: the conversations table, read
+								 * by GET /v1/conversations/{id} */
+	PartPrivateReplay			/* Boolean: in a statement that writes, a
+								 * rescan replays the first read */
 };
 
 static Expr *
@@ -311,6 +317,38 @@ symbl_part_require_ids(const SymblResource *resource, const char *table)
 					 table)));
 }
 
+/*
+ * The plan of a scan by ids: of a part, or of the conversations table read
+ * one conversation at a time (by_id).
+ */
+static ForeignScan *
+ids_plan(RelOptInfo *rel, List *columns, RestrictInfo *source,
+		 AttrNumber id_attnum, bool by_id, bool replay, List *tlist,
+		 List *scan_clauses, Plan *outer_plan)
+{
+	List	   *private;
+	List	   *local_exprs = extract_actual_clauses(scan_clauses, false);
+	bool		is_array;
+	Expr	   *value;
+	List	   *retrieved;
+
+	value = symbl_part_id_source(source->clause, rel->relid, id_attnum, &is_array);
+	retrieved = symbl_retrieved_attnums(rel->relid, columns,
+										(Node *) list_make2(rel->reltarget->exprs,
+															local_exprs));
+
+	/*
+	 * Every clause stays a local qual: the rows carry the id they were
+	 * asked for, so rechecking the id source costs a comparison and makes
+	 * its collation PostgreSQL's own.
+	 */
+	private = list_make4(makeInteger(SYMBL_PLAN_PART), retrieved,
+						 makeBoolean(is_array), makeBoolean(by_id));
+	private = lappend(private, makeBoolean(replay));
+	return make_foreignscan(tlist, local_exprs, rel->relid, list_make1(value),
+							private, NIL, NIL, outer_plan);
+}
+
 ForeignScan *
 symbl_part_plan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
 				ForeignPath *best_path, List *tlist, List *scan_clauses,
@@ -319,29 +357,127 @@ symbl_part_plan(PlannerInfo *root, RelOptInfo *rel, Oid foreigntableid,
 	SymblPartRelInfo *info = rel->fdw_private;
 	RestrictInfo *source = find_id_source(scan_clauses, rel->relid,
 										  info->conversation_attnum, true);
-	List	   *local_exprs = extract_actual_clauses(scan_clauses, false);
-	bool		is_array;
-	Expr	   *value;
-	List	   *retrieved;
 
 	if (source == NULL)
 		symbl_part_require_ids(info->resource, get_rel_name(foreigntableid));
-	value = symbl_part_id_source(source->clause, rel->relid,
-								 info->conversation_attnum, &is_array);
-	retrieved = symbl_retrieved_attnums(rel->relid, info->columns,
-									 (Node *) list_make2(rel->reltarget->exprs,
-														 local_exprs));
+	return ids_plan(rel, info->columns, source, info->conversation_attnum, false,
+					false, tlist, scan_clauses, outer_plan);
+}
 
-	/*
-	 * Every clause stays a local qual: the rows carry the id they were
-	 * asked for, so rechecking the id source costs a comparison and makes
-	 * its collation PostgreSQL's own.
-	 */
-	return make_foreignscan(tlist, local_exprs, rel->relid,
-							list_make1(value),
-							list_make3(makeInteger(SYMBL_PLAN_PART), retrieved,
-									   makeBoolean(is_array)),
-							NIL, NIL, outer_plan);
+/* ----------------------------------------------------------------
+ * The conversations table by id
+ *
+ * Symbl documents one exact way to read a conversation by id, GET
+ * /v1/conversations/{id} (404: none); nothing it published shows
+ * conversation.id in a filter.  `id = v`, `id IN (...)`, `id = ANY(...)`
+ * and a join on id therefore read each conversation by itself, through the
+ * same fetch as the parts, and every qual (the id's too) stays a local
+ * check on the rows.
+ * ----------------------------------------------------------------
+ */
+
+/* the marker of a by-id path in its fdw_private */
+#define BY_ID_MARKER "conversations by id"
+
+bool
+symbl_is_by_id_path(ForeignPath *path)
+{
+	return path->fdw_private != NIL && IsA(linitial(path->fdw_private), String) &&
+		strcmp(strVal(linitial(path->fdw_private)), BY_ID_MARKER) == 0;
+}
+
+static void
+by_id_costs(const SymblServerOptions *opts, double ids, Cost *startup, Cost *total)
+{
+	double		rounds = ceil(ids / Max(1, opts->max_concurrent_requests));
+
+	*startup = SYMBL_REQUEST_COST;
+	*total = rounds * SYMBL_REQUEST_COST + ids * (SYMBL_ROW_COST + cpu_tuple_cost);
+}
+
+static bool
+ec_member_is_id(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
+				EquivalenceMember *em, void *arg)
+{
+	return is_conversation_id_var(em->em_expr, rel->relid, *(AttrNumber *) arg);
+}
+
+/*
+ * Paths that read the conversations by id: one for ids the query gives
+ * (constants, $1, an InitPlan's array), and in a read-only statement one
+ * per join clause on id (a request per outer row).  In a statement that
+ * writes, a rescan with another outer row would read after the writes.
+ */
+void
+symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel, List *columns,
+				  const SymblServerOptions *opts, bool writes)
+{
+	AttrNumber	id_attnum = InvalidAttrNumber;
+	RestrictInfo *source;
+	ListCell   *lc;
+	Cost		startup;
+	Cost		total;
+
+	foreach(lc, columns)
+		if (((SymblColumn *) lfirst(lc))->field == SYMBL_FIELD_ID)
+			id_attnum = ((SymblColumn *) lfirst(lc))->attnum;
+	if (id_attnum == InvalidAttrNumber)
+		return;
+
+	source = find_id_source(baserel->baserestrictinfo, baserel->relid, id_attnum,
+							false);
+	/* in a statement that writes, the ids may not change between rescans */
+	if (source != NULL && writes &&
+		symbl_contains_outer_row_param(root, (Node *) source->clause))
+		source = NULL;
+	if (source != NULL)
+	{
+		by_id_costs(opts, ids_estimate(source, baserel->relid, id_attnum),
+					&startup, &total);
+		add_path(baserel, (Path *)
+				 symbl_create_foreignscan_path(root, baserel, NULL, baserel->rows,
+											   startup, total, NIL, NULL, NULL,
+											   list_make1(makeString(BY_ID_MARKER))));
+	}
+	if (writes)
+		return;
+	foreach(lc, symbl_join_clauses(root, baserel, ec_member_is_id, &id_attnum))
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+		bool		is_array;
+		Relids		required_outer = symbl_required_outer(rinfo, baserel);
+		ParamPathInfo *ppi;
+
+		if (required_outer == NULL ||
+			symbl_part_id_source(rinfo->clause, baserel->relid, id_attnum,
+								 &is_array) == NULL)
+			continue;
+		ppi = get_baserel_parampathinfo(root, baserel, required_outer);
+		by_id_costs(opts, is_array ? IDS_PER_UNKNOWN_ARRAY : 1, &startup, &total);
+		add_path(baserel, (Path *)
+				 symbl_create_foreignscan_path(root, baserel, NULL, ppi->ppi_rows,
+											   startup, total, NIL, required_outer,
+											   NULL,
+											   list_make1(makeString(BY_ID_MARKER))));
+	}
+}
+
+ForeignScan *
+symbl_by_id_plan(RelOptInfo *rel, List *columns, List *tlist,
+				 List *scan_clauses, Plan *outer_plan, bool writes)
+{
+	AttrNumber	id_attnum = InvalidAttrNumber;
+	ListCell   *lc;
+	RestrictInfo *source;
+
+	foreach(lc, columns)
+		if (((SymblColumn *) lfirst(lc))->field == SYMBL_FIELD_ID)
+			id_attnum = ((SymblColumn *) lfirst(lc))->attnum;
+	source = find_id_source(scan_clauses, rel->relid, id_attnum, true);
+	if (source == NULL)
+		elog(ERROR, "a by-id scan of conversations has lost its ids");
+	return ids_plan(rel, columns, source, id_attnum, true, writes, tlist,
+					scan_clauses, outer_plan);
 }
 
 /* The retrieved columns of a part table, in a fresh array */
@@ -349,8 +485,9 @@ SymblColumn *
 symbl_part_scan_columns(Relation rel, const SymblResource *resource,
 						List *retrieved, int *ncolumns)
 {
-	List	   *columns = symbl_part_columns(RelationGetRelid(rel),
-											 RelationGetDescr(rel), resource);
+	List	   *columns = resource->single_object ?
+		symbl_table_columns(RelationGetRelid(rel), RelationGetDescr(rel)) :
+		symbl_part_columns(RelationGetRelid(rel), RelationGetDescr(rel), resource);
 	SymblColumn *result = palloc(sizeof(SymblColumn) * Max(list_length(columns), 1));
 	ListCell   *lc;
 	int			n = 0;
@@ -382,6 +519,17 @@ typedef struct SymblPartScanState
 	SymblPartFetch fetch;
 	SymblPage	page;
 	int			next_row;
+
+	/*
+	 * In a statement that writes, the rows of the first read, which a
+	 * rescan (a correlated subquery's) hands out again: asked anew, the
+	 * API would answer after the statement's own writes.
+	 */
+	bool		replay;
+	bool		read_complete;
+	bool		replaying;
+	Tuplestorestate *remembered;
+	TupleTableSlot *replay_slot;
 } SymblPartScanState;
 
 void
@@ -395,13 +543,19 @@ symbl_part_begin(ForeignScanState *node, int eflags)
 	SymblColumn *columns;
 	int			ncolumns;
 
+	bool		by_id = list_length(fsplan->fdw_private) > PartPrivateById &&
+		boolVal(list_nth(fsplan->fdw_private, PartPrivateById));
+
 	node->fdw_state = state;
 	state->kind = SYMBL_PLAN_PART;
-	state->resource = symbl_table_resource(RelationGetRelid(rel));
+	state->resource = by_id ? &symbl_conversation_by_id :
+		symbl_table_resource(RelationGetRelid(rel));
 	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												   RelationGetRelationName(rel));
 	state->ids_expr = ExecInitExpr(linitial(fsplan->fdw_exprs), (PlanState *) node);
 	state->ids_array = boolVal(list_nth(fsplan->fdw_private, PartPrivateIdsArray));
+	state->replay = list_length(fsplan->fdw_private) > PartPrivateReplay &&
+		boolVal(list_nth(fsplan->fdw_private, PartPrivateReplay));
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 	{
 		conn = palloc0(sizeof(SymblConnection));
@@ -480,10 +634,52 @@ queue_ids(SymblPartScanState *state)
 		symbl_part_fetch_push(&state->fetch, state->ids[state->next_id++], false);
 }
 
+static TupleTableSlot *fetch_row(ForeignScanState *node,
+								 SymblPartScanState *state);
+
+/* Keep a row read in a statement that writes, for a rescan to replay */
+static void
+remember_row(ForeignScanState *node, SymblPartScanState *state,
+			 TupleTableSlot *slot)
+{
+	if (state->remembered == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(node->ss.ps.state->es_query_cxt);
+
+		state->remembered = tuplestore_begin_heap(true, false, work_mem);
+		state->replay_slot = MakeSingleTupleTableSlot(slot->tts_tupleDescriptor,
+													  &TTSOpsMinimalTuple);
+		MemoryContextSwitchTo(oldcxt);
+	}
+	tuplestore_puttupleslot(state->remembered, slot);
+}
+
 TupleTableSlot *
 symbl_part_iterate(ForeignScanState *node)
 {
 	SymblPartScanState *state = node->fdw_state;
+	TupleTableSlot *slot;
+
+	if (state->replaying)
+	{
+		slot = node->ss.ss_ScanTupleSlot;
+		if (state->remembered == NULL ||
+			!tuplestore_gettupleslot(state->remembered, true, false,
+									 state->replay_slot))
+			return ExecClearTuple(slot);
+		return ExecCopySlot(slot, state->replay_slot);
+	}
+	slot = fetch_row(node, state);
+	if (TupIsNull(slot))
+		state->read_complete = true;
+	else if (state->replay)
+		remember_row(node, state, slot);
+	return slot;
+}
+
+static TupleTableSlot *
+fetch_row(ForeignScanState *node, SymblPartScanState *state)
+{
 	TupleTableSlot *slot = node->ss.ss_ScanTupleSlot;
 	int			natts = slot->tts_tupleDescriptor->natts;
 	size_t		base;
@@ -517,6 +713,16 @@ symbl_part_rescan(ForeignScanState *node)
 {
 	SymblPartScanState *state = node->fdw_state;
 
+	if (state->replay && state->ids_ready)
+	{
+		/* the first read is finished before it is replayed */
+		while (!state->replaying && !state->read_complete)
+			(void) symbl_part_iterate(node);
+		state->replaying = true;
+		if (state->remembered != NULL)
+			tuplestore_rescan(state->remembered);
+		return;
+	}
 	symbl_part_fetch_cancel(&state->fetch);
 	MemoryContextReset(state->page_cxt);
 	state->page.nrows = 0;
@@ -533,20 +739,66 @@ symbl_part_end(ForeignScanState *node)
 		symbl_part_fetch_cancel(&state->fetch);
 }
 
+/*
+ * For a direct modification: a by-id scan of conversations converts the
+ * columns the statement needs.  False for a part table's scan.
+ */
+bool
+symbl_by_id_plan_columns(ForeignScan *fscan, List *attnums)
+{
+	List	   *priv = fscan->fdw_private;
+
+	if (list_length(priv) <= PartPrivateById ||
+		!boolVal(list_nth(priv, PartPrivateById)))
+		return false;
+	list_nth_cell(priv, PartPrivateRetrieved)->ptr_value =
+		list_union_int(list_nth(priv, PartPrivateRetrieved), attnums);
+	return true;
+}
+
+char *
+symbl_part_request_text(ForeignScanState *node)
+{
+	SymblPartScanState *state = node->fdw_state;
+
+	return psprintf("GET %s per conversation, up to %d at a time",
+					symbl_part_path_template(state->fetch.resource->path, state->fetch.query),
+					state->fetch.concurrency);
+}
+
+SymblScanStats *
+symbl_part_scan_stats(ForeignScanState *node)
+{
+	return &((SymblPartScanState *) node->fdw_state)->fetch.stats;
+}
+
 /* What a part scan sends, and what it met; labels start with `label` */
 void
 symbl_part_explain_fetch(SymblPartFetch *fetch, ExplainState *es,
 						 const char *label)
 {
+	const char *fallback = fetch->resource->fallback_path;
+
 	if (es->verbose)
+	{
 		ExplainPropertyText(psprintf("%s Request", label),
 							psprintf("GET %s per conversation, up to %d at a time",
-									 symbl_part_path_template(fetch->resource, fetch->query),
+									 symbl_part_path_template(fetch->resource->path,
+															  fetch->query),
 									 fetch->concurrency), es);
+		if (fallback != NULL)
+			ExplainPropertyText(psprintf("%s Fallback Request", label),
+								psprintf("GET %s where the other path answers 404; the path that answered is asked first afterwards",
+										 symbl_part_path_template(fallback, fetch->query)),
+								es);
+	}
 	if (es->analyze)
 	{
 		ExplainPropertyInteger(psprintf("%s Requests", label), NULL, fetch->stats.requests, es);
 		ExplainPropertyInteger(psprintf("%s Retries", label), NULL, fetch->stats.retries, es);
+		if (fallback != NULL)
+			ExplainPropertyInteger(psprintf("%s Other Path Requests", label), NULL,
+								   fetch->other_path, es);
 		ExplainPropertyInteger(psprintf("%s Not Found", label), NULL, fetch->not_found, es);
 		ExplainPropertyInteger(psprintf("%s Rows Received", label), NULL, fetch->stats.rows_received, es);
 	}

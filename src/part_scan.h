@@ -44,6 +44,18 @@ extern void symbl_part_rescan(ForeignScanState *node);
 extern void symbl_part_end(ForeignScanState *node);
 extern void symbl_part_explain(ForeignScanState *node, struct ExplainState *es);
 
+/* the conversations table read by GET /v1/conversations/{id} */
+extern void symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel,
+							  List *columns, const SymblServerOptions *opts,
+							  bool writes);
+extern bool symbl_is_by_id_path(ForeignPath *path);
+extern bool symbl_by_id_plan_columns(ForeignScan *fscan, List *attnums);
+extern char *symbl_part_request_text(ForeignScanState *node);
+extern SymblScanStats *symbl_part_scan_stats(ForeignScanState *node);
+extern ForeignScan *symbl_by_id_plan(RelOptInfo *rel, List *columns,
+									 List *tlist, List *scan_clauses,
+									 Plan *outer_plan, bool writes);
+
 /* shared with the join of conversations and a part */
 extern Expr *symbl_part_id_source(Expr *clause, Index relid, AttrNumber attnum,
 								  bool *is_array);

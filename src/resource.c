@@ -33,6 +33,7 @@
 #define ACTION_COLUMNS \
 	INSIGHT_COLUMNS, \
 	{"definitive", "boolean", "definitive"}, \
+	{"assignee_id", "text", "assignee.id"}, \
 	{"assignee_name", "text", "assignee.name"}, \
 	{"assignee_email", "text", "assignee.email"}, \
 	{"due_by", "timestamptz", "dueBy"}, \
@@ -73,6 +74,8 @@ const SymblResource symbl_resources[] = {
 			{"phrases", "jsonb", "phrases"},
 			{"sentiment", "jsonb", "sentiment"},
 			{"words", "jsonb", "words"},
+			/* the PII found in the message, when redaction is on */
+			{"entities", "jsonb", "entities"},
 		},
 	},
 	{
@@ -145,8 +148,18 @@ const SymblResource symbl_resources[] = {
 		},
 	},
 	{
+		/*
+		 * Published under two paths (the 2022 pages call /trackers
+		 * deprecated, later ones and the SDKs use it) in three shapes: a
+		 * bare array, {"trackers": [...]}, one object.  Either path may be
+		 * retired, so a 404 from one is no proof of "no trackers".
+		 */
 		.table = "trackers",
-		.path = "trackers-detected",
+		.path = "trackers",
+		.fallback_path = "trackers-detected",
+		.array_key = "trackers",
+		.bare_array_too = true,
+		.single_object_too = true,
 		.columns = {
 			CONVERSATION_ID,
 			{"id", "text", "id"},
@@ -163,6 +176,8 @@ const SymblResource symbl_resources[] = {
 			{"id", "text", "id"},
 			{"text", "text", "text"},
 			{"message_ids", "text[]", "messageRefs.id"},
+			{"start_time", "timestamptz", "startTime"},
+			{"end_time", "timestamptz", "endTime"},
 		},
 	},
 	{
@@ -174,15 +189,32 @@ const SymblResource symbl_resources[] = {
 		.expand = "matches",
 		.columns = {
 			CONVERSATION_ID,
+			/* the group's, in the grouped shape */
+			{"id", "text", "id"},
 			{"type", "text", "type"},
 			{"sub_type", "text", "subType"},
 			{"custom_type", "text", "customType"},
 			{"category", "text", "category"},
 			{"value", "text", "value|detectedValue"},
+			/* a date range's bounds carry no zone: text, not timestamptz */
+			{"range_start", "text", "start"},
+			{"range_end", "text", "end"},
 			{"text", "text", "text"},
 			{"message_refs", "jsonb", "messageRefs"},
 		},
 	},
+};
+
+/*
+ * One conversation by id, GET /v1/conversations/{id}: the conversations
+ * table's exact read for `id = ...` (part_scan.c fetches it as it fetches
+ * a part; its columns are the conversations table's own).  Not in the
+ * table above: it is no table of its own.
+ */
+const SymblResource symbl_conversation_by_id = {
+	.table = "conversations",
+	.path = "",
+	.single_object = true,
 };
 
 const int	symbl_num_resources = sizeof(symbl_resources) / sizeof(symbl_resources[0]);

@@ -35,7 +35,7 @@ typedef struct SymblResourceParam
 	const char *param;			/* what goes into the query string */
 } SymblResourceParam;
 
-#define SYMBL_MAX_RESOURCE_COLUMNS 16
+#define SYMBL_MAX_RESOURCE_COLUMNS 20
 #define SYMBL_MAX_RESOURCE_PARAMS 2
 
 typedef struct SymblResource
@@ -43,15 +43,22 @@ typedef struct SymblResource
 	const char *table;			/* table name, and the option value */
 	const char *path;			/* under /v1/conversations/{id}; NULL for
 								 * the list of conversations */
+	const char *fallback_path;	/* asked when path answers 404 (the API
+								 * publishes the part under both, and
+								 * either may be retired); NULL: none */
 	const char *array_key;		/* the answer's array; NULL: a bare array */
 	bool		bare_array_too; /* a bare array is accepted as well */
+	bool		single_object_too;	/* an object without array_key is one
+									 * item ({} none) */
 	const char *expand;			/* items with this array give a row per
 								 * element (element fields first) */
+	bool		single_object;	/* the answer is one conversation object */
 	SymblResourceParam params[SYMBL_MAX_RESOURCE_PARAMS];
 	SymblResourceColumn columns[SYMBL_MAX_RESOURCE_COLUMNS];
 } SymblResource;
 
 extern const SymblResource symbl_resources[];
+extern const SymblResource symbl_conversation_by_id;
 extern const int symbl_num_resources;
 
 extern const SymblResource *symbl_find_resource(const char *table);

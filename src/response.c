@@ -586,6 +586,32 @@ symbl_page_convert(SymblPageParse *parse, const SymblColumn *columns,
 	symbl_json_job_free_tree(&parse->job);
 }
 
+/*
+ * One conversation, as GET /v1/conversations/{id} answers it: the object
+ * itself, not wrapped.  No parse (a 404) gives no row.
+ */
+void
+symbl_conversation_convert(SymblPageParse *parse, const SymblColumn *columns,
+						   int ncolumns, int natts, const char *where,
+						   SymblPage *page)
+{
+	json_object *root;
+	ErrorContextCallback errcallback;
+	ValuePosition pos = {where, 0, NULL, "conversation"};
+
+	page->nrows = 0;
+	page->natts = natts;
+	if (parse == NULL)
+		return;
+	root = page_parse_result(parse, where);
+	allocate_rows(page, 1, natts);
+	page->nrows = 1;
+	push_position_context(&errcallback, &pos);
+	convert_row(root, columns, ncolumns, page->values, page->nulls, &pos);
+	error_context_stack = errcallback.previous;
+	symbl_json_job_free_tree(&parse->job);
+}
+
 /* Parse and convert a page in one go, in this thread */
 void
 symbl_parse_page(const char *body, size_t len, const SymblColumn *columns,
@@ -860,28 +886,109 @@ convert_part_row(json_object *element, json_object *item,
 	}
 }
 
-/* The array of items in a part's answer */
+/*
+ * The items of a part's answer: an array, or one object standing alone (an
+ * SDK reads the trackers that way).  An empty object alone is no item: a
+ * row of NULLs would be a tracker nobody defined.
+ */
+typedef struct PartItems
+{
+	json_object *array;			/* the items, or NULL */
+	json_object *single;		/* or the one item, or NULL */
+} PartItems;
+
+static size_t
+part_item_count(const PartItems *items)
+{
+	if (items->array != NULL)
+		return json_object_array_length(items->array);
+	return items->single != NULL ? 1 : 0;
+}
+
 static json_object *
+part_item(const PartItems *items, size_t i)
+{
+	if (items->array != NULL)
+		return json_object_array_get_idx(items->array, i);
+	return items->single;
+}
+
+/*
+ * Whether an object standing alone is an item: it has a field a column of
+ * the table reads (the first name of a column's path, any alternative).
+ * {"message": "..."} with a 200 is no tracker, and no row of NULLs.
+ */
+static bool
+object_is_item(json_object *obj, const SymblResource *resource)
+{
+	int			i;
+
+	/* (not symbl_resource_ncolumns: the page fuzzer links no resource.c) */
+	for (i = 0; i < SYMBL_MAX_RESOURCE_COLUMNS && resource->columns[i].name; i++)
+	{
+		const char *alt = resource->columns[i].path;
+
+		while (alt != NULL)
+		{
+			char		name[NAMEDATALEN];
+
+			/* the table's own paths: short names */
+			snprintf(name, sizeof(name), "%.*s", (int) strcspn(alt, ".|"), alt);
+			if (json_object_object_get_ex(obj, name, NULL))
+				return true;
+			alt = strchr(alt, '|');
+			if (alt != NULL)
+				alt++;
+		}
+	}
+	return false;
+}
+
+/* What a part's answer may be, for the error that says it was not */
+static const char *
+expected_answer(const SymblResource *resource)
+{
+	if (resource->array_key == NULL)
+		return "an array";
+	return psprintf("an object with the array \"%s\"%s%s", resource->array_key,
+					resource->bare_array_too ? ", or an array" : "",
+					resource->single_object_too ? ", or one item as an object (or {})" : "");
+}
+
+/* Where the items are in a part's answer */
+static PartItems
 part_items(json_object *root, const SymblResource *resource, const char *where)
 {
+	PartItems	result = {NULL, NULL};
 	json_object *items = NULL;
+	bool		is_object = json_object_is_type(root, json_type_object);
 
 	if (json_object_is_type(root, json_type_array) &&
 		(resource->array_key == NULL || resource->bare_array_too))
-		return root;
-	if (resource->array_key != NULL && json_object_is_type(root, json_type_object) &&
-		json_object_object_get_ex(root, resource->array_key, &items) &&
-		json_object_is_type(items, json_type_array))
-		return items;
+		result.array = root;
+	else if (resource->array_key != NULL && is_object &&
+			 json_object_object_get_ex(root, resource->array_key, &items))
+	{
+		/* the key names the array: anything else there is not an item */
+		if (json_object_is_type(items, json_type_array))
+			result.array = items;
+	}
+	else if (resource->single_object_too && is_object &&
+			 json_object_object_length(root) == 0)
+		return result;
+	else if (resource->single_object_too && is_object &&
+			 object_is_item(root, resource))
+	{
+		result.single = root;
+		return result;
+	}
+	if (result.array != NULL)
+		return result;
 	ereport(ERROR,
 			(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 			 errmsg("Symbl API answer for %s has no array of items", resource->table),
 			 errdetail("The answer is a JSON %s; %s was expected, in %s.",
-					   json_kind(root),
-					   resource->array_key == NULL ? "an array" :
-					   psprintf("an object with the array \"%s\"%s", resource->array_key,
-								resource->bare_array_too ? ", or an array" : ""),
-					   where)));
+					   json_kind(root), expected_answer(resource), where)));
 	pg_unreachable();
 }
 
@@ -908,7 +1015,7 @@ symbl_part_convert(SymblPageParse *parse, const SymblResource *resource,
 				   const SymblColumn *columns, int ncolumns, int natts,
 				   Datum conversation_id, const char *where, SymblPage *page)
 {
-	json_object *items;
+	PartItems	items;
 	ErrorContextCallback errcallback;
 	ValuePosition pos = {where, 0, NULL, "item"};
 	size_t		nitems;
@@ -921,10 +1028,10 @@ symbl_part_convert(SymblPageParse *parse, const SymblResource *resource,
 	if (parse == NULL)
 		return;
 	items = part_items(page_parse_result(parse, where), resource, where);
-	nitems = json_object_array_length(items);
+	nitems = part_item_count(&items);
 	for (i = 0; i < nitems; i++)
 	{
-		json_object *elements = expanded_elements(json_object_array_get_idx(items, i), resource);
+		json_object *elements = expanded_elements(part_item(&items, i), resource);
 
 		nrows += elements != NULL ? json_object_array_length(elements) : 1;
 	}
@@ -939,7 +1046,7 @@ symbl_part_convert(SymblPageParse *parse, const SymblResource *resource,
 
 	for (i = 0; i < nitems; i++)
 	{
-		json_object *item = json_object_array_get_idx(items, i);
+		json_object *item = part_item(&items, i);
 		json_object *elements = expanded_elements(item, resource);
 		size_t		nelem = elements != NULL ? json_object_array_length(elements) : 1;
 		size_t		e;

@@ -58,6 +58,14 @@ typedef struct Candidate
 	bool		exact;			/* the API applies it exactly */
 } Candidate;
 
+/* What this server's API is trusted with, and whether the statement writes */
+typedef struct ShipPolicy
+{
+	int			send;			/* SYMBL_FIELD_BITs of undocumented selectors sent */
+	int			exact;			/* of those, verified exact */
+	bool		writes;			/* the rows feed an UPDATE or DELETE */
+} ShipPolicy;
+
 typedef struct QualCandidates
 {
 	RestrictInfo *rinfo;
@@ -82,42 +90,57 @@ typedef enum Shipping
 				   (1 << SYMBL_OP_GT) | (1 << SYMBL_OP_GE))
 
 /*
- * Every field but id may be absent or null in an answer (a conversation in
- * progress has no endTime, an unnamed one no name), and nothing documents
- * what the API's != , =out=, ranges or window do with a missing field: a
- * condition is exact only where a missing field cannot change its result.
- * Times are also read to the millisecond (truncated or rounded, the docs
- * do not say), so finer bounds go out widened to whole milliseconds.
+ * Trust only what Symbl published.  Its only filter example is
+ * conversation.metadata.<key>; nothing it published shows conversation.id,
+ * .type, .name, .startTime or .endTime in a filter, and an API may apply
+ * such a selector, silently ignore it (every row matches) or answer 400.
+ * So:
+ *
+ *	- metadata equality and sets are exact;
+ *	- conversation.id is never sent: reads by id go to the documented
+ *	  GET /v1/conversations/{id} (conversation_ids.c);
+ *	- type, name, start_time and end_time go out only as a superset that
+ *	  PostgreSQL rechecks, and only those the server's send_selectors
+ *	  lists; equality on type or name counts as exact where the server's
+ *	  exact_selectors says a probe verified it (symbl.probe);
+ *	- in a statement that writes, nothing is exact: every condition is
+ *	  rechecked on the rows read before anything is written.
+ *
+ * Besides, every field but id may be absent or null in an answer, and
+ * nothing documents what != , =out=, ranges or the window do with a
+ * missing field; times are read to the millisecond (truncated or rounded),
+ * so finer bounds go out widened to whole milliseconds.
  */
-static const struct
-{
-	SymblField	field;
-	int			ops;			/* bit per SymblOp */
-	Shipping	shipping;
-}			ship_rules[] = {
-	/* id is in every conversation */
-	{SYMBL_FIELD_ID, OPS_EQ_IN | OPS_NE_OUT, SHIP_EXACT},
-	/* a missing value equals nothing, but may or may not be "unequal" */
-	{SYMBL_FIELD_TYPE, OPS_EQ_IN, SHIP_EXACT},
-	{SYMBL_FIELD_TYPE, OPS_NE_OUT, SHIP_SUPERSET},
-	{SYMBL_FIELD_NAME, OPS_EQ_IN, SHIP_EXACT},
-	{SYMBL_FIELD_NAME, OPS_NE_OUT, SHIP_SUPERSET},
-	{SYMBL_FIELD_METADATA, OPS_EQ_IN, SHIP_EXACT},
-	{SYMBL_FIELD_METADATA, OPS_NE_OUT, SHIP_SUPERSET},
-	/* a missing time may fall inside a range; sub-millisecond bounds widen */
-	{SYMBL_FIELD_START_TIME, OPS_RANGE | (1 << SYMBL_OP_EQ) | (1 << SYMBL_OP_NE), SHIP_SUPERSET},
-	{SYMBL_FIELD_END_TIME, OPS_RANGE | (1 << SYMBL_OP_EQ) | (1 << SYMBL_OP_NE), SHIP_SUPERSET},
-};
-
 static Shipping
-shipping(SymblField field, SymblOp op)
+shipping(SymblField field, SymblOp op, const ShipPolicy *policy)
 {
-	size_t		i;
+	bool		eq_in = op == SYMBL_OP_EQ || op == SYMBL_OP_IN;
+	bool		ne_out = op == SYMBL_OP_NE || op == SYMBL_OP_OUT;
+	bool		range = (OPS_RANGE & (1 << op)) != 0;
 
-	for (i = 0; i < lengthof(ship_rules); i++)
-		if (ship_rules[i].field == field && (ship_rules[i].ops & (1 << op)))
-			return ship_rules[i].shipping;
-	return SHIP_LOCAL;
+	switch (field)
+	{
+		case SYMBL_FIELD_METADATA:
+			if (eq_in)
+				return policy->writes ? SHIP_SUPERSET : SHIP_EXACT;
+			return ne_out ? SHIP_SUPERSET : SHIP_LOCAL;
+		case SYMBL_FIELD_TYPE:
+		case SYMBL_FIELD_NAME:
+			if (!(policy->send & SYMBL_FIELD_BIT(field)) || !(eq_in || ne_out))
+				return SHIP_LOCAL;
+			/* a missing value equals nothing, but may or may not be unequal */
+			if (eq_in && (policy->exact & SYMBL_FIELD_BIT(field)) && !policy->writes)
+				return SHIP_EXACT;
+			return SHIP_SUPERSET;
+		case SYMBL_FIELD_START_TIME:
+		case SYMBL_FIELD_END_TIME:
+			if (!(policy->send & SYMBL_FIELD_BIT(field)) || !(range || eq_in || ne_out) ||
+				op == SYMBL_OP_IN || op == SYMBL_OP_OUT)
+				return SHIP_LOCAL;
+			return SHIP_SUPERSET;
+		default:
+			return SHIP_LOCAL;
+	}
 }
 
 static SymblField
@@ -282,6 +305,20 @@ make_candidate(SymblCondTarget target, SymblOp op, const char *selector,
 	return cand;
 }
 
+/* A text comparison, if this server's API is trusted with its selector */
+static List *
+text_candidate(const char *selector, SymblOp op, Expr *value,
+			   const ShipPolicy *policy)
+{
+	Shipping	how = shipping(selector_field(selector), op, policy);
+
+	if (how == SHIP_LOCAL)
+		return NIL;
+	return list_make1(make_candidate(SYMBL_TARGET_FILTER, op, selector, false,
+									 value, text_priority(selector, op),
+									 how == SHIP_EXACT));
+}
+
 static bool
 text_equality_collation_ok(Oid inputcollid)
 {
@@ -338,7 +375,7 @@ time_operator(Oid funcid, SymblOp *op, Oid *value_type)
  */
 static List *
 time_candidates(const SymblColumn *col, SymblOp op, Oid value_type,
-				Expr *value)
+				Expr *value, const ShipPolicy *policy)
 {
 	bool		is_start = col->field == SYMBL_FIELD_START_TIME;
 	const char *selector = is_start ? "conversation.startTime" : "conversation.endTime";
@@ -359,14 +396,17 @@ time_candidates(const SymblColumn *col, SymblOp op, Oid value_type,
 	if (!is_start && (op == SYMBL_OP_LE || op == SYMBL_OP_LT || op == SYMBL_OP_EQ))
 		result = lappend(result, make_candidate(SYMBL_TARGET_END_TIME, op, NULL,
 												true, value, 0, false));
-	result = lappend(result, make_candidate(SYMBL_TARGET_FILTER, op, selector,
-											true, value, 5,
-											shipping(col->field, op) == SHIP_EXACT));
+	/* the documented window parameters go out whatever the filter may hold */
+	if (shipping(col->field, op, policy) != SHIP_LOCAL)
+		result = lappend(result, make_candidate(SYMBL_TARGET_FILTER, op, selector,
+												true, value, 5,
+												shipping(col->field, op, policy) == SHIP_EXACT));
 	return result;
 }
 
 static List *
-opexpr_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
+opexpr_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns,
+				  const ShipPolicy *policy)
 {
 	Expr	   *left;
 	Expr	   *right;
@@ -403,7 +443,7 @@ opexpr_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
 	{
 		if (col->typid != TIMESTAMPTZOID || !time_operator(funcid, &op, &value_type))
 			return NIL;
-		return time_candidates(col, op, value_type, right);
+		return time_candidates(col, op, value_type, right, policy);
 	}
 
 	if ((funcid != F_TEXTEQ && funcid != F_TEXTNE) ||
@@ -413,9 +453,7 @@ opexpr_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
 	if (selector == NULL)
 		return NIL;
 	op = funcid == F_TEXTEQ ? SYMBL_OP_EQ : SYMBL_OP_NE;
-	return list_make1(make_candidate(SYMBL_TARGET_FILTER, op, selector, false,
-									 right, text_priority(selector, op),
-									 shipping(selector_field(selector), op) == SHIP_EXACT));
+	return text_candidate(selector, op, right, policy);
 }
 
 static int
@@ -433,7 +471,8 @@ array_length_if_known(Expr *expr)
 }
 
 static List *
-saop_candidates(ScalarArrayOpExpr *saop, RelOptInfo *baserel, List *columns)
+saop_candidates(ScalarArrayOpExpr *saop, RelOptInfo *baserel, List *columns,
+				const ShipPolicy *policy)
 {
 	Expr	   *left = linitial(saop->args);
 	Expr	   *right = lsecond(saop->args);
@@ -454,9 +493,7 @@ saop_candidates(ScalarArrayOpExpr *saop, RelOptInfo *baserel, List *columns)
 	selector = symbl_text_selector(left, baserel, columns);
 	if (selector == NULL)
 		return NIL;
-	return list_make1(make_candidate(SYMBL_TARGET_FILTER, op, selector, false,
-									 right, text_priority(selector, op),
-									 shipping(selector_field(selector), op) == SHIP_EXACT));
+	return text_candidate(selector, op, right, policy);
 }
 
 /*
@@ -464,7 +501,8 @@ saop_candidates(ScalarArrayOpExpr *saop, RelOptInfo *baserel, List *columns)
  * every key; anything else in the object keeps the qual local.
  */
 static List *
-contains_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
+contains_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns,
+					const ShipPolicy *policy)
 {
 	const SymblColumn *col = column_for_var(linitial(opexpr->args), baserel, columns);
 	Const	   *pattern = lsecond(opexpr->args);
@@ -509,7 +547,7 @@ contains_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
 																											v.val.string.len)),
 																   false, false),
 												2,
-												shipping(SYMBL_FIELD_METADATA, SYMBL_OP_EQ) == SHIP_EXACT));
+												shipping(SYMBL_FIELD_METADATA, SYMBL_OP_EQ, policy) == SHIP_EXACT));
 				break;
 			default:
 				/* arrays or scalars at the top: not a metadata pattern */
@@ -520,7 +558,8 @@ contains_candidates(OpExpr *opexpr, RelOptInfo *baserel, List *columns)
 }
 
 static List *
-qual_candidates(Expr *clause, RelOptInfo *baserel, List *columns)
+qual_candidates(Expr *clause, RelOptInfo *baserel, List *columns,
+				const ShipPolicy *policy)
 {
 	if (IsA(clause, OpExpr))
 	{
@@ -528,11 +567,12 @@ qual_candidates(Expr *clause, RelOptInfo *baserel, List *columns)
 
 		if (list_length(opexpr->args) == 2 &&
 			get_opcode(opexpr->opno) == F_JSONB_CONTAINS)
-			return contains_candidates(opexpr, baserel, columns);
-		return opexpr_candidates(opexpr, baserel, columns);
+			return contains_candidates(opexpr, baserel, columns, policy);
+		return opexpr_candidates(opexpr, baserel, columns, policy);
 	}
 	if (IsA(clause, ScalarArrayOpExpr))
-		return saop_candidates((ScalarArrayOpExpr *) clause, baserel, columns);
+		return saop_candidates((ScalarArrayOpExpr *) clause, baserel, columns,
+							   policy);
 	return NIL;
 }
 
@@ -691,8 +731,10 @@ selector_chosen(List *chosen, const char *selector)
  */
 void
 symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
+					 const SymblServerOptions *opts, bool writes,
 					 List *quals, SymblPushdown *out)
 {
+	ShipPolicy	policy = {opts->send_selectors, opts->exact_selectors, writes};
 	int			budget = MAX_FILTER_SELECTORS -
 		list_length(raw_filter_selectors(raw_filter));
 	List	   *with_candidates = NIL;
@@ -707,7 +749,8 @@ symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
 
 		qc->rinfo = rinfo;
 		if (!rinfo->pseudoconstant)
-			qc->candidates = qual_candidates(rinfo->clause, baserel, columns);
+			qc->candidates = qual_candidates(rinfo->clause, baserel, columns,
+											 &policy);
 		with_candidates = lappend(with_candidates, qc);
 	}
 

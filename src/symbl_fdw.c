@@ -95,6 +95,10 @@ struct SymblScanState
 	bool		request_built;	/* values known (not EXPLAIN placeholders) */
 	ExprState  *remote_quals;	/* what the API applies, for the fallback */
 	bool		check_locally;	/* the filter was not sent: check here */
+	bool		dropped_selectors;	/* undocumented selectors left out: the
+									 * server refused them */
+	bool		selectors_retried;	/* this scan resent its first request
+									 * without them */
 	bool		no_rows;		/* the quals exclude every conversation */
 	SymblPagerConfig paging;	/* from the request's LIMIT, OFFSET, goal */
 	int			keyset_attnum;	/* start_time column, 0 when off */
@@ -143,6 +147,15 @@ static bool symbl_is_our_rel(RelOptInfo *rel);
  * initplans, which are then kept local too).
  */
 static bool
+contains_outer_row_param(Node *node, void *context);
+
+bool
+symbl_contains_outer_row_param(PlannerInfo *root, Node *node)
+{
+	return contains_outer_row_param(node, root);
+}
+
+static bool
 contains_outer_row_param(Node *node, void *context)
 {
 	PlannerInfo *root = context;
@@ -187,7 +200,8 @@ classify_quals(PlannerInfo *root, RelOptInfo *rel, SymblRelInfo *info,
 
 	if (!symbl_feeds_writes(root))
 	{
-		symbl_classify_quals(rel, info->columns, info->raw_filter, quals, out);
+		symbl_classify_quals(rel, info->columns, info->raw_filter, info->opts,
+							 false, quals, out);
 		return;
 	}
 	foreach(lc, quals)
@@ -199,7 +213,8 @@ classify_quals(PlannerInfo *root, RelOptInfo *rel, SymblRelInfo *info,
 		else
 			fixed = lappend(fixed, rinfo);
 	}
-	symbl_classify_quals(rel, info->columns, info->raw_filter, fixed, out);
+	symbl_classify_quals(rel, info->columns, info->raw_filter, info->opts,
+						 true, fixed, out);
 	out->local_quals = list_concat(out->local_quals, varying);
 }
 
@@ -341,6 +356,7 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 		if (required_outer == NULL)
 			continue;
 		symbl_classify_quals(baserel, info->columns, info->raw_filter,
+							 info->opts, false,
 							 list_concat(list_make1(rinfo),
 										 baserel->baserestrictinfo),
 							 &pushdown);
@@ -395,6 +411,8 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 										 NULL, NULL, NIL));
 
 	add_parameterized_paths(root, baserel, info);
+	symbl_by_id_paths(root, baserel, info->columns, info->opts,
+					  symbl_feeds_writes(root));
 }
 
 /*
@@ -612,6 +630,11 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 		return make_foreignscan(tlist, NIL, 0, fdw_exprs, fdw_private,
 								scan_tlist, remote_exprs, outer_plan);
 	}
+	else if (symbl_is_by_id_path(best_path))
+		return symbl_by_id_plan(foreignrel,
+								((SymblRelInfo *) foreignrel->fdw_private)->columns,
+								tlist, scan_clauses, outer_plan,
+								symbl_feeds_writes(root));
 	else if (*(SymblPlanKind *) foreignrel->fdw_private == SYMBL_PLAN_PART)
 		return symbl_part_plan(root, foreignrel, foreigntableid, best_path,
 							   tlist, scan_clauses, outer_plan);
@@ -818,19 +841,68 @@ check_request_fits(SymblScanState *state)
 	query = symbl_request_query(&state->request, state->paging.page_size, 0);
 	too_long = strlen(query) > SYMBL_MAX_QUERY_LEN;
 	pfree(query);
-	if (!too_long && paging->first_offset <= SYMBL_MAX_API_OFFSET)
+	if (!too_long && !state->dropped_selectors &&
+		paging->first_offset <= SYMBL_MAX_API_OFFSET)
 		return;
 
 	if (too_long)
-	{
 		state->request.filter = state->raw_filter ?
 			symbl_wire_text(state->raw_filter) : NULL;
+	/* a verified selector left out no longer narrows: check it here too */
+	if (too_long || state->dropped_selectors)
 		state->check_locally = true;
-	}
 	paging->local_skip = paging->first_offset;
 	paging->local_limit = paging->max_rows;
 	paging->first_offset = 0;
 	paging->max_rows = -1;
+}
+
+/* Whether a condition goes into the filter on a selector Symbl never documented */
+static bool
+is_undocumented_filter_cond(const SymblCond *cond)
+{
+	return cond->target == SYMBL_TARGET_FILTER &&
+		!symbl_selector_is_documented(cond->selector);
+}
+
+/*
+ * The conditions to send: all of them, unless this server refused a
+ * selector Symbl never documented; those conditions are then left out
+ * (they were a superset PostgreSQL rechecks, or are checked here).
+ */
+static List *
+conds_to_send(SymblScanState *state)
+{
+	List	   *kept = NIL;
+	ListCell   *lc;
+
+	state->dropped_selectors = false;
+	if (!symbl_server_rejects_selectors(state->conn->serverid))
+		return state->conds;
+	foreach(lc, state->conds)
+	{
+		SymblCond  *cond = lfirst(lc);
+
+		if (is_undocumented_filter_cond(cond))
+			state->dropped_selectors = true;
+		else
+			kept = lappend(kept, cond);
+	}
+	return kept;
+}
+
+/* Whether the request now built sends an undocumented selector */
+static bool
+sends_undocumented_selector(SymblScanState *state)
+{
+	ListCell   *lc;
+
+	if (symbl_server_rejects_selectors(state->conn->serverid))
+		return false;
+	foreach(lc, state->conds)
+		if (is_undocumented_filter_cond(lfirst(lc)))
+			return true;
+	return false;
 }
 
 /*
@@ -861,7 +933,7 @@ build_request(ForeignScanState *node, SymblScanState *state)
 		i++;
 	}
 
-	state->no_rows = !symbl_build_request(&state->request, state->conds,
+	state->no_rows = !symbl_build_request(&state->request, conds_to_send(state),
 										  state->raw_filter, values, nulls);
 	state->request.sort = sort;
 	state->request.descending = descending;
@@ -1106,18 +1178,46 @@ cancel_pending(SymblScanState *state)
 }
 
 /* Wait for a page's answer and start parsing it on the JSON worker */
-static void
+static bool
 start_parse(SymblScanState *state, int slot)
 {
 	SymblListCall *call = state->calls[slot];
 	MemoryContext oldcxt = MemoryContextSwitchTo(symbl_api_list_memory(call));
 	const char *body;
 	size_t		len;
+	bool		rejected = false;
 
-	body = symbl_api_list_finish(call, &len, &state->stats);
-	state->parses[slot] = symbl_page_parse_start(body, len,
-												 state->conn->opts.parse_thread);
+	/*
+	 * Before its first row, a scan whose filter holds a selector Symbl
+	 * never documented can do without it: a 400 naming the filter is then
+	 * no error but a reason to ask again.
+	 */
+	body = symbl_api_list_finish_checked(call, &len, &state->stats, NULL,
+										 state->pages_fetched == 0 &&
+										 !state->selectors_retried &&
+										 sends_undocumented_selector(state) ?
+										 &rejected : NULL);
+	if (!rejected)
+		state->parses[slot] = symbl_page_parse_start(body, len,
+													 state->conn->opts.parse_thread);
 	MemoryContextSwitchTo(oldcxt);
+	return !rejected;
+}
+
+/*
+ * The API refused the first request's filter: remember that for the
+ * server, drop what is in flight, and ask again without the undocumented
+ * selectors.
+ */
+static void
+resend_without_undocumented(ForeignScanState *node, SymblScanState *state)
+{
+	symbl_remember_rejected_selectors(state->conn->serverid);
+	/* (the refused request was counted when its answer came) */
+	state->stats.requests--;
+	cancel_pending(state);
+	state->selectors_retried = true;
+	build_request(node, state);
 }
 
 /*
@@ -1137,8 +1237,8 @@ parse_ahead(SymblScanState *state, int slot)
 		state->parses[next] != NULL)
 		return;
 	symbl_api_progress();		/* read what has come in meanwhile */
-	if (symbl_api_list_arrived(state->calls[next]))
-		start_parse(state, next);
+	if (state->pages_fetched > 0 && symbl_api_list_arrived(state->calls[next]))
+		(void) start_parse(state, next);
 }
 
 /*
@@ -1194,7 +1294,7 @@ symbl_page_done(SymblPager *pager, const SymblPage *page,
  * A page shorter than what was asked for is the last.
  */
 static void
-fetch_next_page(SymblScanState *state)
+fetch_next_page(ForeignScanState *node, SymblScanState *state)
 {
 	MemoryContext oldcxt;
 	int			slot;
@@ -1213,8 +1313,12 @@ fetch_next_page(SymblScanState *state)
 	oldcxt = MemoryContextSwitchTo(state->page_cxt);
 	where = psprintf("page %d (%s)", state->pages_fetched + 1,
 					 symbl_api_list_what(state->calls[slot]));
-	if (state->parses[slot] == NULL)
-		start_parse(state, slot);
+	if (state->parses[slot] == NULL && !start_parse(state, slot))
+	{
+		MemoryContextSwitchTo(oldcxt);
+		resend_without_undocumented(node, state);
+		return;
+	}
 	parse_ahead(state, slot);
 	symbl_page_convert(state->parses[slot], state->columns, state->ncolumns,
 					   state->natts, where, &state->page);
@@ -1299,7 +1403,7 @@ symbl_conversation_scan_next(ForeignScanState *node, SymblScanState *state,
 		{
 			if (state->exhausted)
 				return slot;
-			fetch_next_page(state);
+			fetch_next_page(node, state);
 		}
 
 		base = (size_t) state->next_row * state->natts;
@@ -1479,6 +1583,9 @@ symbl_conversation_scan_explain(SymblScanState *state, bool show_table,
 		ExplainPropertyInteger("Symbl Retries", NULL, state->stats.retries, es);
 		ExplainPropertyInteger("Symbl Rows Received", NULL, state->stats.rows_received, es);
 		ExplainPropertyInteger("Symbl Bytes Received", NULL, state->stats.bytes_received, es);
+		if (state->selectors_retried)
+			ExplainPropertyText("Symbl Filter Refused",
+								"sent again without the selectors Symbl never documented", es);
 	}
 }
 
@@ -1583,12 +1690,16 @@ symbl_scan_end(ForeignScanState *node)
 char *
 symbl_scan_request_text(ForeignScanState *node)
 {
+	if (*(SymblPlanKind *) node->fdw_state == SYMBL_PLAN_PART)
+		return symbl_part_request_text(node);
 	return scan_request_text(node->fdw_state);
 }
 
 SymblScanStats *
 symbl_scan_stats(ForeignScanState *node)
 {
+	if (*(SymblPlanKind *) node->fdw_state == SYMBL_PLAN_PART)
+		return symbl_part_scan_stats(node);
 	return &((SymblScanState *) node->fdw_state)->stats;
 }
 
@@ -1605,6 +1716,8 @@ symbl_scan_plan_columns(ForeignScan *fscan, List *attnums)
 	List	   *retrieved;
 	int			keyset;
 
+	if ((SymblPlanKind) intVal(list_nth(priv, FdwPrivateKind)) == SYMBL_PLAN_PART)
+		return symbl_by_id_plan_columns(fscan, attnums);
 	if ((SymblPlanKind) intVal(list_nth(priv, FdwPrivateKind)) != SYMBL_PLAN_CONVERSATIONS ||
 		list_length(priv) <= FdwPrivateReadAllFirst)
 		return false;

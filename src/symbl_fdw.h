@@ -71,6 +71,8 @@ typedef enum SymblField
 	SYMBL_NUM_FIELDS
 } SymblField;
 
+#define SYMBL_FIELD_BIT(field) (1 << (field))
+
 /* How a response field becomes a column value */
 typedef enum SymblValueKind
 {
@@ -119,6 +121,10 @@ typedef struct SymblServerOptions
 	int			max_concurrent_requests;
 	bool		compressed;		/* ask for compressed answers */
 	bool		parse_thread;	/* parse pages on the JSON worker thread */
+	int			send_selectors; /* SYMBL_FIELD_BITs: undocumented filter
+								 * selectors sent, as a superset */
+	int			exact_selectors;	/* of those, the ones verified to be
+									 * applied (symbl.probe): exact in reads */
 } SymblServerOptions;
 
 /* User mapping options */
@@ -203,6 +209,14 @@ typedef struct SymblPushdown
 /* the most distinct selectors the API takes in one filter */
 #define SYMBL_MAX_FILTER_SELECTORS 2
 
+/* symbl_fdw.c: a correlated subquery's value, set anew per outer row */
+extern bool symbl_contains_outer_row_param(PlannerInfo *root, Node *node);
+
+/* selector_memory.c */
+extern bool symbl_server_rejects_selectors(Oid serverid);
+extern void symbl_remember_rejected_selectors(Oid serverid);
+extern bool symbl_selector_is_documented(const char *selector);
+
 /* analyze.c */
 extern bool symbl_analyze_foreign_table(Relation relation,
 										AcquireSampleRowsFunc *func,
@@ -241,7 +255,9 @@ extern SymblValueKind symbl_part_value_kind(Oid typid, bool conversation_id);
 
 /* shippable.c */
 extern void symbl_classify_quals(RelOptInfo *baserel, List *columns,
-								 const char *raw_filter, List *quals,
+								 const char *raw_filter,
+								 const SymblServerOptions *opts, bool writes,
+								 List *quals,
 								 SymblPushdown *out);
 extern char *symbl_text_selector(Expr *expr, RelOptInfo *baserel,
 								 List *columns);
@@ -277,6 +293,11 @@ extern const char *symbl_api_list_finish(SymblListCall *call, size_t *len,
 extern SymblListCall *symbl_api_get_start(SymblConnection *conn,
 										  const char *path_query,
 										  MemoryContext parent);
+extern const char *symbl_api_list_finish_checked(SymblListCall *call,
+												 size_t *len,
+												 SymblScanStats *stats,
+												 bool *not_found,
+												 bool *filter_rejected);
 extern const char *symbl_api_get_finish(SymblListCall *call, size_t *len,
 										SymblScanStats *stats,
 										bool *not_found);
@@ -373,6 +394,10 @@ extern void symbl_parse_page(const char *body, size_t len,
 							 const SymblColumn *columns, int ncolumns,
 							 int natts, const char *where,
 							 SymblPage *page);
+extern void symbl_conversation_convert(SymblPageParse *parse,
+									   const SymblColumn *columns, int ncolumns,
+									   int natts, const char *where,
+									   SymblPage *page);
 extern void symbl_part_convert(SymblPageParse *parse,
 							   const SymblResource *resource,
 							   const SymblColumn *columns, int ncolumns,

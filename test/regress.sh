@@ -35,6 +35,27 @@ if [ -n "${SYMBL_AFTER_SUITE:-}" ]; then
 	bash -c "$SYMBL_AFTER_SUITE" || true
 fi
 
+# Outside symbl.probe, no request of the suite sends conversation.id in a
+# filter: reads by id go to GET /v1/conversations/{id} (README, "What is
+# trusted and what is rechecked").
+id_filters=$(curl -s "$SYMBL_EMULATOR_URL/_control/log?format=jsonl" | python3 -c '
+import json, sys, urllib.parse
+n = 0
+for line in sys.stdin.read().split("\n"):
+    if not line:
+        continue
+    rec = json.loads(line)
+    params = rec.get("params") or urllib.parse.parse_qsl(rec.get("raw_query") or "")
+    if any(p[0] == "filter" and "conversation.id" in p[1] for p in params):
+        n += 1
+print(n)')
+if [ "$id_filters" = "0" ]; then
+	echo "test no_conversation_id_in_filter ... ok"
+else
+	echo "test no_conversation_id_in_filter ... FAILED ($id_filters requests)"
+	status=1
+fi
+
 lines=$(wc -l < "$log")
 if [ "$leaks" -eq 0 ]; then
 	echo "test secrets_not_logged ... ok ($lines lines of server log at debug5 scanned)"

@@ -11,6 +11,7 @@ Python 3 standard library only.
 """
 
 import collections
+import datetime
 import hashlib
 import random
 import re
@@ -45,11 +46,29 @@ PART_PARAMS = {
 
 MS_PER_MIN = 60_000
 
+# The trackers are published under two paths (the 2022 pages document
+# /trackers-detected and call /trackers deprecated; later pages and the SDKs
+# use /trackers): both serve the same skeleton, kind "trackers-detected".
+TRACKER_PATHS = ("trackers", "trackers-detected")
+# which of them exist (the reading trackers_path; the others answer 404)
+TRACKERS_PATH_CHOICES = ("trackers-detected", "trackers", "both")
+# how the trackers are served: a bare array, {"trackers": [...]}, or one
+# object (the first tracker; {} when there is none)
+TRACKERS_SHAPE_CHOICES = ("array", "wrapped", "object")
+
+
+def part_kind(path):
+    """The part a path segment names (both tracker paths: one kind), or None."""
+    if path in TRACKER_PATHS:
+        return "trackers-detected"
+    return path if path in PART_KINDS else None
+
 
 class MemberRef:
     """A member of the conversation, by position, as one kind of reference:
     'msg' {id,name,email?,userId?}, 'ins' {id,name,userId?},
-    'assignee' {name,email?}, 'analytics' {id,name,userId?} (+ extra)."""
+    'assignee' {name,email?}, 'assignee_id' {id,name,email?},
+    'analytics' {id,name,userId?} (+ extra)."""
     __slots__ = ("pos", "kind", "extra")
 
     def __init__(self, pos, kind, extra=None):
@@ -65,9 +84,9 @@ def render_member(m, kind):
         out["id"] = m["id"]
     if "name" in m:
         out["name"] = m["name"]
-    if kind in ("msg", "assignee") and m.get("email") is not None:
+    if kind in ("msg", "assignee", "assignee_id") and m.get("email") is not None:
         out["email"] = m["email"]
-    if kind != "assignee" and m.get("userId") is not None:
+    if kind not in ("assignee", "assignee_id") and m.get("userId") is not None:
         out["userId"] = m["userId"]
     return out
 
@@ -200,6 +219,12 @@ def fill(template, values):
 # Generation
 # --------------------------------------------------------------------------
 
+def _plain_time(ms):
+    """Milliseconds -> "YYYY-MM-DD HH:MM:SS", no zone (range entities)."""
+    return datetime.datetime.fromtimestamp(ms // 1000, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S")
+
+
 def _num(ms):
     """Milliseconds -> seconds as a JSON number: an integer when whole."""
     return ms // 1000 if ms % 1000 == 0 else ms / 1000
@@ -208,6 +233,10 @@ def _num(ms):
 class Gen:
     def __init__(self, seed, conv_id, start_ms, end_ms, members, fmt_ms):
         self.rng = random.Random(_seed_of(seed, "parts", conv_id))
+        # the fields added later (assignee.id, summary times, range
+        # entities, entity ids, message PII) draw from their own generator,
+        # so that everything generated before them stays byte for byte
+        self.xrng = random.Random(_seed_of(seed, "parts-published", conv_id))
         self.conv_id = conv_id
         self.start = start_ms
         # a conversation in progress: its messages so far (30 minutes)
@@ -216,9 +245,9 @@ class Gen:
         self.fmt = fmt_ms
         self.used_ids = set()
 
-    def new_id(self):
+    def new_id(self, rng=None):
         while True:
-            v = str(self.rng.randrange(10 ** 15, 10 ** 16))
+            v = str((rng or self.rng).randrange(10 ** 15, 10 ** 16))
             if v not in self.used_ids:
                 self.used_ids.add(v)
                 return v
@@ -274,7 +303,65 @@ class Gen:
         parts["summary"] = self.summary(messages) if ready else None
         parts["entities_shape"] = "list" if r.random() < 0.5 else "object"
         parts["entities"] = self.entities(messages, meta, parts["entities_shape"])
+        self.published_fields(parts, messages, meta)
         return parts
+
+    def published_fields(self, parts, messages, meta):
+        """The fields real answers carry beyond the 2022 examples, on some
+        items only (absent on the others): assignee.id, a summary item's
+        startTime/endTime, date range entities with start/end and no
+        value, an entity group's id, a message's PII entities."""
+        x = self.xrng
+        for kind in ("action-items", "follow-ups"):
+            for item in parts[kind]:
+                a = item.get("assignee")
+                if isinstance(a, MemberRef) and x.random() < 0.6:
+                    a.kind = "assignee_id"
+        by_id = {m["id"]: m for m in messages}
+        for item in parts["summary"] or []:
+            refs = [by_id[r["id"]] for r in item["messageRefs"]]
+            if x.random() < 0.6 and refs[-1].get("endTime"):
+                item["startTime"] = refs[0]["startTime"]
+                item["endTime"] = refs[-1]["endTime"]
+        self.range_entities(parts, messages, meta)
+        if x.random() < 0.4:                      # redaction was on
+            for msg, mt in zip(messages, meta):
+                pii = [{"type": "PERSON_NAME", "value": v, "offset": o}
+                       for p, v, o in mt["ents"] if p == "person" and v != "the team"]
+                if pii:
+                    msg["entities"] = pii
+
+    def range_entities(self, parts, messages, meta):
+        """A date range ("Monday from 4 to 5 pm") for some messages naming a
+        day: start and end with no zone, no value; in object-shaped
+        answers, some groups carry an id."""
+        x = self.xrng
+        ranges = []
+        for msg, mt in zip(messages, meta):
+            for p, v, o in mt["ents"]:
+                if p == "day" and x.random() < 0.5:
+                    day = self.end // 86_400_000 * 86_400_000 + (1 + x.randrange(7)) * 86_400_000
+                    hour = 9 + x.randrange(8)
+                    ranges.append((v, _plain_time(day + hour * 3_600_000),
+                                   _plain_time(day + (hour + 1) * 3_600_000),
+                                   [{"id": msg["id"], "text": msg["text"], "offset": o}]))
+        ents = parts["entities"]
+        if parts["entities_shape"] == "list":
+            for v, start, end, refs in ranges:
+                ents.append({"type": "datetime", "subType": "range", "category": "Custom",
+                             "start": start, "end": end, "text": v, "messageRefs": refs})
+            return
+        if ranges:
+            ents.append({"type": "datetime", "subType": "range", "category": "Custom",
+                         "matches": [{"start": start, "end": end, "messageRefs": refs}
+                                     for v, start, end, refs in ranges]})
+        for g in ents:
+            if x.random() < 0.7:
+                g_id = self.new_id(x)
+                items = list(g.items())
+                g.clear()
+                g["id"] = g_id
+                g.update(items)
 
     def messages(self, kinds):
         r = self.rng
@@ -527,10 +614,11 @@ class PartsCache:
         return sk
 
 
-def part_answer(sk, kind, members, opts):
+def part_answer(sk, kind, members, opts, trackers_shape="array"):
     """The JSON value the API serves for a part, or None for 404 (summary
     not ready).  members: the current full members (list, possibly empty).
-    opts: the parsed query parameters ({name: value})."""
+    opts: the parsed query parameters ({name: value}).  trackers_shape: the
+    reading of that name (see TRACKERS_SHAPE_CHOICES)."""
     if kind == "members":
         return {"members": [{k: m[k] for k in ("id", "name", "email") if k in m}
                             for m in members]}
@@ -544,7 +632,12 @@ def part_answer(sk, kind, members, opts):
         ents = sk["entities"]
         return ents if sk["entities_shape"] == "list" else {"entities": ents}
     if kind == "trackers-detected":
-        return sk["trackers-detected"]
+        trackers = sk["trackers-detected"]
+        if trackers_shape == "wrapped":
+            return {"trackers": trackers}
+        if trackers_shape == "object":
+            return trackers[0] if trackers else {}
+        return trackers
     items = render(sk[kind], members)
     if kind == "messages":
         verbose = opts.get("verbose") == "true"
@@ -573,6 +666,10 @@ def part_items(kind, answer):
         return [answer]
     if isinstance(answer, list):
         return answer
+    if kind == "trackers-detected":
+        if "trackers" in answer:
+            return answer["trackers"]
+        return [answer] if answer else []
     if kind == "entities":
         return answer["entities"]
     return answer[PART_KEYS[kind]]

@@ -1103,7 +1103,7 @@ FAULT_KEYS = ("tag", "status", "retry_after", "count", "after", "token_status",
               "missing", "missing_sort", "time_reading", "clock_skew",
               "selectors", "sort_fields",
               "state", "put_metadata", "drop_answer", "unknown_status", "gather",
-              "path_has")
+              "path_has", "trackers_path", "trackers_shape")
 PUT_METADATA_CHOICES = ("replace", "merge")
 # the status of a PUT/DELETE of an unknown conversation: not stated (take
 # 404, accept 400, says the contract)
@@ -1184,6 +1184,12 @@ def parse_fault_spec(seg):
         elif k == "put_metadata":
             if v not in PUT_METADATA_CHOICES:
                 raise SpecError("put_metadata must be replace or merge")
+        elif k == "trackers_path":
+            if v not in conv_parts.TRACKERS_PATH_CHOICES:
+                raise SpecError("trackers_path must be %s" % " or ".join(conv_parts.TRACKERS_PATH_CHOICES))
+        elif k == "trackers_shape":
+            if v not in conv_parts.TRACKERS_SHAPE_CHOICES:
+                raise SpecError("trackers_shape must be %s" % " or ".join(conv_parts.TRACKERS_SHAPE_CHOICES))
         elif k == "unknown_status":
             if v not in UNKNOWN_STATUS_CHOICES:
                 raise SpecError("unknown_status must be 404 or 400")
@@ -1295,9 +1301,10 @@ class State:
                               for m in members]
         return row
 
-    def part(self, idx, ov, kind, opts):
+    def part(self, idx, ov, kind, opts, spec=None):
         """The JSON value of a part ('conversation' or one of PART_KINDS),
-        or None for a 404 (summary not ready)."""
+        or None for a 404 (summary not ready).  spec: the request's /_x/
+        spec, for its trackers_shape (else the command line's)."""
         if kind == "conversation":
             return self.conversation(idx, ov)
         base = json.loads(self.ds.rows[idx])
@@ -1306,7 +1313,14 @@ class State:
                                  None if end == END_MISSING else end,
                                  conv_parts.full_members(self.ds.seed, base["id"],
                                                          base.get("members")))
-        return conv_parts.part_answer(sk, kind, self.members_of(idx, ov, base) or [], opts)
+        return conv_parts.part_answer(sk, kind, self.members_of(idx, ov, base) or [], opts,
+                                      (spec or {}).get("trackers_shape", self.args.trackers_shape))
+
+    def path_retired(self, spec, path):
+        """Whether a tracker path is retired under the request's
+        trackers_path reading (it then answers 404 for every conversation)."""
+        have = spec.get("trackers_path", self.args.trackers_path)
+        return path in conv_parts.TRACKER_PATHS and have != "both" and have != path
 
     def live_index(self, cid, ov):
         """Row index of a conversation the state still has, or None."""
@@ -2084,8 +2098,8 @@ class Handler(BaseHTTPRequestHandler):
             kind = None
         elif n == 1:
             kind, allow = "conversation", ("GET", "PUT", "DELETE")
-        elif n == 2 and dec[1] in conv_parts.PART_KINDS:
-            kind, allow = dec[1], ("GET",)
+        elif n == 2 and conv_parts.part_kind(dec[1]) is not None:
+            kind, allow = conv_parts.part_kind(dec[1]), ("GET",)
         elif n == 3 and dec[1] == "members":
             kind, allow = "member", ("PUT",)
         else:
@@ -2096,6 +2110,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         cid = rec["conversation_id"] = dec[0]
         rec["_raw_id"] = raw[0]
+        if n == 2 and st.path_retired(spec, dec[1]):
+            rec["status"] = 404
+            self._msg(404, "No such endpoint: %s %s%s" % (self.command, CONV_PREFIX, rest))
+            return
         if kind == "member":
             rec["member_id"], rec["_raw_member"] = dec[2], raw[2]
         if self.command == "PUT" or self.body:
@@ -2134,7 +2152,7 @@ class Handler(BaseHTTPRequestHandler):
                       fault=f)
             return
         if self.command == "GET":
-            answer = st.part(idx, ov, kind, opts)
+            answer = st.part(idx, ov, kind, opts, spec)
             if answer is None:
                 rec["status"] = 404
                 self._msg(404, MSG_SUMMARY_NOT_READY, fault=f)
@@ -2481,6 +2499,10 @@ def build_arg_parser():
     p.add_argument("--no-gzip", action="store_true")
     p.add_argument("--gzip-level", type=int, default=1, choices=range(1, 10), metavar="1..9")
     # readings of what the contract leaves open; a request's /_x/ spec overrides
+    p.add_argument("--trackers-path", choices=conv_parts.TRACKERS_PATH_CHOICES,
+                   default=conv_parts.TRACKERS_PATH_CHOICES[0])
+    p.add_argument("--trackers-shape", choices=conv_parts.TRACKERS_SHAPE_CHOICES,
+                   default=conv_parts.TRACKERS_SHAPE_CHOICES[0])
     p.add_argument("--missing", choices=READING_CHOICES["missing"],
                    default=DEFAULT_READINGS.missing)
     p.add_argument("--missing-sort", choices=READING_CHOICES["missing_sort"],

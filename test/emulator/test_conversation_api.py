@@ -7,9 +7,11 @@ Run from the repository root:
     python3 -m unittest discover -s test/emulator -v
 """
 
+import collections
 import http.client
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -303,7 +305,8 @@ class TestParts(unittest.TestCase):
                     self.assertIn("matches", ent)
             else:
                 for ent in e:
-                    self.assertIn("value", ent)
+                    # a date range has start and end instead of a value
+                    self.assertTrue("value" in ent or {"start", "end"} <= set(ent), ent)
                     for ref in ent["messageRefs"]:
                         self.assertIn(ref["id"], mids)
         self.assertGreater(trackers, 10)
@@ -319,6 +322,97 @@ class TestParts(unittest.TestCase):
         for it in s["summary"]:
             for ref in it["messageRefs"]:
                 self.assertIn(ref["id"], mids)
+
+    def test_tracker_paths_and_shapes(self):
+        """trackers_path: which of /trackers and /trackers-detected exist
+        (the others 404 for every conversation); trackers_shape: a bare
+        array, {"trackers": [...]}, or the first tracker alone ({} for none)."""
+        cids = [c["id"] for c in DS[:40]]
+        arrays = {cid: ok(cid, "trackers-detected") for cid in cids}
+        self.assertTrue(any(len(a) > 1 for a in arrays.values()))
+        self.assertTrue(any(len(a) == 0 for a in arrays.values()))
+        self.assertEqual(get(cids[0], "trackers")[0], 404)       # the default: trackers-detected only
+        EMU.control("POST", "reset?tag=trk")
+        for have, paths in (("both", ("trackers", "trackers-detected")),
+                            ("trackers", ("trackers",)), ("trackers-detected", ("trackers-detected",))):
+            for path in ("trackers", "trackers-detected"):
+                for shape in ("array", "wrapped", "object"):
+                    p = "/_x/tag=trk,trackers_path=%s,trackers_shape=%s" % (have, shape)
+                    for cid in cids[:12]:
+                        st, obj = get(cid, path, prefix=p)
+                        if path not in paths:
+                            self.assertEqual(st, 404, (have, path))
+                            self.assertEqual(list(obj), ["message"])
+                            continue
+                        self.assertEqual(st, 200, (have, path, shape))
+                        want = arrays[cid]
+                        if shape == "array":
+                            self.assertEqual(obj, want)
+                        elif shape == "wrapped":
+                            self.assertEqual(obj, {"trackers": want})
+                        else:
+                            self.assertEqual(obj, want[0] if want else {})
+        log = EMU.control("GET", "log?tag=trk")[1].decode()
+        self.assertIn("/trackers -> 404", log)
+        self.assertIn("/trackers-detected -> 404", log)
+        self.assertIn("/trackers -> 200 items=", log)
+        for bad in ("trackers_path=none", "trackers_shape=list", "trackers_path="):
+            st, obj = get(cids[0], "trackers-detected", prefix="/_x/" + bad)
+            self.assertEqual(st, 400, bad)
+
+    def test_published_fields(self):
+        """Fields of the later published answers, each present on some
+        items and absent on others: assignee.id, a summary item's
+        startTime/endTime, range entities (start/end, no value), an entity
+        group's id, a message's PII entities."""
+        seen = collections.Counter()
+        plain = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\Z")
+        iso = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
+        for c in DS[:150]:
+            cid = c["id"]
+            members = {m["id"]: m for m in (ok(cid).get("members") or [])}
+            msgs = {m["id"]: m for m in ok(cid, "messages")["messages"]}
+            for part in ("action-items", "follow-ups"):
+                for it in items(part, ok(cid, part)):
+                    a = it["assignee"]
+                    if "id" in a:
+                        self.assertEqual(a["name"], members[a["id"]]["name"])
+                        self.assertEqual(a.get("email"), members[a["id"]].get("email"))
+                    seen["assignee_id" if "id" in a else "assignee_no_id" if a else "assignee_empty"] += 1
+            st, s = get(cid, "summary")
+            for it in s["summary"] if st == 200 else []:
+                if "startTime" in it:
+                    self.assertRegex(it["startTime"], iso)
+                    self.assertRegex(it["endTime"], iso)
+                    self.assertLess(ms(it["startTime"]), ms(it["endTime"]))
+                    self.assertEqual(it["startTime"], msgs[it["messageRefs"][0]["id"]]["startTime"])
+                seen["summary_times" if "startTime" in it else "summary_no_times"] += 1
+            e = ok(cid, "entities")
+            for ent in (e["entities"] if isinstance(e, dict) else e):
+                ranges = ent.get("matches", [ent]) if ent["type"] == "datetime" else []
+                for r in ranges:
+                    self.assertRegex(r["start"], plain)
+                    self.assertRegex(r["end"], plain)
+                    self.assertLess(r["start"], r["end"])
+                    self.assertNotIn("value", r)
+                    self.assertNotIn("detectedValue", r)
+                    for ref in r["messageRefs"]:
+                        self.assertIn(ref["id"], msgs)
+                    seen["range_" + type(e).__name__] += 1
+                if isinstance(e, dict):
+                    seen["group_id" if "id" in ent else "group_no_id"] += 1
+                else:
+                    self.assertNotIn("id", ent)
+            for m in msgs.values():
+                for pii in m.get("entities", []):
+                    self.assertEqual(pii["type"], "PERSON_NAME")
+                    self.assertEqual(m["text"][pii["offset"]:pii["offset"] + len(pii["value"])],
+                                     pii["value"])
+                seen["message_pii" if "entities" in m else "message_no_pii"] += 1
+        for k in ("assignee_id", "assignee_no_id", "assignee_empty", "summary_times",
+                  "summary_no_times", "range_list", "range_dict", "group_id", "group_no_id",
+                  "message_pii", "message_no_pii"):
+            self.assertGreater(seen[k], 0, k)
 
     def test_useful_answers(self):
         """Queries about pricing and assigned action items have answers."""

@@ -192,6 +192,30 @@ make_columns(const SymblResource *resource, uint8_t shape, uint8_t user,
 	return n;
 }
 
+/* an object alone is an item when it has a field a column's path starts with */
+static bool
+object_is_item(const SymblResource *resource, json_object *obj)
+{
+	int			i;
+
+	for (i = 0; i < symbl_resource_ncolumns(resource); i++)
+	{
+		const char *path = resource->columns[i].path;
+		char		name[64];
+		const char *p;
+
+		for (p = path; p != NULL; p = strchr(p, '|') ? strchr(p, '|') + 1 : NULL)
+		{
+			size_t		len = strcspn(p, ".|");
+
+			snprintf(name, sizeof(name), "%.*s", (int) len, p);
+			if (json_object_object_get_ex(obj, name, NULL))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* rows the answer should give, by reading it apart from the extension */
 static long
 expected_rows(const SymblResource *resource, const char *body, size_t len)
@@ -207,8 +231,18 @@ expected_rows(const SymblResource *resource, const char *body, size_t len)
 		(resource->array_key == NULL || resource->bare_array_too))
 		items = root;
 	else if (resource->array_key != NULL &&
+			 json_object_is_type(root, json_type_object) &&
+			 json_object_object_get_ex(root, resource->array_key, &items))
+		;						/* the array, or an error if it is none */
+	else if (resource->single_object_too &&
 			 json_object_is_type(root, json_type_object))
-		json_object_object_get_ex(root, resource->array_key, &items);
+	{
+		/* {} is none; an object with no field of the table is an error */
+		if (json_object_object_length(root) == 0)
+			rows = 0;
+		else if (object_is_item(resource, root))
+			rows = 1;
+	}
 	if (json_object_is_type(items, json_type_array))
 	{
 		size_t		i;
