@@ -386,6 +386,18 @@ symbl_is_by_id_path(ForeignPath *path)
 		strcmp(strVal(linitial(path->fdw_private)), BY_ID_MARKER) == 0;
 }
 
+/* The conversations table's id column; 0 when it has none */
+static AttrNumber
+id_column_attnum(List *columns)
+{
+	ListCell   *lc;
+
+	foreach(lc, columns)
+		if (((SymblColumn *) lfirst(lc))->field == SYMBL_FIELD_ID)
+			return ((SymblColumn *) lfirst(lc))->attnum;
+	return InvalidAttrNumber;
+}
+
 static void
 by_id_costs(const SymblServerOptions *opts, double ids, Cost *startup, Cost *total)
 {
@@ -412,15 +424,12 @@ void
 symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 				  const SymblServerOptions *opts, bool writes)
 {
-	AttrNumber	id_attnum = InvalidAttrNumber;
+	AttrNumber	id_attnum = id_column_attnum(columns);
 	RestrictInfo *source;
 	ListCell   *lc;
 	Cost		startup;
 	Cost		total;
 
-	foreach(lc, columns)
-		if (((SymblColumn *) lfirst(lc))->field == SYMBL_FIELD_ID)
-			id_attnum = ((SymblColumn *) lfirst(lc))->attnum;
 	if (id_attnum == InvalidAttrNumber)
 		return;
 
@@ -466,13 +475,9 @@ ForeignScan *
 symbl_by_id_plan(RelOptInfo *rel, List *columns, List *tlist,
 				 List *scan_clauses, Plan *outer_plan, bool writes)
 {
-	AttrNumber	id_attnum = InvalidAttrNumber;
-	ListCell   *lc;
+	AttrNumber	id_attnum = id_column_attnum(columns);
 	RestrictInfo *source;
 
-	foreach(lc, columns)
-		if (((SymblColumn *) lfirst(lc))->field == SYMBL_FIELD_ID)
-			id_attnum = ((SymblColumn *) lfirst(lc))->attnum;
 	source = find_id_source(scan_clauses, rel->relid, id_attnum, true);
 	if (source == NULL)
 		elog(ERROR, "a by-id scan of conversations has lost its ids");
