@@ -3,10 +3,20 @@
  * pager.c
  *		  Which pages a scan asks the API for (see pager.h).
  *
- * The API pages by limit and offset only, sorted by the scan's sort with
- * the unique conversation.id last, so consecutive requests tile one
- * ordered sequence.  Three things shape the requests:
+ * The API pages by limit and offset only, sorted by startTime, the one
+ * sort field it documents.  Consecutive requests tile that order, except
+ * for rows with the same startTime: how the API orders those is its own
+ * and may differ from one request to the next (it may ignore, or refuse,
+ * conversation.id as a tie-breaker), so two pages can split a tie group
+ * differently, repeating some of its rows and missing others.  Hence:
  *
+ *	- Ties.  The rows at the end of a page that share its last startTime
+ *	  are held back until the next page shows whether the group goes on.
+ *	  If it does not, they are returned.  If it does, the group crossed the
+ *	  boundary: once it ends, one request re-reads the positions it holds
+ *	  (the held rows' first to the group's last) and those rows are
+ *	  returned instead, from one answer, so each exactly once.  A group's
+ *	  positions do not depend on the API's tie order, only its rows do.
  *	- Sizes.  Without a row goal every request is a full page.  With one
  *	  (a LIMIT above the scan that could not be pushed exactly), the first
  *	  request asks for just the goal and each later one for twice the last,
@@ -19,17 +29,19 @@
  *	  more is kept in flight, up to `concurrency`: most scans fit in a page
  *	  or two, and requests beyond the end are wasted.
  *	- Keyset re-anchoring.  Offset paging costs the server O(offset) per
- *	  page.  In an ascending (startTime, id) scan, every KEYSET_SPAN_PAGES
- *	  pages the requests restart at the last received row's startTime
- *	  (conversation.startTime=ge=T) with an offset that skips the rows with
- *	  that startTime already received.  Only scans that start at offset 0
- *	  re-anchor: they have seen every row before the anchor, so the count
- *	  of equal startTimes is whole, and a conversation without startTime
- *	  that the API sorts first has been seen (and has switched the scan to
- *	  plain offsets) before any anchor could miscount it.  Anchors only see
- *	  conversations that have a startTime: when an anchored scan ends, one
- *	  more request without the anchor asks for whatever follows all the
- *	  rows received (nothing, unless such conversations sort last).
+ *	  page.  In an ascending scan from offset 0, after KEYSET_SPAN_PAGES
+ *	  pages the requests in flight are let finish, and the requests go on
+ *	  from offset 0 of the rows whose startTime is at or after the last
+ *	  startTime received, the anchor (the documented startTime parameter,
+ *	  one millisecond early: an exclusive reading of it then still has the
+ *	  anchor's rows, an inclusive one also the millisecond before, which
+ *	  are dropped).  The anchor's tie group is read again whole, so the
+ *	  rows of it held back are dropped.  Anchors only see conversations
+ *	  that have a startTime: when an anchored scan ends, one more request
+ *	  without the anchor asks for whatever follows all the rows returned
+ *	  (nothing, unless conversations without one sort last).  A scan that
+ *	  meets a row without startTime first (sorted first) stays with
+ *	  offsets.
  *
  *-------------------------------------------------------------------------
  */
@@ -58,7 +70,7 @@ symbl_pager_init(SymblPager *pager, const SymblPagerConfig *cfg)
 		pager->cfg.concurrency = 1;
 	if (pager->cfg.concurrency > SYMBL_PAGER_MAX_PENDING)
 		pager->cfg.concurrency = SYMBL_PAGER_MAX_PENDING;
-	pager->keyset = cfg->keyset && cfg->first_offset == 0;
+	pager->keyset = cfg->keyset && !cfg->descending && cfg->first_offset == 0;
 	pager->skip_left = cfg->local_skip;
 	pager->return_left = cfg->local_limit;
 }
@@ -95,32 +107,35 @@ symbl_pager_first_limit(const SymblPagerConfig *cfg)
 	return next_size(&pager);
 }
 
-static int64_t
-rows_in_flight(const SymblPager *pager)
+/*
+ * Time to re-anchor: a keyset scan deep enough into its span, with a last
+ * startTime later than the anchor (a tie group longer than a span gives
+ * none: offsets go on).
+ */
+static bool
+reanchor_due(const SymblPager *pager)
 {
-	int64_t		rows = 0;
-	int			i;
-
-	for (i = 0; i < pager->pending_count; i++)
-		rows += pager->pending[(pager->pending_head + i) % SYMBL_PAGER_MAX_PENDING].limit;
-	return rows;
+	return pager->keyset && pager->have_last &&
+		pager->span_asked >= (int64_t) SYMBL_PAGER_KEYSET_SPAN_PAGES * pager->cfg.page_size &&
+		(!pager->anchored || pager->last_key > pager->anchor);
 }
 
 /*
- * Restart the requests at the last received row.  The requests in flight
- * cover the rows right after it, so the new offsets start past them and no
- * answer needs to be waited for.
+ * Go on from offset 0 at the last startTime received.  Its tie group will
+ * be read again whole: the rows of it held back are not returned, and the
+ * run starts over.
  */
 static void
-maybe_reanchor(SymblPager *pager)
+reanchor(SymblPager *pager)
 {
-	if (!pager->keyset || !pager->have_tail ||
-		pager->span_asked < (int64_t) SYMBL_PAGER_KEYSET_SPAN_PAGES * pager->cfg.page_size)
-		return;
 	pager->anchored = true;
-	pager->anchor = pager->tail_start;
-	pager->anchor_skip = pager->tail_ties;
-	pager->span_asked = rows_in_flight(pager);
+	pager->anchor = pager->last_key;
+	pager->below_anchor = true;
+	pager->span_asked = 0;
+	pager->have_run = false;
+	pager->held = 0;
+	/* a pushed LIMIT counts the rows returned, not those asked twice */
+	pager->asked_total = pager->released_total;
 }
 
 /*
@@ -141,17 +156,22 @@ symbl_pager_next_ask(SymblPager *pager, bool needed_now, SymblPageAsk *ask)
 		(limit < pager->cfg.page_size ||
 		 pager->pending_count >= min64(pager->cfg.concurrency, pager->full_pages)))
 		return false;
+	if (reanchor_due(pager))
+	{
+		/* what is in flight is read first: the anchor is its last row */
+		if (pager->pending_count > 0)
+			return false;
+		reanchor(pager);
+	}
 	if (pager->cfg.max_rows >= 0)
 		limit = min64(limit, pager->cfg.max_rows - pager->asked_total);
 	if (limit <= 0)
 		return false;
 
-	maybe_reanchor(pager);
 	ask->limit = limit;
 	ask->anchored = pager->anchored;
 	ask->anchor = pager->anchor;
-	ask->offset = (pager->anchored ? pager->anchor_skip : pager->cfg.first_offset) +
-		pager->span_asked;
+	ask->offset = (pager->anchored ? 0 : pager->cfg.first_offset) + pager->span_asked;
 	slot = &pager->pending[(pager->pending_head + pager->pending_count) % SYMBL_PAGER_MAX_PENDING];
 	*slot = *ask;
 	pager->pending_count++;
@@ -167,82 +187,217 @@ symbl_pager_oldest(const SymblPager *pager)
 	return pager->pending_count > 0 ? &pager->pending[pager->pending_head] : NULL;
 }
 
+static bool
+same_key(int64_t key, bool null, int64_t other_key, bool other_null)
+{
+	return null ? other_null : (!other_null && key == other_key);
+}
+
 /*
- * Follow the startTime of the rows received, for the next anchor, and check
- * the order anchors rely on.
+ * Rows at the start of an anchored sequence from before the anchor (the
+ * millisecond an inclusive reading of startTime adds): returned already.
+ */
+static int64_t
+rows_below_anchor(const SymblPager *pager, int64_t nrows, const int64_t *keys,
+				  const bool *key_nulls)
+{
+	int64_t		row = 0;
+
+	if (!pager->anchored || !pager->below_anchor)
+		return 0;
+	while (row < nrows && !key_nulls[row] && keys[row] < pager->anchor)
+		row++;
+	return row;
+}
+
+/*
+ * The API documents its sort by startTime: check it, for the rows that
+ * have one (where it puts the others is not documented).  A keyset scan
+ * that meets a row without startTime has nothing to anchor on from then.
  */
 static SymblPagerStatus
-track_tail(SymblPager *pager, int64_t nrows, const int64_t *starts,
-		   const bool *start_nulls, int64_t *bad_row)
+check_order(SymblPager *pager, int64_t from, int64_t nrows,
+			const int64_t *keys, const bool *key_nulls, int64_t *bad_row)
 {
 	int64_t		row;
 
-	for (row = 0; row < nrows; row++)
+	for (row = from; row < nrows; row++)
 	{
-		if (start_nulls[row])
+		if (key_nulls[row])
 		{
-			/* nothing to anchor on: no anchor from here on */
 			pager->keyset = false;
-			return SYMBL_PAGER_OK;
+			continue;
 		}
-		if (pager->have_tail && starts[row] == pager->tail_start)
-			pager->tail_ties++;
-		else if (pager->have_tail && starts[row] < pager->tail_start)
+		if (pager->have_last &&
+			(pager->cfg.descending ? keys[row] > pager->last_key :
+			 keys[row] < pager->last_key))
 		{
 			*bad_row = row;
 			return SYMBL_PAGER_OUT_OF_ORDER;
 		}
-		else
-		{
-			pager->tail_start = starts[row];
-			pager->tail_ties = 1;
-			pager->have_tail = true;
-		}
+		pager->have_last = true;
+		pager->last_key = keys[row];
 	}
 	return SYMBL_PAGER_OK;
 }
 
+/* The run that crossed into this page ended: one request re-reads it */
+static SymblPagerStatus
+ask_reread(SymblPager *pager, const SymblPageAsk *ask, int64_t extra,
+		   SymblPageUse *use)
+{
+	int64_t		limit = pager->run_len + extra;
+
+	if (limit > SYMBL_PAGER_MAX_LIMIT)
+		return SYMBL_PAGER_TIE_TOO_LARGE;
+	use->reread = true;
+	use->reread_ask.limit = limit;
+	use->reread_ask.offset = pager->run_first;
+	use->reread_ask.anchored = ask->anchored;
+	use->reread_ask.anchor = ask->anchor;
+	pager->reread_limit = limit;
+	pager->reread_null = pager->run_null;
+	pager->reread_key = pager->run_key;
+	return SYMBL_PAGER_OK;
+}
+
+/*
+ * The rows [from, nrows) of a page: the run at their end is held back,
+ * unless the page is the last of its sequence.
+ */
+static void
+hold_last_run(SymblPager *pager, const SymblPageAsk *ask, int64_t from,
+			  int64_t nrows, const int64_t *keys, const bool *key_nulls,
+			  bool last, SymblPageUse *use)
+{
+	int64_t		first = nrows - 1;
+
+	use->from = from;
+	use->to = nrows;
+	if (last || from >= nrows)
+		return;
+	while (first > from &&
+		   same_key(keys[first - 1], key_nulls[first - 1],
+					keys[nrows - 1], key_nulls[nrows - 1]))
+		first--;
+	pager->have_run = true;
+	pager->run_null = key_nulls[nrows - 1];
+	pager->run_key = keys[nrows - 1];
+	pager->run_first = ask->offset + first;
+	pager->run_len = nrows - first;
+	pager->run_spans = false;
+	pager->held = nrows - first;
+	use->to = first;
+}
+
+/*
+ * Which rows of a page to return (see SymblPageUse), given the run held
+ * from the page before; rows before `from` are not (below the anchor).
+ * last: no page of this sequence follows.
+ */
+static SymblPagerStatus
+use_page(SymblPager *pager, const SymblPageAsk *ask, int64_t from,
+		 int64_t nrows, const int64_t *keys, const bool *key_nulls, bool last,
+		 SymblPageUse *use)
+{
+	int64_t		lead = 0;
+	SymblPagerStatus status = SYMBL_PAGER_OK;
+
+	memset(use, 0, sizeof(*use));
+	if (!pager->have_run)
+	{
+		hold_last_run(pager, ask, from, nrows, keys, key_nulls, last, use);
+		return SYMBL_PAGER_OK;
+	}
+	while (from + lead < nrows &&
+		   same_key(keys[from + lead], key_nulls[from + lead],
+					pager->run_key, pager->run_null))
+		lead++;
+	if (from + lead == nrows && !last)
+	{
+		/* the whole page goes on with the run: its re-read returns it */
+		pager->run_len += lead;
+		pager->run_spans = true;
+		pager->held = 0;
+		use->from = use->to = nrows;
+		return SYMBL_PAGER_OK;
+	}
+	if (pager->run_spans || lead > 0)
+		status = ask_reread(pager, ask, lead, use);
+	else
+		use->release_held = pager->held;
+	pager->have_run = false;
+	pager->held = 0;
+	hold_last_run(pager, ask, from + lead, nrows, keys, key_nulls, last, use);
+	return status;
+}
+
 /*
  * The end of an anchored scan: drop the anchor and ask, at the plain
- * offset, for whatever follows every row received.
+ * offset, for whatever follows every row returned.
  */
 static void
 ask_for_unanchored_tail(SymblPager *pager)
 {
 	pager->anchored = false;
 	pager->keyset = false;
-	pager->span_asked = pager->received_total;
-	pager->asked_total = pager->received_total;
+	pager->span_asked = pager->released_total;
+	pager->asked_total = pager->released_total;
 	pager->last_limit = pager->cfg.page_size;
 	pager->full_pages = 0;		/* prefetch again only after a full page */
 	pager->drop_pending = true;
 }
 
+static int64_t
+rows_released(const SymblPageUse *use)
+{
+	return use->release_held + (use->reread ? use->reread_ask.limit : 0) +
+		(use->to - use->from);
+}
+
 /*
- * The oldest request's answer has arrived with nrows rows (starts and
- * start_nulls: their startTimes, used in a keyset scan).  A page shorter
- * than what was asked for is the last (or, anchored, the last with a
- * startTime): the pager then sets drop_pending, and the caller drops the
- * requests still in flight and calls symbl_pager_cancel.
+ * The oldest request's answer has arrived with nrows rows (keys and
+ * key_nulls: their startTimes).  Fills *use: which rows the scan returns.
+ * A page shorter than what was asked for is the last (or, anchored, the
+ * last with a startTime): the pager then sets drop_pending, and the caller
+ * drops the requests still in flight and calls symbl_pager_cancel.  With
+ * use->reread, the caller sends that request now, before anything else,
+ * and hands its answer to symbl_pager_reread_done.
  */
 SymblPagerStatus
-symbl_pager_page_done(SymblPager *pager, int64_t nrows, const int64_t *starts,
-					  const bool *start_nulls, int64_t *bad_row)
+symbl_pager_page_done(SymblPager *pager, int64_t nrows, const int64_t *keys,
+					  const bool *key_nulls, SymblPageUse *use,
+					  int64_t *bad_row)
 {
 	SymblPageAsk ask = pager->pending[pager->pending_head];
-	SymblPagerStatus status = SYMBL_PAGER_OK;
+	SymblPagerStatus status;
+	bool		short_page = nrows < ask.limit;
+	bool		last;
+	int64_t		below;
 
+	memset(use, 0, sizeof(*use));
 	pager->pending_head = (pager->pending_head + 1) % SYMBL_PAGER_MAX_PENDING;
 	pager->pending_count--;
 	*bad_row = -1;
 	if (nrows > ask.limit)
 		return SYMBL_PAGER_TOO_MANY_ROWS;
-	pager->received_total += nrows;
-	if (pager->keyset)
-		status = track_tail(pager, nrows, starts, start_nulls, bad_row);
-	if (nrows < ask.limit && ask.anchored)
+	below = rows_below_anchor(pager, nrows, keys, key_nulls);
+	if (below < nrows)
+		pager->below_anchor = false;
+	/* rows returned before: a pushed LIMIT does not count them again */
+	pager->asked_total -= below;
+	last = short_page || (pager->cfg.max_rows >= 0 && pager->pending_count == 0 &&
+						  pager->asked_total >= pager->cfg.max_rows);
+	status = check_order(pager, below, nrows, keys, key_nulls, bad_row);
+	if (status != SYMBL_PAGER_OK)
+		return status;
+	status = use_page(pager, &ask, below, nrows, keys, key_nulls, last, use);
+	if (status != SYMBL_PAGER_OK)
+		return status;
+	pager->released_total += rows_released(use);
+	if (short_page && ask.anchored)
 		ask_for_unanchored_tail(pager);
-	else if (nrows < ask.limit)
+	else if (short_page)
 	{
 		pager->end_known = true;
 		pager->drop_pending = true;
@@ -250,6 +405,33 @@ symbl_pager_page_done(SymblPager *pager, int64_t nrows, const int64_t *starts,
 	else if (ask.limit == pager->cfg.page_size)
 		pager->full_pages++;
 	return status;
+}
+
+/*
+ * The re-read of a tie group has arrived: it must be the group again,
+ * whole (else the conversations changed between the requests).
+ */
+SymblPagerStatus
+symbl_pager_reread_done(SymblPager *pager, int64_t nrows, const int64_t *keys,
+						const bool *key_nulls, int64_t *bad_row)
+{
+	int64_t		row;
+
+	*bad_row = -1;
+	if (nrows != pager->reread_limit)
+		return nrows > pager->reread_limit ? SYMBL_PAGER_TOO_MANY_ROWS :
+			SYMBL_PAGER_REREAD_DIFFERS;
+	for (row = 0; row < nrows; row++)
+	{
+		if (!same_key(keys[row], key_nulls[row], pager->reread_key,
+					  pager->reread_null))
+		{
+			*bad_row = row;
+			return SYMBL_PAGER_REREAD_DIFFERS;
+		}
+	}
+	pager->reread_limit = 0;
+	return SYMBL_PAGER_OK;
 }
 
 /* The caller has dropped the requests in flight */

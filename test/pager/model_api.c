@@ -75,12 +75,14 @@ data_has_start(const ModelData *data, int64_t id)
 const char *
 data_readings(const ModelData *data)
 {
-	static const char *const readings[2][2] = {
-		{"missing_sort=low missing=nomatch", "missing_sort=low missing=match"},
-		{"missing_sort=high missing=nomatch", "missing_sort=high missing=match"},
+	static const char *const readings[2][2][2] = {
+		{{"missing_sort=low missing=nomatch", "missing_sort=low missing=match"},
+		{"missing_sort=high missing=nomatch", "missing_sort=high missing=match"}},
+		{{"missing_sort=low missing=nomatch inclusive", "missing_sort=low missing=match inclusive"},
+		{"missing_sort=high missing=nomatch inclusive", "missing_sort=high missing=match inclusive"}},
 	};
 
-	return readings[data->nulls_last][data->nulls_match];
+	return readings[data->inclusive][data->nulls_last][data->nulls_match];
 }
 
 /* ---- the model API ---- */
@@ -104,13 +106,20 @@ model_lower_bound(const ModelData *data, int64_t t)
 	return lo;
 }
 
+/* the first row an anchored request can get, among those with a startTime */
+static int64_t
+anchored_from(const ModelData *data, const SymblPageAsk *ask)
+{
+	return model_lower_bound(data, ask->anchor - (data->inclusive ? 1 : 0));
+}
+
 /* how many rows a request's whole sequence (before limit and offset) has */
 static int64_t
 sequence_length(const ModelData *data, const SymblPageAsk *ask)
 {
 	if (!ask->anchored)
 		return data->n;
-	return end_with_start(data) - model_lower_bound(data, ask->anchor) +
+	return end_with_start(data) - anchored_from(data, ask) +
 		(data->nulls_match ? data->nulls : 0);
 }
 
@@ -128,22 +137,94 @@ model_row_at(const ModelData *data, const SymblPageAsk *ask, int64_t position)
 
 	if (!ask->anchored)
 		return position;
-	from = model_lower_bound(data, ask->anchor);
+	from = anchored_from(data, ask);
 	if (data->nulls_match && !data->nulls_last)
 		return position < data->nulls ? position : from + position - data->nulls;
 	return from + position;
 }
 
-/* The ids a request gets (ids may be NULL); returns their count */
+/* Two rows tie: the same startTime, or neither has one */
+bool
+data_same_key(const ModelData *data, int64_t a, int64_t b)
+{
+	bool		has_a = data_has_start(data, a);
+
+	if (has_a != data_has_start(data, b))
+		return false;
+	return !has_a || data->start[a] == data->start[b];
+}
+
+/* The ids of row id's tie group: [*lo, *hi) */
+static void
+tie_group(const ModelData *data, int64_t id, int64_t *lo, int64_t *hi)
+{
+	*lo = id;
+	*hi = id + 1;
+	while (*lo > 0 && data_same_key(data, *lo - 1, id))
+		(*lo)--;
+	while (*hi < data->n && data_same_key(data, *hi, id))
+		(*hi)++;
+}
+
+/*
+ * This answer's order of each tie group it touches: a random permutation
+ * of the group's rows over the group's positions (a group's rows are
+ * consecutive ids, at consecutive positions).
+ */
+static void
+shuffle_ties(const ModelData *data, int64_t *ids, int64_t nrows, uint64_t *rng)
+{
+	int64_t		i = 0;
+
+	while (i < nrows)
+	{
+		int64_t		lo;
+		int64_t		hi;
+		int64_t		n;
+		int64_t    *perm;
+		int64_t		j;
+
+		tie_group(data, ids[i], &lo, &hi);
+		n = hi - lo;
+		if (n == 1)
+		{
+			i++;
+			continue;
+		}
+		perm = xcalloc((size_t) n, sizeof(int64_t));
+		for (j = 0; j < n; j++)
+			perm[j] = lo + j;
+		for (j = n - 1; j > 0; j--)
+		{
+			int64_t		k = rng_range(rng, 0, j);
+			int64_t		t = perm[j];
+
+			perm[j] = perm[k];
+			perm[k] = t;
+		}
+		for (; i < nrows && ids[i] >= lo && ids[i] < hi; i++)
+			ids[i] = perm[ids[i] - lo];
+		free(perm);
+	}
+}
+
+/*
+ * The ids a request gets, in the order it gets them (ids may be NULL:
+ * then only their count); returns their count.
+ */
 int64_t
-model_answer(const ModelData *data, const SymblPageAsk *ask, int64_t *ids)
+model_answer(const ModelData *data, const SymblPageAsk *ask, int64_t *ids,
+			 uint64_t *rng)
 {
 	int64_t		nrows = min64(ask->limit,
 							  max64(0, sequence_length(data, ask) - ask->offset));
 	int64_t		i;
 
-	for (i = 0; ids != NULL && i < nrows; i++)
+	if (ids == NULL)
+		return nrows;
+	for (i = 0; i < nrows; i++)
 		ids[i] = model_row_at(data, ask, ask->offset + i);
+	shuffle_ties(data, ids, nrows, rng);
 	return nrows;
 }
 

@@ -8,14 +8,20 @@
  * Row ids are positions in the unanchored order: rows with a startTime
  * sorted by (startTime, id), and the rows without one before or after them
  * all (the contract does not say where: the emulator's missing_sort=low or
- * high).  An unanchored request (limit, offset) gets ids
- * [offset, offset + limit) of that order.  An anchored one
- * (conversation.startTime=ge=anchor) gets the same slice of another
- * sequence: the rows whose startTime is >= anchor, in order, and, if the
- * API lets the comparison match a missing startTime (missing=match), the
- * rows without one where the sort puts them.  Under missing_sort=low and
+ * high).  An unanchored request (limit, offset) gets the rows at positions
+ * [offset, offset + limit) of that order.  An anchored one (the startTime
+ * parameter one millisecond before the anchor) gets the same slice of
+ * another sequence: the rows whose startTime is >= anchor (or, when the
+ * API reads the parameter as inclusive, >= anchor - 1), in order, and, if
+ * the API lets it match a missing startTime (missing=match), the rows
+ * without one where the sort puts them.  Under missing_sort=low and
  * missing=match that sequence is not one run of ids: the rows without
  * startTime, then a gap, then the rows from the anchor on.
+ *
+ * The API sorts by startTime only: every answer puts the rows of each tie
+ * group (equal startTimes, or none) in an order of its own, drawn at
+ * random per request, so the rows at a group's positions differ between
+ * requests; the positions themselves do not.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,7 +39,8 @@ typedef struct ModelData
 								 * rows that have one) */
 	int64_t		nulls;			/* rows without startTime */
 	bool		nulls_last;		/* missing_sort=high, else low (first) */
-	bool		nulls_match;	/* missing=match: startTime=ge=T matches them */
+	bool		nulls_match;	/* missing=match: startTime=T matches them */
+	bool		inclusive;		/* the startTime parameter is inclusive */
 	int64_t		largest_group;	/* rows in the largest tie group */
 } ModelData;
 
@@ -65,7 +72,8 @@ extern int64_t model_lower_bound(const ModelData *data, int64_t t);
 extern int64_t model_row_at(const ModelData *data, const SymblPageAsk *ask,
 							int64_t position);
 extern int64_t model_answer(const ModelData *data, const SymblPageAsk *ask,
-							int64_t *ids);
+							int64_t *ids, uint64_t *rng);
+extern bool data_same_key(const ModelData *data, int64_t a, int64_t b);
 
 /* test data */
 extern void data_generate(ModelData *data, uint64_t *rng, int64_t n,

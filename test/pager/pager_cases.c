@@ -24,34 +24,6 @@ case_rejects(const TestCase *tc, int64_t id)
 		((uint64_t) id * UINT64_C(2654435761)) % (uint64_t) tc->reject_mod == 0;
 }
 
-/* The rows the scan must return, in order; returns their count */
-int64_t
-case_expected(const TestCase *tc, int64_t *rows)
-{
-	const SymblPagerConfig *cfg = &tc->cfg;
-	int64_t		end = tc->data.n;
-	int64_t		skip = cfg->local_skip;
-	int64_t		count = 0;
-	int64_t		id;
-
-	if (cfg->max_rows >= 0)
-		end = min64(end, cfg->first_offset + cfg->max_rows);
-	for (id = cfg->first_offset; id < end; id++)
-	{
-		if (case_rejects(tc, id))
-			continue;
-		if (skip > 0)
-		{
-			skip--;
-			continue;
-		}
-		if (cfg->local_limit >= 0 && count >= cfg->local_limit)
-			break;
-		rows[count++] = id;
-	}
-	return count;
-}
-
 static int64_t
 random_page_size(uint64_t *rng)
 {
@@ -126,6 +98,7 @@ case_random(TestCase *tc, uint64_t seed)
 					   nulls_last, nulls_match);
 	else
 		data_add_nulls(&tc->data, 0, nulls_last, nulls_match);
+	tc->data.inclusive = rng_chance(&rng, 50);
 	cfg->page_size = random_page_size(&rng);
 	cfg->concurrency = (int) rng_range(&rng, 1, 16);
 	cfg->first_offset = random_first_offset(&tc->data, &rng);
@@ -208,6 +181,7 @@ case_fixed(TestCase *tc, int i)
 				   fixed_cases[i].group_size);
 	data_add_nulls(&tc->data, fixed_cases[i].nulls, fixed_cases[i].nulls_last,
 				   fixed_cases[i].nulls_match);
+	tc->data.inclusive = i % 2 == 1;
 	tc->expect_anchor = fixed_cases[i].expect_anchor;
 	cfg->page_size = fixed_cases[i].page_size;
 	cfg->concurrency = fixed_cases[i].concurrency;

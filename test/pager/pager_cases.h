@@ -30,6 +30,5 @@ extern void case_fixed(TestCase *tc, int i);
 extern void case_free(TestCase *tc);
 extern void case_print(const TestCase *tc, FILE *out);
 extern bool case_rejects(const TestCase *tc, int64_t id);
-extern int64_t case_expected(const TestCase *tc, int64_t *rows);
 
 #endif							/* PAGER_CASES_H */

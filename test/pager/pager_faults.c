@@ -33,6 +33,7 @@ fault_page(SymblPager *pager, int64_t nrows, int64_t start, int64_t step,
 	int64_t		starts[8];
 	bool		nulls[8] = {false};
 	SymblPageAsk ask;
+	SymblPageUse use;
 	int64_t		i;
 
 	if (!symbl_pager_next_ask(pager, true, &ask))
@@ -40,7 +41,7 @@ fault_page(SymblPager *pager, int64_t nrows, int64_t start, int64_t step,
 	for (i = 0; i < nrows; i++)
 		starts[i] = start + i * step;
 	nulls[nrows - 1] = null_last;
-	return symbl_pager_page_done(pager, nrows, starts, nulls, bad_row);
+	return symbl_pager_page_done(pager, nrows, starts, nulls, &use, bad_row);
 }
 
 /* The next page of fault_page's rows must get status want, naming want_row */
@@ -59,6 +60,53 @@ fault_expect(const char *what, SymblPager *pager, int64_t nrows, int64_t start,
 			PRId64 ", expected status %d row %" PRId64 "\n",
 			what, (int) got, bad_row, (int) want, want_row);
 	return false;
+}
+
+/*
+ * A tie group across pages is read again: an answer that is not the group
+ * again, with as many rows, means the conversations changed meanwhile.
+ */
+static int
+reread_faults(void)
+{
+	static const struct
+	{
+		const char *what;
+		int64_t		nrows;
+		int64_t		keys[4];
+		SymblPagerStatus want;
+		int64_t		want_row;
+	}			cases[] =
+	{
+		{"a short re-read", 2, {7, 7}, SYMBL_PAGER_REREAD_DIFFERS, -1},
+		{"a long re-read", 4, {7, 7, 7, 7}, SYMBL_PAGER_TOO_MANY_ROWS, -1},
+		{"a re-read of other rows", 3, {7, 8, 7}, SYMBL_PAGER_REREAD_DIFFERS, 1},
+	};
+	bool		nulls[4] = {false};
+	int			failed = 0;
+	int			i;
+
+	for (i = 0; i < (int) (sizeof(cases) / sizeof(cases[0])); i++)
+	{
+		SymblPager	pager;
+		int64_t		bad_row;
+		SymblPagerStatus got;
+
+		/* pages (7, 7) and (7, 8): the group of 7 is read again, 3 rows */
+		fault_pager(&pager, 2, false);
+		fault_page(&pager, 2, 7, 0, false, &bad_row);
+		fault_page(&pager, 2, 7, 1, false, &bad_row);
+		got = symbl_pager_reread_done(&pager, cases[i].nrows, cases[i].keys,
+									  nulls, &bad_row);
+		if (got != cases[i].want || bad_row != cases[i].want_row)
+		{
+			fprintf(stderr, "pager_model: fault case \"%s\" FAILED: status %d row %"
+					PRId64 ", expected status %d row %" PRId64 "\n", cases[i].what,
+					(int) got, bad_row, (int) cases[i].want, cases[i].want_row);
+			failed++;
+		}
+	}
+	return failed;
 }
 
 /*
@@ -87,7 +135,8 @@ fault_cases_failed(void)
 							SYMBL_PAGER_OUT_OF_ORDER, 0);
 	fault_pager(&pager, 4, false);
 	failed += !fault_expect("backwards without keyset", &pager, 4, 10, -1, false,
-							SYMBL_PAGER_OK, -1);
+							SYMBL_PAGER_OUT_OF_ORDER, 1);
+	failed += reread_faults();
 	fault_pager(&pager, 1, true);
 	for (i = 0; i <= SYMBL_PAGER_KEYSET_SPAN_PAGES; i++)
 		fault_page(&pager, 1, i, 1, false, &bad_row);

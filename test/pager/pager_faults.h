@@ -10,7 +10,7 @@
 
 #include "pager.h"
 
-#define FAULT_CASES 5
+#define FAULT_CASES 8
 
 /* runs them, reports each failure on stderr, returns how many failed */
 extern int	fault_cases_failed(void);
