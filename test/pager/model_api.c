@@ -266,7 +266,8 @@ data_generate(ModelData *data, uint64_t *rng, int64_t n, int tie_percent,
 		size = min64(size, n - i);
 		for (j = 0; j < size; j++)
 			data->start[i++] = t;
-		t += rng_range(rng, 1, 1000);
+		/* often a millisecond apart: what an inclusive anchor adds */
+		t += rng_chance(rng, 30) ? 1 : rng_range(rng, 2, 1000);
 	}
 	data->largest_group = largest_group(data);
 }

@@ -54,7 +54,9 @@
  *	- a short anchored page switches the scan to plain offsets once;
  *	- in a keyset scan from offset 0, until that switch, offsets stay
  *	  bounded however deep the scan goes: below
- *	  (SPAN + concurrency + 2) * page_size + the largest tie group.
+ *	  (SPAN + concurrency + 2) * page_size + the largest tie group (twice
+ *	  under an inclusive reading: the group of the millisecond before the
+ *	  anchor comes again, dropped).
  *
  * Usage: pager_model [--cases N]    fault and fixed cases, then seeds 1..N
  *		  pager_model --seed N       one random case, every request shown
@@ -232,7 +234,8 @@ keyset_offset_bounded(const Scan *scan, int64_t *bound)
 	const SymblPagerConfig *cfg = &scan->tc->cfg;
 
 	*bound = (SYMBL_PAGER_KEYSET_SPAN_PAGES + cfg->concurrency + 2) *
-		cfg->page_size + data->largest_group + (data->nulls_last ? data->nulls : 0);
+		cfg->page_size + data->largest_group * (data->inclusive ? 2 : 1) +
+		(data->nulls_last ? data->nulls : 0);
 	return cfg->keyset && cfg->first_offset == 0 && scan->tail_switches == 0 &&
 		(data->nulls == 0 || data->nulls_last);
 }
