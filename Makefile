@@ -12,6 +12,7 @@ OBJS = \
 	src/modify.o \
 	src/option.o \
 	src/pager.o \
+	src/list_rows.o \
 	src/part_column.o \
 	src/part_fetch.o \
 	src/part_join.o \
@@ -49,7 +50,7 @@ include $(PGXS)
 
 # every object depends on the shared headers (PGXS tracks no header deps)
 $(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h src/compat.h \
-	src/resource.h src/part_fetch.h src/part_scan.h
+	src/resource.h src/part_fetch.h src/part_scan.h src/list_rows.h
 src/modify.o src/write_pending.o src/write_run.o src/write_xact.o: src/write_run.h
 
 # memcheck over good and failing scans (see test/valgrind.sh)

@@ -30,6 +30,7 @@
 #include "utils/sampling.h"
 
 #include "symbl_fdw.h"
+#include "list_rows.h"
 #include "compat.h"
 
 /* Vitter's reservoir over every conversation read, as postgres_fdw keeps */
@@ -53,8 +54,9 @@ typedef struct AnalyzeScan
 	SymblColumn *columns;		/* every column of the table */
 	int			ncolumns;
 	int			natts;
-	AttrNumber	keyset_attnum;	/* start_time, to anchor on; 0: none */
+	AttrNumber	key_attnum;		/* the startTime column paged by */
 	SymblPager	pager;			/* which page next: one at a time */
+	SymblListRows rows;			/* the rows of the pages, ties whole */
 	int			pages;			/* fetched so far */
 	SymblScanStats stats;
 } AnalyzeScan;
@@ -96,8 +98,9 @@ sample_row(SampleState *sample, Datum *values, bool *nulls)
 }
 
 /*
- * Fetch and convert the next page into the current memory context, and
- * offer its rows to the sample.  False when the pager has no page left.
+ * Fetch and convert the next page, and offer the rows the pager lets go
+ * of to the sample (see list_rows.h).  False when the pager has no page
+ * left.
  */
 static bool
 analyze_next_page(AnalyzeScan *scan, SampleState *sample)
@@ -108,26 +111,38 @@ analyze_next_page(AnalyzeScan *scan, SampleState *sample)
 	const char *body;
 	size_t		len;
 	char	   *where;
-	SymblPage	page;
-	int			row;
+	MemoryContext page_cxt;
+	MemoryContext oldcxt;
+	SymblPage  *page;
+	SymblListSource source;
+	Datum	   *values;
+	bool	   *nulls;
 
 	if (!symbl_pager_next_ask(&scan->pager, true, &ask))
 		return false;
+	page = symbl_list_rows_new_page(&scan->rows, &page_cxt);
+	oldcxt = MemoryContextSwitchTo(page_cxt);
 	query = symbl_page_query(&scan->request, &ask);
-	call = symbl_api_list_start(scan->conn, query, CurrentMemoryContext);
+	call = symbl_api_list_start(scan->conn, query, page_cxt);
 	where = psprintf("page %d (%s)", scan->pages + 1, symbl_api_list_what(call));
 	body = symbl_api_list_finish(call, &len, &scan->stats);
 	symbl_parse_page(body, len, scan->columns, scan->ncolumns, scan->natts,
-					 where, &page);
-	symbl_page_done(&scan->pager, &page, scan->keyset_attnum, scan->natts,
-					where);
+					 where, page);
+	scan->stats.rows_received += page->nrows;
+	source.conn = scan->conn;
+	source.request = &scan->request;
+	source.columns = scan->columns;
+	source.ncolumns = scan->ncolumns;
+	source.natts = scan->natts;
+	source.key_attnum = scan->key_attnum;
+	source.stats = &scan->stats;
+	symbl_list_rows_page_done(&scan->rows, &scan->pager, &source, where);
+	MemoryContextSwitchTo(oldcxt);
 
-	for (row = 0; row < page.nrows; row++)
-		sample_row(sample, page.values + (size_t) row * scan->natts,
-				   page.nulls + (size_t) row * scan->natts);
+	while (symbl_list_rows_next(&scan->rows, &values, &nulls))
+		sample_row(sample, values, nulls);
 
 	scan->pages++;
-	scan->stats.rows_received += page.nrows;
 	pgstat_progress_update_param(PROGRESS_ANALYZE_BLOCKS_DONE, scan->pages);
 	return true;
 }
@@ -149,33 +164,28 @@ init_analyze_scan(AnalyzeScan *scan, Relation relation)
 	scan->request.filter = symbl_table_filter(relid);
 	if (scan->request.filter != NULL)
 		scan->request.filter = symbl_wire_text(scan->request.filter);
-	scan->request.sort = "conversation.startTime,conversation.id";
+	scan->request.sort = "conversation.startTime";
 	scan->request.descending = false;
 
 	columns = symbl_table_columns(relid, RelationGetDescr(relation));
-	scan->columns = palloc(sizeof(SymblColumn) * Max(list_length(columns), 1));
+	scan->columns = palloc(sizeof(SymblColumn) * (list_length(columns) + 1));
 	foreach(lc, columns)
-	{
-		SymblColumn *col = lfirst(lc);
-
-		scan->columns[i++] = *col;
-		if (col->field == SYMBL_FIELD_START_TIME && col->typid == TIMESTAMPTZOID)
-			scan->keyset_attnum = col->attnum;
-	}
+		scan->columns[i++] = *(SymblColumn *) lfirst(lc);
 	scan->ncolumns = i;
 	scan->natts = RelationGetDescr(relation)->natts;
+	symbl_list_key_column(scan->columns, &scan->ncolumns, &scan->natts,
+						  &scan->key_attnum);
 
 	/*
 	 * The whole table, one page after the other (a scan's paging, without
-	 * prefetch); keyset anchors need start_time and room in the filter.
+	 * prefetch).
 	 */
 	paging.page_size = scan->conn->opts.page_size;
 	paging.concurrency = 1;
 	paging.max_rows = -1;
 	paging.row_goal = -1;
 	paging.local_limit = -1;
-	paging.keyset = scan->keyset_attnum > 0 &&
-		symbl_filter_has_room_for_anchor(scan->request.filter);
+	paging.keyset = true;
 	symbl_pager_init(&scan->pager, &paging);
 }
 
@@ -191,9 +201,6 @@ symbl_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 	AnalyzeScan scan;
 	SampleState sample;
 	MemoryContext work_cxt;
-	MemoryContext page_cxt;
-	MemoryContext oldcxt;
-	bool		more = true;
 
 	init_analyze_scan(&scan, relation);
 
@@ -207,16 +214,9 @@ symbl_acquire_sample_rows(Relation relation, int elevel, HeapTuple *rows,
 
 	work_cxt = AllocSetContextCreate(CurrentMemoryContext, "symbl_fdw analyze",
 									 ALLOCSET_SMALL_SIZES);
-	page_cxt = AllocSetContextCreate(work_cxt, "symbl_fdw analyze page",
-									 ALLOCSET_DEFAULT_SIZES);
-
-	while (more)
-	{
-		oldcxt = MemoryContextSwitchTo(page_cxt);
-		more = analyze_next_page(&scan, &sample);
-		MemoryContextSwitchTo(oldcxt);
-		MemoryContextReset(page_cxt);
-	}
+	symbl_list_rows_init(&scan.rows, work_cxt);
+	while (analyze_next_page(&scan, &sample))
+		;
 	MemoryContextDelete(work_cxt);
 
 	ereport(elevel,

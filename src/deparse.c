@@ -472,24 +472,21 @@ symbl_request_query(const SymblRequest *request, int64 limit, int64 offset)
 }
 
 /*
- * The query string of one page the pager asked for: with the keyset
- * anchor, when it has one, ANDed to the filter.
+ * The query string of one page the pager asked for.  An anchored one asks,
+ * with the documented startTime parameter, for the conversations from one
+ * millisecond before the anchor on: read as exclusive or inclusive, the
+ * bound keeps the anchor's own (the pager drops those before it).
  */
 char *
 symbl_page_query(const SymblRequest *request, const SymblPageAsk *ask)
 {
 	SymblRequest anchored = *request;
 	char		iso[64];
-	char	   *query;
 
 	if (!ask->anchored)
 		return symbl_request_query(request, ask->limit, ask->offset);
-	if (!symbl_format_time(ask->anchor, iso, sizeof(iso)))
+	if (!symbl_format_time((TimestampTz) (ask->anchor - 1) * 1000, iso, sizeof(iso)))
 		elog(ERROR, "cannot anchor keyset paging at an out-of-range startTime");
-	anchored.filter = request->filter ?
-		psprintf("%s;conversation.startTime=ge=\"%s\"", request->filter, iso) :
-		psprintf("conversation.startTime=ge=\"%s\"", iso);
-	query = symbl_request_query(&anchored, ask->limit, ask->offset);
-	pfree(anchored.filter);
-	return query;
+	anchored.start_time = iso;
+	return symbl_request_query(&anchored, ask->limit, ask->offset);
 }

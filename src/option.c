@@ -707,6 +707,27 @@ symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc)
 	return columns;
 }
 
+/*
+ * A column no table shows: the startTime a list scan pages by, when the
+ * table has no timestamptz column for it (the pager needs every row's).
+ */
+SymblColumn
+symbl_start_time_key_column(AttrNumber attnum)
+{
+	SymblColumn col = {0};
+	Oid			infunc;
+
+	col.attnum = attnum;
+	col.attname = "startTime";
+	col.field = SYMBL_FIELD_START_TIME;
+	col.typid = TIMESTAMPTZOID;
+	col.typmod = -1;
+	col.kind = SYMBL_VALUE_INPUT;
+	getTypeInputInfo(col.typid, &infunc, &col.ioparam);
+	fmgr_info(infunc, &col.input);
+	return col;
+}
+
 /* A foreign table's option, NULL when it is not set */
 static char *
 table_option(Oid foreigntableid, const char *name)

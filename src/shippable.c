@@ -657,19 +657,6 @@ raw_filter_selectors(const char *raw)
 	return selectors;
 }
 
-/*
- * Whether a keyset anchor (conversation.startTime=ge=…) fits beside a raw
- * filter: the API takes two distinct selectors, and startTime counts once.
- */
-bool
-symbl_filter_has_room_for_anchor(const char *raw_filter)
-{
-	List	   *selectors = raw_filter_selectors(raw_filter);
-
-	return list_length(selectors) < MAX_FILTER_SELECTORS ||
-		list_member(selectors, makeString("conversation.startTime"));
-}
-
 static List *
 choose_selectors(List *quals, int budget)
 {
@@ -756,7 +743,6 @@ symbl_classify_quals(RelOptInfo *baserel, List *columns, const char *raw_filter,
 
 	chosen = choose_selectors(with_candidates, Max(budget, 0));
 	out->nselectors = list_length(chosen) + (MAX_FILTER_SELECTORS - budget);
-	out->uses_start_selector = selector_chosen(chosen, "conversation.startTime");
 
 	foreach(lc, with_candidates)
 	{
@@ -819,8 +805,9 @@ sort_selector(const SymblColumn *col)
 /*
  * How many leading pathkeys the API can sort by: plain columns it sorts the
  * way PostgreSQL does, all in one direction (it has one `order`).  Fills
- * *sort (ending with the unique conversation.id, so offset pages tile one
- * order whatever order the API gives ids), *descending and, if wanted,
+ * *sort (conversation.startTime when none: conversation.id is no
+ * documented sort field, so ties come in the API's own order, which the
+ * pager copes with), *descending and, if wanted,
  * *attnums (the columns sorted by).
  */
 int
@@ -870,7 +857,10 @@ symbl_sortable_prefix(RelOptInfo *baserel, List *columns, List *pathkeys,
 		appendStringInfo(&buf, "%s,", selector);
 		n++;
 	}
-	appendStringInfoString(&buf, "conversation.id");
+	/* the API's own default (and the key the pager holds ties by) */
+	if (n == 0)
+		appendStringInfoString(&buf, "conversation.startTime,");
+	buf.data[--buf.len] = '\0';
 	*sort = buf.data;
 	return n;
 }

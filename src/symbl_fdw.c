@@ -34,6 +34,7 @@
 #include "utils/tuplestore.h"
 
 #include "symbl_fdw.h"
+#include "list_rows.h"
 #include "part_scan.h"
 #include "compat.h"
 
@@ -63,7 +64,8 @@ enum FdwPrivateIndex
 	FdwPrivateLimitIndex,		/* Integer: fdw_exprs index or -1 */
 	FdwPrivateOffsetIndex,		/* Integer: fdw_exprs index or -1 */
 	FdwPrivateRetrieved,		/* Integer list: attnums to convert */
-	FdwPrivateKeysetAttnum,		/* Integer: start_time column, 0 for none */
+	FdwPrivateKeyAttnum,		/* Integer: the timestamptz start_time column
+								 * rows are paged by, 0: the scan adds one */
 	FdwPrivateRowGoal,			/* Integer: rows wanted above, -1 unknown */
 	FdwPrivateReadAllFirst		/* Boolean: feeds an UPDATE or DELETE (a
 								 * plain scan's only) */
@@ -101,7 +103,7 @@ struct SymblScanState
 									 * without them */
 	bool		no_rows;		/* the quals exclude every conversation */
 	SymblPagerConfig paging;	/* from the request's LIMIT, OFFSET, goal */
-	int			keyset_attnum;	/* start_time column, 0 when off */
+	AttrNumber	key_attnum;		/* the startTime column paged by */
 
 	SymblColumn *columns;
 	int			ncolumns;
@@ -110,7 +112,6 @@ struct SymblScanState
 	int			slot_natts;
 
 	MemoryContext request_cxt;	/* the request; rebuilt per rescan */
-	MemoryContext page_cxt;		/* the current page; reset per page */
 	MemoryContext calls_cxt;	/* parent of the requests in flight */
 
 	/* requests in flight, in the pager's ring slots */
@@ -118,8 +119,8 @@ struct SymblScanState
 	SymblListCall *calls[SYMBL_PAGER_MAX_PENDING];
 	SymblPageParse *parses[SYMBL_PAGER_MAX_PENDING];	/* once arrived */
 
-	SymblPage	page;
-	int			next_row;
+	SymblListRows rows;			/* the pages' rows to return */
+	int			rows_taken;
 	int			pages_fetched;
 	bool		exhausted;
 
@@ -416,23 +417,15 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 /*
- * The start_time column if the scan can page by keyset: rows come in
- * ascending (startTime, id) order, the table has the column to anchor on,
- * and the filter has room for a conversation.startTime condition (the same
- * selector counts once).  Descending order is left to offset paging: how
- * the API places conversations without a startTime there is not known.
+ * The table's timestamptz start_time column, which rows are paged by (the
+ * pager holds back and re-reads tie groups by it), or 0: the scan then
+ * converts the field into a column of its own.
  */
 static int
-keyset_column(SymblRelInfo *info, SymblPushdown *pushdown, const char *sort,
-			  bool descending)
+key_column(SymblRelInfo *info)
 {
 	ListCell   *lc;
 
-	if (descending || strcmp(sort, "conversation.startTime,conversation.id") != 0)
-		return 0;
-	if (!pushdown->uses_start_selector &&
-		pushdown->nselectors >= SYMBL_MAX_FILTER_SELECTORS)
-		return 0;
 	foreach(lc, info->columns)
 	{
 		SymblColumn *col = lfirst(lc);
@@ -455,12 +448,12 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 	List	   *serialized = symbl_serialize_conds(pushdown->conds, fdw_exprs);
 	List	   *private;
 	List	   *sorted_attnums;
-	int			keyset_attnum;
+	int			key_attnum;
 
 	(void) symbl_sortable_prefix(baserel, info->columns, pathkeys, &sort,
 								 &descending, &sorted_attnums);
 	if (pathkeys == NIL)
-		sort = "conversation.startTime,conversation.id";
+		sort = "conversation.startTime";
 	if (limit != NULL)
 	{
 		*fdw_exprs = lappend(*fdw_exprs, limit);
@@ -478,13 +471,13 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 	private = lappend(private, makeInteger(limit_index));
 	private = lappend(private, makeInteger(offset_index));
 
-	/* sorted columns are checked for presence, the keyset one anchors */
+	/* sorted columns are checked for presence, the key one pages */
 	retrieved = list_union_int(retrieved, sorted_attnums);
-	keyset_attnum = keyset_column(info, pushdown, sort, descending);
-	if (keyset_attnum > 0)
-		retrieved = list_append_unique_int(retrieved, keyset_attnum);
+	key_attnum = key_column(info);
+	if (key_attnum > 0)
+		retrieved = list_append_unique_int(retrieved, key_attnum);
 	private = lappend(private, retrieved);
-	private = lappend(private, makeInteger(keyset_attnum));
+	private = lappend(private, makeInteger(key_attnum));
 	return lappend(private, makeInteger(row_goal));
 }
 
@@ -942,7 +935,8 @@ build_request(ForeignScanState *node, SymblScanState *state)
 	paging->page_size = state->conn->opts.page_size;
 	paging->concurrency = Min(state->conn->opts.max_concurrent_requests,
 							  SYMBL_PAGER_MAX_PENDING);
-	paging->keyset = state->keyset_attnum > 0;
+	paging->keyset = !descending;
+	paging->descending = descending;
 	paging->row_goal = state->row_goal;
 	paging->first_offset = state->offset_index >= 0 ?
 		limit_value(node, state, state->offset_index, 0, "OFFSET") : 0;
@@ -965,7 +959,7 @@ init_scan_columns(SymblScanState *state, Relation rel, List *retrieved,
 	ListCell   *lc;
 	int			i = 0;
 
-	state->columns = palloc(sizeof(SymblColumn) * Max(list_length(columns), 1));
+	state->columns = palloc(sizeof(SymblColumn) * (list_length(columns) + 1));
 	foreach(lc, columns)
 	{
 		SymblColumn *col = lfirst(lc);
@@ -975,6 +969,8 @@ init_scan_columns(SymblScanState *state, Relation rel, List *retrieved,
 	}
 	state->ncolumns = i;
 	state->natts = tupdesc->natts;
+	symbl_list_key_column(state->columns, &state->ncolumns, &state->natts,
+						  &state->key_attnum);
 	state->slot_attnums = slot_attnums;
 	state->slot_natts = slot_natts;
 }
@@ -1023,7 +1019,7 @@ symbl_conversation_scan_begin(ForeignScanState *node, List *priv, int nvalues,
 	state->sort_attnums = list_nth(priv, FdwPrivateSortAttnums);
 	state->limit_index = intVal(list_nth(priv, FdwPrivateLimitIndex));
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
-	state->keyset_attnum = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
+	state->key_attnum = intVal(list_nth(priv, FdwPrivateKeyAttnum));
 	state->row_goal = intVal(list_nth(priv, FdwPrivateRowGoal));
 	state->read_all_first = list_length(priv) > FdwPrivateReadAllFirst &&
 		boolVal(list_nth(priv, FdwPrivateReadAllFirst)) &&
@@ -1046,9 +1042,7 @@ symbl_conversation_scan_begin(ForeignScanState *node, List *priv, int nvalues,
 	state->request_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											   "symbl_fdw request",
 											   ALLOCSET_SMALL_SIZES);
-	state->page_cxt = AllocSetContextCreate(estate->es_query_cxt,
-											"symbl_fdw page",
-											ALLOCSET_DEFAULT_SIZES);
+	symbl_list_rows_init(&state->rows, estate->es_query_cxt);
 	state->calls_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											 "symbl_fdw requests",
 											 ALLOCSET_SMALL_SIZES);
@@ -1105,7 +1099,8 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
  * conversation has in practice, is ever sent as a sort key.
  */
 static void
-check_sort_fields_present(SymblScanState *state, const char *where)
+check_sort_fields_present(SymblScanState *state, const SymblPage *page,
+						  const char *where)
 {
 	ListCell   *lc;
 	int			row;
@@ -1114,8 +1109,8 @@ check_sort_fields_present(SymblScanState *state, const char *where)
 	{
 		int			att = lfirst_int(lc) - 1;
 
-		for (row = 0; row < state->page.nrows; row++)
-			if (state->page.nulls[(size_t) row * state->natts + att])
+		for (row = 0; row < page->nrows; row++)
+			if (page->nulls[(size_t) row * state->natts + att])
 				ereport(ERROR,
 						(errcode(ERRCODE_FDW_INVALID_DATA_TYPE),
 						 errmsg("Symbl API returned a conversation without the field it was asked to sort by"),
@@ -1242,67 +1237,21 @@ parse_ahead(SymblScanState *state, int slot)
 }
 
 /*
- * Tell the pager what the oldest page it asked for brought; its complaints
- * become errors.  keyset_attnum: the start_time column it anchors on.
- */
-void
-symbl_page_done(SymblPager *pager, const SymblPage *page,
-				AttrNumber keyset_attnum, int natts, const char *where)
-{
-	int64		limit = symbl_pager_oldest(pager)->limit;
-	int64	   *starts = NULL;
-	bool	   *start_nulls = NULL;
-	int64_t		bad_row;
-	int			row;
-
-	if (pager->keyset)
-	{
-		starts = palloc(sizeof(int64) * Max(page->nrows, 1));
-		start_nulls = palloc(sizeof(bool) * Max(page->nrows, 1));
-		for (row = 0; row < page->nrows; row++)
-		{
-			size_t		i = (size_t) row * natts + keyset_attnum - 1;
-
-			/* an anchor between milliseconds would be read as another one */
-			starts[row] = page->nulls[i] ? 0 : DatumGetTimestampTz(page->values[i]);
-			start_nulls[row] = page->nulls[i] || starts[row] % 1000 != 0;
-		}
-	}
-	switch (symbl_pager_page_done(pager, page->nrows, starts, start_nulls,
-								  &bad_row))
-	{
-		case SYMBL_PAGER_OK:
-			break;
-		case SYMBL_PAGER_TOO_MANY_ROWS:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Symbl API returned %d conversations for limit " INT64_FORMAT,
-							page->nrows, limit),
-					 errdetail("in %s", where)));
-			break;
-		case SYMBL_PAGER_OUT_OF_ORDER:
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_ERROR),
-					 errmsg("Symbl API returned conversations out of startTime order"),
-					 errdetail("Conversation %d in %s.", (int) bad_row + 1, where)));
-			break;
-	}
-}
-
-/*
- * Take the oldest requested page into page_cxt, dropping the previous one.
- * A page shorter than what was asked for is the last.
+ * Take the oldest requested page, and line up the rows to return of it
+ * (and of the page before, and of a tie group read again): see
+ * list_rows.h.  A page shorter than what was asked for is the last.
  */
 static void
 fetch_next_page(ForeignScanState *node, SymblScanState *state)
 {
+	MemoryContext page_cxt;
 	MemoryContext oldcxt;
+	SymblPage  *page;
+	SymblListSource source;
 	int			slot;
 	char	   *where;
 
-	MemoryContextReset(state->page_cxt);
-	state->page.nrows = 0;
-	state->next_row = 0;
+	page = symbl_list_rows_new_page(&state->rows, &page_cxt);
 	if (!launch_page(state, true) && state->pager.pending_count == 0)
 	{
 		state->exhausted = true;
@@ -1310,7 +1259,7 @@ fetch_next_page(ForeignScanState *node, SymblScanState *state)
 	}
 	slot = state->pager.pending_head;
 
-	oldcxt = MemoryContextSwitchTo(state->page_cxt);
+	oldcxt = MemoryContextSwitchTo(page_cxt);
 	where = psprintf("page %d (%s)", state->pages_fetched + 1,
 					 symbl_api_list_what(state->calls[slot]));
 	if (state->parses[slot] == NULL && !start_parse(state, slot))
@@ -1321,15 +1270,21 @@ fetch_next_page(ForeignScanState *node, SymblScanState *state)
 	}
 	parse_ahead(state, slot);
 	symbl_page_convert(state->parses[slot], state->columns, state->ncolumns,
-					   state->natts, where, &state->page);
+					   state->natts, where, page);
 	symbl_api_list_release(state->calls[slot]);
-	symbl_page_done(&state->pager, &state->page, state->keyset_attnum,
-					state->natts, where);
+	state->stats.rows_received += page->nrows;
+	source.conn = state->conn;
+	source.request = &state->request;
+	source.columns = state->columns;
+	source.ncolumns = state->ncolumns;
+	source.natts = state->natts;
+	source.key_attnum = state->key_attnum;
+	source.stats = &state->stats;
+	symbl_list_rows_page_done(&state->rows, &state->pager, &source, where);
 	MemoryContextSwitchTo(oldcxt);
 
-	check_sort_fields_present(state, where);
+	check_sort_fields_present(state, page, where);
 	state->pages_fetched++;
-	state->stats.rows_received += state->page.nrows;
 	/* past the end (or an anchored scan's end): what is in flight is empty */
 	if (state->pager.drop_pending)
 		cancel_pending(state);
@@ -1396,17 +1351,17 @@ symbl_conversation_scan_next(ForeignScanState *node, SymblScanState *state,
 
 	for (;;)
 	{
-		size_t		base;
+		Datum	   *values;
+		bool	   *nulls;
 		int			i;
 
-		while (state->next_row >= state->page.nrows)
+		while (!symbl_list_rows_next(&state->rows, &values, &nulls))
 		{
 			if (state->exhausted)
 				return slot;
 			fetch_next_page(node, state);
 		}
 
-		base = (size_t) state->next_row * state->natts;
 		for (i = 0; i < state->slot_natts; i++)
 		{
 			int			att = state->slot_attnums[i] - 1;
@@ -1417,12 +1372,12 @@ symbl_conversation_scan_next(ForeignScanState *node, SymblScanState *state,
 				slot->tts_isnull[i] = true;
 				continue;
 			}
-			slot->tts_values[i] = state->page.values[base + att];
-			slot->tts_isnull[i] = state->page.nulls[base + att];
+			slot->tts_values[i] = values[att];
+			slot->tts_isnull[i] = nulls[att];
 		}
-		state->next_row++;
+		state->rows_taken++;
 		/* now and then, let the requests ahead make progress */
-		if (state->pager.pending_count > 0 && (state->next_row & 63) == 0)
+		if (state->pager.pending_count > 0 && (state->rows_taken & 63) == 0)
 			symbl_api_progress();
 		ExecStoreVirtualTuple(slot);
 
@@ -1443,7 +1398,7 @@ symbl_conversation_scan_next(ForeignScanState *node, SymblScanState *state,
 			case SYMBL_ROW_RETURN_LAST:
 				/* the last row the local LIMIT wants: stop fetching */
 				state->exhausted = true;
-				state->next_row = state->page.nrows;
+				symbl_list_rows_stop(&state->rows);
 				cancel_pending(state);
 				return slot;
 			case SYMBL_ROW_RETURN:
@@ -1486,9 +1441,7 @@ symbl_conversation_scan_rescan(SymblScanState *state)
 	state->request_built = false;
 	cancel_pending(state);
 	MemoryContextReset(state->calls_cxt);
-	MemoryContextReset(state->page_cxt);
-	state->page.nrows = 0;
-	state->next_row = 0;
+	symbl_list_rows_reset(&state->rows);
 	state->pages_fetched = 0;
 	state->exhausted = false;
 }
@@ -1516,10 +1469,10 @@ void
 symbl_conversation_scan_end(SymblScanState *state)
 {
 	/* stop whatever is still in flight: the executor wants no more rows */
-	if (state != NULL && state->page_cxt != NULL)
+	if (state != NULL && state->rows.cxts[0] != NULL)
 	{
 		cancel_pending(state);
-		MemoryContextReset(state->page_cxt);
+		symbl_list_rows_reset(&state->rows);
 	}
 	if (state != NULL && state->remembered != NULL)
 	{
@@ -1583,6 +1536,9 @@ symbl_conversation_scan_explain(SymblScanState *state, bool show_table,
 		ExplainPropertyInteger("Symbl Retries", NULL, state->stats.retries, es);
 		ExplainPropertyInteger("Symbl Rows Received", NULL, state->stats.rows_received, es);
 		ExplainPropertyInteger("Symbl Bytes Received", NULL, state->stats.bytes_received, es);
+		if (state->stats.tie_rereads > 0)
+			ExplainPropertyInteger("Symbl Tie Groups Read Again", NULL,
+								   state->stats.tie_rereads, es);
 		if (state->selectors_retried)
 			ExplainPropertyText("Symbl Filter Refused",
 								"sent again without the selectors Symbl never documented", es);
@@ -1714,7 +1670,7 @@ symbl_scan_plan_columns(ForeignScan *fscan, List *attnums)
 {
 	List	   *priv = fscan->fdw_private;
 	List	   *retrieved;
-	int			keyset;
+	int			key;
 
 	if ((SymblPlanKind) intVal(list_nth(priv, FdwPrivateKind)) == SYMBL_PLAN_PART)
 		return symbl_by_id_plan_columns(fscan, attnums);
@@ -1722,9 +1678,9 @@ symbl_scan_plan_columns(ForeignScan *fscan, List *attnums)
 		list_length(priv) <= FdwPrivateReadAllFirst)
 		return false;
 	retrieved = list_union_int(attnums, list_nth(priv, FdwPrivateSortAttnums));
-	keyset = intVal(list_nth(priv, FdwPrivateKeysetAttnum));
-	if (keyset > 0)
-		retrieved = list_append_unique_int(retrieved, keyset);
+	key = intVal(list_nth(priv, FdwPrivateKeyAttnum));
+	if (key > 0)
+		retrieved = list_append_unique_int(retrieved, key);
 	list_nth_cell(priv, FdwPrivateRetrieved)->ptr_value = retrieved;
 	list_nth_cell(priv, FdwPrivateReadAllFirst)->ptr_value = makeBoolean(false);
 	return true;

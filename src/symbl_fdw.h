@@ -153,6 +153,7 @@ typedef struct SymblScanStats
 	int64		retries;
 	int64		rows_received;
 	int64		bytes_received;
+	int64		tie_rereads;	/* tie groups across pages, read again */
 } SymblScanStats;
 
 /* The query parameters of one list request, before limit and offset */
@@ -203,7 +204,6 @@ typedef struct SymblPushdown
 	List	   *local_quals;	/* RestrictInfo PostgreSQL checks */
 	List	   *superset_quals; /* those of local_quals sent as a superset */
 	int			nselectors;		/* distinct selectors the filter uses */
-	bool		uses_start_selector;	/* conversation.startTime among them */
 } SymblPushdown;
 
 /* the most distinct selectors the API takes in one filter */
@@ -242,6 +242,7 @@ extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
 extern SymblServerOptions *symbl_server_options(Oid serverid);
 extern SymblConnection *symbl_get_connection(Oid foreigntableid, Oid userid);
 extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
+extern SymblColumn symbl_start_time_key_column(AttrNumber attnum);
 extern double symbl_table_rows_estimate(Oid foreigntableid);
 extern char *symbl_table_filter(Oid foreigntableid);
 extern bool symbl_table_updatable(Oid foreigntableid);
@@ -265,7 +266,6 @@ extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
 								  List *pathkeys, char **sort,
 								  bool *descending, List **attnums);
 extern List *symbl_serialize_conds(List *conds, List **fdw_exprs);
-extern bool symbl_filter_has_room_for_anchor(const char *raw_filter);
 extern List *symbl_deserialize_conds(List *serialized);
 
 /* deparse.c */
@@ -376,11 +376,6 @@ extern TupleTableSlot *symbl_join_iterate(ForeignScanState *node);
 extern void symbl_join_rescan(ForeignScanState *node);
 extern void symbl_join_end(ForeignScanState *node);
 extern void symbl_join_explain(ForeignScanState *node, struct ExplainState *es);
-
-/* symbl_fdw.c: a page taken, told to the pager (its complaints as errors) */
-extern void symbl_page_done(SymblPager *pager, const SymblPage *page,
-							AttrNumber keyset_attnum, int natts,
-							const char *where);
 
 typedef struct SymblPageParse SymblPageParse;
 
