@@ -158,32 +158,48 @@ SELECT fld.refused() AS refused;
 --    rows re-anchor every 16 and 32 rows.
 --
 SELECT count(*) + 5 AS k FROM fld.local WHERE start_time < '2026-01-13 12:00:00.123+00' \gset
--- the API orders equal start_times by id, code point order (the C collation)
+-- the API orders equal start_times its own way, another on every page (the
+-- emulator: a permutation per request): which 20 of the group's 25 rows the
+-- OFFSET window holds is open (as on a local table), their start_times and
+-- every row outside the group are not, and no row comes twice
 CALL fld.block('fld-offset-ties');
 -- (fld.conv is an inheritance parent now: LIMIT is not pushed there)
 CREATE FOREIGN TABLE fld.plain (id text, start_time timestamptz) SERVER fld_srv;
 ALTER SERVER fld_srv OPTIONS (ADD page_size '1');
 EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM fld.plain ORDER BY start_time OFFSET :k LIMIT 40;
-WITH r AS MATERIALIZED (SELECT id FROM fld.plain ORDER BY start_time OFFSET :k LIMIT 40)
-SELECT count(*), count(DISTINCT id),
-       array_agg(id ORDER BY id) = (SELECT array_agg(id ORDER BY id) FROM
-         (SELECT id FROM fld.local ORDER BY start_time, id COLLATE "C" OFFSET :k LIMIT 40) l) AS same
-  FROM r;
+CREATE FUNCTION fld.window_check(got text, want text)
+RETURNS TABLE (count bigint, distinct_ids bigint, same_start_times boolean, same_outside_group boolean)
+LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN QUERY EXECUTE format($q$
+    WITH r AS MATERIALIZED (%s), l AS MATERIALIZED (%s)
+    SELECT count(*), count(DISTINCT id),
+           array_agg(start_time ORDER BY start_time) = (SELECT array_agg(start_time ORDER BY start_time) FROM l),
+           coalesce(array_agg(id ORDER BY id) FILTER (WHERE start_time <> '2026-01-13 12:00:00.123+00'), '{}') =
+             (SELECT coalesce(array_agg(id ORDER BY id) FILTER (WHERE start_time <> '2026-01-13 12:00:00.123+00'), '{}') FROM l)
+      FROM r $q$, got, want);
+END $$;
+SELECT * FROM fld.window_check(
+  format('SELECT id, start_time FROM fld.plain ORDER BY start_time OFFSET %s LIMIT 40', :k),
+  format('SELECT id, start_time FROM fld.local ORDER BY start_time OFFSET %s LIMIT 40', :k));
 ALTER SERVER fld_srv OPTIONS (SET page_size '2', SET max_concurrent_requests '4');
-WITH r AS MATERIALIZED (SELECT id FROM fld.plain ORDER BY start_time OFFSET :k - 20 LIMIT 150)
-SELECT count(*), count(DISTINCT id),
-       array_agg(id ORDER BY id) = (SELECT array_agg(id ORDER BY id) FROM
-         (SELECT id FROM fld.local ORDER BY start_time, id COLLATE "C" OFFSET :k - 20 LIMIT 150) l) AS same
-  FROM r;
--- and from offset 0 (a scan that re-anchors) to past the group
+SELECT * FROM fld.window_check(
+  format('SELECT id, start_time FROM fld.plain ORDER BY start_time OFFSET %s LIMIT 150', :k - 20),
+  format('SELECT id, start_time FROM fld.local ORDER BY start_time OFFSET %s LIMIT 150', :k - 20));
+-- and from offset 0 (a scan that re-anchors) to past the group: all rows
 WITH r AS MATERIALIZED (SELECT id FROM fld.plain ORDER BY start_time LIMIT :k + 100)
 SELECT count(*), count(DISTINCT id),
        array_agg(id ORDER BY id) = (SELECT array_agg(id ORDER BY id) FROM
          (SELECT id FROM fld.local ORDER BY start_time, id COLLATE "C" LIMIT :k + 100) l) AS same
   FROM r;
--- the requests: plain offsets in the OFFSET scans, anchors from offset 0
-SELECT count(*) AS requests, count(*) FILTER (WHERE params->>'filter' LIKE 'conversation.startTime=ge=%') AS anchored,
-       max((params->>'offset')::int) FILTER (WHERE params->>'filter' IS NOT NULL) AS max_anchored_offset
+-- the requests: plain offsets in the OFFSET scans, anchors (the startTime
+-- parameter) from offset 0, and the tie group read again whole where it
+-- crossed a page boundary (a limit beyond the page size)
+SELECT count(*) AS requests,
+       count(*) FILTER (WHERE params->>'startTime' <> '1970-01-01T00:00:00.000Z') AS anchored,
+       max((params->>'offset')::int) FILTER (WHERE params->>'startTime' <> '1970-01-01T00:00:00.000Z') AS max_anchored_offset,
+       count(*) FILTER (WHERE (params->>'limit')::int > 2) AS tie_group_reads,
+       count(*) FILTER (WHERE params->>'sort' LIKE '%conversation.id%') AS sorted_by_id
   FROM fld.requests();
 ALTER SERVER fld_srv OPTIONS (DROP page_size, SET max_concurrent_requests '1');
 SELECT fld.refused() AS refused;

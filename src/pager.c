@@ -19,7 +19,9 @@
  *	  positions do not depend on the API's tie order, only its rows do.
  *	- Sizes.  Without a row goal every request is a full page.  With one
  *	  (a LIMIT above the scan that could not be pushed exactly), the first
- *	  request asks for just the goal and each later one for twice the last,
+ *	  request asks for the goal and one row more (the page's last row is
+ *	  held back as a possible tie: the goal's rows still come out of one
+ *	  request) and each later one for twice the last,
  *	  up to a full page: rows that PostgreSQL's recheck rejects, or that an
  *	  Incremental Sort reads past the goal, cost one small request more,
  *	  not a page.  A plan that reads more than twice the goal has no LIMIT
@@ -55,12 +57,6 @@ min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
-static int64_t
-max64(int64_t a, int64_t b)
-{
-	return a > b ? a : b;
-}
-
 void
 symbl_pager_init(SymblPager *pager, const SymblPagerConfig *cfg)
 {
@@ -91,7 +87,7 @@ next_size(const SymblPager *pager)
 	if (pager->last_limit > 0)
 		return min64(cfg->page_size, pager->last_limit * 2);
 	if (cfg->row_goal >= 0)
-		return max64(1, min64(cfg->page_size, cfg->row_goal + cfg->local_skip));
+		return min64(cfg->page_size, cfg->row_goal + cfg->local_skip + 1);
 	return cfg->page_size;
 }
 

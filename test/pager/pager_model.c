@@ -40,7 +40,7 @@
  *	  flight were answered) and the first after an anchored scan's end (at
  *	  the rows returned); anchors only move forward;
  *	- 1 <= limit <= page_size; the first request asks for
- *	  min(max(1, row_goal + local_skip), page_size) with a row goal, else
+ *	  min(row_goal + local_skip + 1, page_size) with a row goal, else
  *	  page_size (then capped by max_rows), and is what
  *	  symbl_pager_first_limit says; each later one doubles the last, up to
  *	  page_size, and the unanchored request after an anchored scan's end
@@ -179,7 +179,7 @@ expected_first_limit(const SymblPagerConfig *cfg)
 	int64_t		size = cfg->page_size;
 
 	if (cfg->row_goal >= 0)
-		size = max64(1, min64(cfg->page_size, cfg->row_goal + cfg->local_skip));
+		size = min64(cfg->page_size, cfg->row_goal + cfg->local_skip + 1);
 	if (cfg->max_rows >= 0)
 		size = min64(size, cfg->max_rows);
 	return size;
