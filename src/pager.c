@@ -17,6 +17,8 @@
  *	  (the held rows' first to the group's last) and those rows are
  *	  returned instead, from one answer, so each exactly once.  A group's
  *	  positions do not depend on the API's tie order, only its rows do.
+ *	  A request sent with nothing in flight starts at the held rows
+ *	  instead (they are dropped), so that their group comes whole.
  *	- Sizes.  Without a row goal every request is a full page.  With one
  *	  (a LIMIT above the scan that could not be pushed exactly), the first
  *	  request asks for the goal and one row more (the page's last row is
@@ -135,6 +137,24 @@ reanchor(SymblPager *pager)
 }
 
 /*
+ * With nothing in flight, the next request may as well start at the rows
+ * held back: their group then comes whole in one answer (no re-read), and
+ * they are dropped.  Only a group shorter than the request, or it would
+ * fill the request again and again.
+ */
+static void
+restart_at_held_run(SymblPager *pager, int64_t limit)
+{
+	if (!pager->have_run || pager->run_spans || pager->held == 0 ||
+		pager->held >= limit)
+		return;
+	pager->span_asked -= pager->held;
+	pager->asked_total -= pager->held;
+	pager->have_run = false;
+	pager->held = 0;
+}
+
+/*
  * The next request to send, if one should go now.  needed_now: the scan
  * has no rows left and nothing in flight.  Otherwise this is prefetch,
  * which waits until requests are full pages and full pages have been seen.
@@ -159,6 +179,8 @@ symbl_pager_next_ask(SymblPager *pager, bool needed_now, SymblPageAsk *ask)
 			return false;
 		reanchor(pager);
 	}
+	else if (pager->pending_count == 0)
+		restart_at_held_run(pager, limit);
 	if (pager->cfg.max_rows >= 0)
 		limit = min64(limit, pager->cfg.max_rows - pager->asked_total);
 	if (limit <= 0)

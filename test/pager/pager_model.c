@@ -37,8 +37,9 @@
  * Every request is checked as it goes out:
  *	- requests tile their sequence: each starts where the one before it
  *	  ended, but the first of an anchor (offset 0, after the requests in
- *	  flight were answered) and the first after an anchored scan's end (at
- *	  the rows returned); anchors only move forward;
+ *	  flight were answered), the first after an anchored scan's end (at
+ *	  the rows returned), and one sent with nothing in flight, which may
+ *	  start at the rows held back; anchors only move forward;
  *	- 1 <= limit <= page_size; the first request asks for
  *	  min(row_goal + local_skip + 1, page_size) with a row goal, else
  *	  page_size (then capped by max_rows), and is what
@@ -285,6 +286,10 @@ check_ask_tiles(Scan *scan, const SymblPageAsk *ask)
 		want = scan->released_count;
 	else
 		want = scan->prev.offset + scan->prev.limit;
+	/* nothing in flight: it may start at the rows held (then dropped) */
+	if (ask->offset == want - scan->held_count && scan->sent_count == 0 &&
+		scan->held_count > 0 && scan->held_count < ask->limit)
+		want = ask->offset;
 	if (ask->offset != want)
 		return scan_fail(scan, "request %" PRId64 " (limit %" PRId64
 						 ", offset %" PRId64 "%s) should start at offset %" PRId64,
@@ -323,6 +328,11 @@ scan_send(Scan *scan, const SymblPageAsk *ask, bool needed_now)
 						 scan->asks);
 	if (needed_now && scan->sent_count > 0)
 		return scan_fail(scan, "needed_now with requests in flight");
+	/* a restart at the rows held: a pushed LIMIT counts them once */
+	if (scan->have_prev && scan->sent_count == 0 && scan->held_count > 0 &&
+		ask->anchored == scan->prev.anchored && ask->anchor == scan->prev.anchor &&
+		ask->offset == scan->prev.offset + scan->prev.limit - scan->held_count)
+		scan->asked_rows -= scan->held_count;
 	/* a new anchor: a pushed LIMIT counts from the rows returned */
 	if (ask->anchored && (!scan->have_prev || !scan->prev.anchored ||
 						  ask->anchor != scan->prev.anchor))
