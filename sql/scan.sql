@@ -47,7 +47,9 @@ SELECT count(*) AS out_of_order FROM (
   SELECT id, start_time, lag(start_time) OVER () AS prev_start, lag(id) OVER () AS prev_id
     FROM symbl_scan_p300) s
  WHERE prev_start > start_time;
--- a page size that divides the total: the last full page needs one empty page after it
+-- a page size that divides the total: one page at a time, each request starts
+-- at the last row of the page before (held back as a possible tie), so the
+-- last full page is followed by a short one, the end
 CREATE SERVER symbl_scan_srv500 FOREIGN DATA WRAPPER symbl_fdw
   OPTIONS (base_url :'uscan500', max_concurrent_requests '1', page_size '500');
 CREATE USER MAPPING FOR CURRENT_USER SERVER symbl_scan_srv500
