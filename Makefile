@@ -12,6 +12,7 @@ OBJS = \
 	src/modify.o \
 	src/option.o \
 	src/pager.o \
+	src/probe.o \
 	src/list_rows.o \
 	src/part_column.o \
 	src/part_fetch.o \

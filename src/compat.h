@@ -388,4 +388,13 @@ symbl_members_next(SymblMemberIterator *it)
 #define SYMBL_EXECUTOR_RUN_ARGS queryDesc, direction, count, execute_once
 #endif
 
+/* 16 folded the per-catalog ACL checks into object_aclcheck */
+#if PG_VERSION_NUM >= 160000
+#define symbl_server_usage_aclcheck(serverid, roleid) \
+	object_aclcheck(ForeignServerRelationId, (serverid), (roleid), ACL_USAGE)
+#else
+#define symbl_server_usage_aclcheck(serverid, roleid) \
+	pg_foreign_server_aclcheck((serverid), (roleid), ACL_USAGE)
+#endif
+
 #endif							/* SYMBL_COMPAT_H */

@@ -575,8 +575,15 @@ apply_credentials(SymblCredentials *creds, List *options)
 SymblConnection *
 symbl_get_connection(Oid foreigntableid, Oid userid)
 {
-	ForeignTable *table = GetForeignTable(foreigntableid);
-	ForeignServer *server = GetForeignServer(table->serverid);
+	return symbl_server_connection(GetForeignTable(foreigntableid)->serverid,
+								   userid);
+}
+
+/* The same for a server by itself (symbl_probe) */
+SymblConnection *
+symbl_server_connection(Oid serverid, Oid userid)
+{
+	ForeignServer *server = GetForeignServer(serverid);
 	UserMapping *mapping = GetUserMapping(userid, server->serverid);
 	SymblConnection *conn = palloc0(sizeof(SymblConnection));
 

@@ -102,7 +102,7 @@ typedef enum Shipping
  *	- type, name, start_time and end_time go out only as a superset that
  *	  PostgreSQL rechecks, and only those the server's send_selectors
  *	  lists; equality on type or name counts as exact where the server's
- *	  exact_selectors says a probe verified it (symbl.probe);
+ *	  exact_selectors says a probe verified it (symbl_probe);
  *	- in a statement that writes, nothing is exact: every condition is
  *	  rechecked on the rows read before anything is written.
  *

@@ -124,7 +124,7 @@ typedef struct SymblServerOptions
 	int			send_selectors; /* SYMBL_FIELD_BITs: undocumented filter
 								 * selectors sent, as a superset */
 	int			exact_selectors;	/* of those, the ones verified to be
-									 * applied (symbl.probe): exact in reads */
+									 * applied (symbl_probe): exact in reads */
 } SymblServerOptions;
 
 /* User mapping options */
@@ -241,6 +241,7 @@ extern void symbl_install_write_hooks(void);
 extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
 extern SymblServerOptions *symbl_server_options(Oid serverid);
 extern SymblConnection *symbl_get_connection(Oid foreigntableid, Oid userid);
+extern SymblConnection *symbl_server_connection(Oid serverid, Oid userid);
 extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
 extern SymblColumn symbl_start_time_key_column(AttrNumber attnum);
 extern double symbl_table_rows_estimate(Oid foreigntableid);
