@@ -419,8 +419,9 @@ ec_member_is_id(PlannerInfo *root, RelOptInfo *rel, EquivalenceClass *ec,
  * (constants, $1, an InitPlan's array), and in a read-only statement one
  * per join clause on id (a request per outer row).  In a statement that
  * writes, a rescan with another outer row would read after the writes.
+ * Returns whether the first kind was added.
  */
-void
+bool
 symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 				  const SymblServerOptions *opts, bool writes)
 {
@@ -431,7 +432,7 @@ symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 	Cost		total;
 
 	if (id_attnum == InvalidAttrNumber)
-		return;
+		return false;
 
 	source = find_id_source(baserel->baserestrictinfo, baserel->relid, id_attnum,
 							false);
@@ -449,7 +450,7 @@ symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 											   list_make1(makeString(BY_ID_MARKER))));
 	}
 	if (writes)
-		return;
+		return source != NULL;
 	foreach(lc, symbl_join_clauses(root, baserel, ec_member_is_id, &id_attnum))
 	{
 		RestrictInfo *rinfo = lfirst(lc);
@@ -469,6 +470,7 @@ symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel, List *columns,
 											   NULL,
 											   list_make1(makeString(BY_ID_MARKER))));
 	}
+	return source != NULL;
 }
 
 ForeignScan *

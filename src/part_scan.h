@@ -45,7 +45,7 @@ extern void symbl_part_end(ForeignScanState *node);
 extern void symbl_part_explain(ForeignScanState *node, struct ExplainState *es);
 
 /* the conversations table read by GET /v1/conversations/{id} */
-extern void symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel,
+extern bool symbl_by_id_paths(PlannerInfo *root, RelOptInfo *baserel,
 							  List *columns, const SymblServerOptions *opts,
 							  bool writes);
 extern bool symbl_is_by_id_path(ForeignPath *path);

@@ -392,6 +392,16 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 		symbl_part_paths(root, baserel);
 		return;
 	}
+
+	/*
+	 * Ids the query gives are read with GET /v1/conversations/{id}, which is
+	 * documented and exact.  The list cannot be sent an id, so it would read
+	 * the whole account, whatever its estimate says: it is not offered.
+	 */
+	if (symbl_by_id_paths(root, baserel, info->columns, info->opts,
+						  symbl_feeds_writes(root)))
+		return;
+
 	fetched = rows_fetched_estimate(root, baserel, &info->pushdown);
 	estimate_costs(root, baserel, info, baserel->rows, fetched, &startup, &total);
 	add_path(baserel, (Path *)
@@ -412,8 +422,8 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 										 NULL, NULL, NIL));
 
 	add_parameterized_paths(root, baserel, info);
-	symbl_by_id_paths(root, baserel, info->columns, info->opts,
-					  symbl_feeds_writes(root));
+	(void) symbl_by_id_paths(root, baserel, info->columns, info->opts,
+							 symbl_feeds_writes(root));
 }
 
 /*
