@@ -45,14 +45,17 @@ endif
 REGRESS = $(shell cat test/schedule 2>/dev/null)
 REGRESS_OPTS = --load-extension=symbl_fdw
 
+# the objects' header dependencies (below)
+EXTRA_CLEAN = $(OBJS:.o=.d)
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# every object depends on the shared headers (PGXS tracks no header deps)
-$(OBJS): src/symbl_fdw.h src/http.h src/json_worker.h src/pager.h src/compat.h \
-	src/resource.h src/part_fetch.h src/part_scan.h src/list_rows.h
-src/modify.o src/write_pending.o src/write_run.o src/write_xact.o: src/write_run.h
+# PGXS tracks no header dependencies: the compiler writes each object's
+# exact list (src/*.d, -MMD; -MP keeps a deleted header from stopping make)
+override CFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
 
 # memcheck over good and failing scans (see test/valgrind.sh)
 .PHONY: check-valgrind
