@@ -254,7 +254,7 @@ symbl_analyze_foreign_table(Relation relation, AcquireSampleRowsFunc *func,
 							BlockNumber *totalpages)
 {
 	/* a part can only be read for given conversations: nothing to sample */
-	if (symbl_table_resource(RelationGetRelid(relation))->path != NULL)
+	if (!symbl_resource_is_list(symbl_table_resource(RelationGetRelid(relation))))
 		return false;
 	*func = symbl_acquire_sample_rows;
 	*totalpages = estimated_blocks(relation);

@@ -429,6 +429,33 @@ symbl_api_get_start(SymblConnection *conn, const char *path_query,
 	return symbl_api_call_start(conn, "GET", path_query, NULL, parent);
 }
 
+/*
+ * Send the call's request (or finish the transfer already started) with
+ * retries, and once more with a renewed token if the API answered 401 and
+ * the credentials can get a new one.
+ */
+static Exchange
+exchange_renewing(SymblApiCall *call, SymblScanStats *stats)
+{
+	CallGuard  *started = call->guard;
+	bool		renewed = false;
+
+	for (;;)
+	{
+		Exchange	ex = exchange(call->conn, &call->request, started,
+								  call->what, stats);
+
+		started = NULL;
+		if (stats != NULL)
+			stats->bytes_received += ex.wire_bytes;
+		if (ex.status != 401 || renewed || !symbl_auth_can_renew(call->conn))
+			return ex;
+		release_guarded_call(ex.guard);
+		call->request.bearer_token = symbl_auth_token(call->conn, true);
+		renewed = true;
+	}
+}
+
 SymblListCall *
 symbl_api_list_start(SymblConnection *conn, const char *query,
 					 MemoryContext parent)
@@ -542,45 +569,26 @@ symbl_api_list_finish_checked(SymblListCall *call, size_t *len,
 							  bool *filter_rejected)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
-	SymblConnection *conn = call->conn;
-	CallGuard  *started = call->guard;
-	bool		renewed = false;
 	Exchange	ex;
 
 	if (not_found != NULL)
 		*not_found = false;
-	for (;;)
-	{
-		ex = exchange(conn, &call->request, started, call->what, stats);
-		started = NULL;
-		if (stats != NULL)
-			stats->bytes_received += ex.wire_bytes;
-		if (ex.status == 401 && !renewed && symbl_auth_can_renew(conn))
-		{
-			release_guarded_call(ex.guard);
-			call->request.bearer_token = symbl_auth_token(conn, true);
-			renewed = true;
-			continue;
-		}
-		if (ex.status == 404 && not_found != NULL)
-		{
-			*not_found = true;
-			MemoryContextSwitchTo(oldcxt);
-			*len = 0;
-			return NULL;
-		}
-		if (filter_rejected != NULL && is_filter_rejection(&ex))
-		{
-			*filter_rejected = true;
-			MemoryContextSwitchTo(oldcxt);
-			*len = 0;
-			return NULL;
-		}
-		if (ex.status != 200)
-			report_api_error(conn, &ex, call->what);
-		break;
-	}
+	ex = exchange_renewing(call, stats);
 	MemoryContextSwitchTo(oldcxt);
+	if (ex.status == 404 && not_found != NULL)
+	{
+		*not_found = true;
+		*len = 0;
+		return NULL;
+	}
+	if (filter_rejected != NULL && is_filter_rejection(&ex))
+	{
+		*filter_rejected = true;
+		*len = 0;
+		return NULL;
+	}
+	if (ex.status != 200)
+		report_api_error(call->conn, &ex, call->what);
 	*len = ex.len;
 	return ex.body;
 }
@@ -619,27 +627,11 @@ symbl_api_call_finish(SymblApiCall *call, long *status, size_t *len,
 					  int *attempts, SymblScanStats *stats)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
-	SymblConnection *conn = call->conn;
-	CallGuard  *started = call->guard;
 	SymblScanStats mine = {0};
-	bool		renewed = false;
 	Exchange	ex;
 
+	ex = exchange_renewing(call, &mine);
 	call->guard = NULL;
-	for (;;)
-	{
-		ex = exchange(conn, &call->request, started, call->what, &mine);
-		started = NULL;
-		mine.bytes_received += ex.wire_bytes;
-		if (ex.status == 401 && !renewed && symbl_auth_can_renew(conn))
-		{
-			release_guarded_call(ex.guard);
-			call->request.bearer_token = symbl_auth_token(conn, true);
-			renewed = true;
-			continue;
-		}
-		break;
-	}
 	MemoryContextSwitchTo(oldcxt);
 	if (stats != NULL)
 	{

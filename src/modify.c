@@ -139,7 +139,7 @@ write_table(Relation rel)
 	const SymblResource *resource = symbl_table_resource(RelationGetRelid(rel));
 	ListCell   *lc;
 
-	if (resource->path == NULL)
+	if (symbl_resource_is_list(resource))
 	{
 		t->target = TARGET_CONVERSATIONS;
 		t->columns = symbl_table_columns(RelationGetRelid(rel), RelationGetDescr(rel));

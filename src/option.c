@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/varlena.h"
 
 #include "symbl_fdw.h"
@@ -33,9 +34,6 @@ PG_FUNCTION_INFO_V1(symbl_fdw_validator);
 #define DEFAULT_BASE_URL "https://api.symbl.ai"
 #define DEFAULT_ROWS_ESTIMATE 10000
 
-const char *const symbl_field_names[SYMBL_NUM_FIELDS] = {
-	"id", "type", "name", "startTime", "endTime", "members", "metadata"
-};
 
 typedef enum SymblOptionKind
 {
@@ -577,6 +575,14 @@ symbl_get_connection(Oid foreigntableid, Oid userid)
 {
 	return symbl_server_connection(GetForeignTable(foreigntableid)->serverid,
 								   userid);
+}
+
+/* schema.table, quoted as needed, for messages and EXPLAIN */
+char *
+symbl_qualified_name(Relation rel)
+{
+	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+									  RelationGetRelationName(rel));
 }
 
 /* The same for a server by itself (symbl_probe) */

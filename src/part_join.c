@@ -432,11 +432,8 @@ symbl_join_begin(ForeignScanState *node, int eflags)
 	state->conversation_quals =
 		ExecInitQual(list_nth(fsplan->fdw_exprs, nvalues + JoinExprConversationQuals),
 					 (PlanState *) node);
-	state->tables = psprintf("%s, %s",
-							 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(conv_rel)),
-														RelationGetRelationName(conv_rel)),
-							 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(part_rel)),
-														RelationGetRelationName(part_rel)));
+	state->tables = psprintf("%s, %s", symbl_qualified_name(conv_rel),
+							 symbl_qualified_name(part_rel));
 	state->conversations =
 		symbl_conversation_scan_begin(node, list_nth(priv, JoinPrivateConversations),
 									  nvalues, conv_rel,

@@ -557,8 +557,7 @@ symbl_part_begin(ForeignScanState *node, int eflags)
 	state->kind = SYMBL_PLAN_PART;
 	state->resource = by_id ? &symbl_conversation_by_id :
 		symbl_table_resource(RelationGetRelid(rel));
-	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												   RelationGetRelationName(rel));
+	state->table_name = symbl_qualified_name(rel);
 	state->ids_expr = ExecInitExpr(linitial(fsplan->fdw_exprs), (PlanState *) node);
 	state->ids_array = boolVal(list_nth(fsplan->fdw_private, PartPrivateIdsArray));
 	state->replay = list_length(fsplan->fdw_private) > PartPrivateReplay &&

@@ -14,6 +14,10 @@
 
 #include "resource.h"
 
+const char *const symbl_field_names[SYMBL_NUM_FIELDS] = {
+	"id", "type", "name", "startTime", "endTime", "members", "metadata"
+};
+
 #define CONVERSATION_ID {SYMBL_CONVERSATION_ID_COLUMN, "text", NULL}
 
 /* the columns questions, action items and follow-ups share */
@@ -218,6 +222,13 @@ const SymblResource symbl_conversation_by_id = {
 };
 
 const int	symbl_num_resources = sizeof(symbl_resources) / sizeof(symbl_resources[0]);
+
+/* The list of conversations, as opposed to a part of one conversation */
+bool
+symbl_resource_is_list(const SymblResource *resource)
+{
+	return resource->path == NULL;
+}
 
 const SymblResource *
 symbl_find_resource(const char *table)

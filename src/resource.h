@@ -13,6 +13,23 @@
 
 #include <stdbool.h>
 
+/* Fields of a conversation in the API's answer, and their names there */
+typedef enum SymblField
+{
+	SYMBL_FIELD_ID,
+	SYMBL_FIELD_TYPE,
+	SYMBL_FIELD_NAME,
+	SYMBL_FIELD_START_TIME,
+	SYMBL_FIELD_END_TIME,
+	SYMBL_FIELD_MEMBERS,
+	SYMBL_FIELD_METADATA,
+	SYMBL_NUM_FIELDS
+} SymblField;
+
+#define SYMBL_FIELD_BIT(field) (1 << (field))
+
+extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
+
 /* the column that holds the id of the conversation a part was asked for */
 #define SYMBL_CONVERSATION_ID_COLUMN "conversation_id"
 
@@ -62,6 +79,7 @@ extern const SymblResource symbl_conversation_by_id;
 extern const int symbl_num_resources;
 
 extern const SymblResource *symbl_find_resource(const char *table);
+extern bool symbl_resource_is_list(const SymblResource *resource);
 extern int	symbl_resource_ncolumns(const SymblResource *resource);
 extern const SymblResourceColumn *symbl_resource_column(const SymblResource *resource,
 														const char *name);

@@ -227,7 +227,7 @@ symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	Relation	rel;
 	SymblRelInfo *info;
 
-	if (resource->path != NULL)
+	if (!symbl_resource_is_list(resource))
 	{
 		symbl_part_rel_size(root, baserel, foreigntableid, resource);
 		return;
@@ -1047,8 +1047,7 @@ symbl_conversation_scan_begin(ForeignScanState *node, List *priv, int nvalues,
 		state->conn = symbl_get_connection(RelationGetRelid(rel), userid);
 	state->paging.page_size = state->conn->opts.page_size;
 	state->raw_filter = symbl_table_filter(RelationGetRelid(rel));
-	state->table_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-												   RelationGetRelationName(rel));
+	state->table_name = symbl_qualified_name(rel);
 	state->request_cxt = AllocSetContextCreate(estate->es_query_cxt,
 											   "symbl_fdw request",
 											   ALLOCSET_SMALL_SIZES);
@@ -1608,7 +1607,7 @@ symbl_import_foreign_schema(ImportForeignSchemaStmt *stmt, Oid serverOid)
 							 quote_identifier(resource->columns[c].name),
 							 resource->columns[c].sql_type);
 		appendStringInfo(&buf, ") SERVER %s", quote_identifier(server->servername));
-		if (resource->path != NULL)
+		if (!symbl_resource_is_list(resource))
 			appendStringInfo(&buf, " OPTIONS (resource %s)",
 							 quote_literal_cstr(resource->table));
 		commands = lappend(commands, buf.data);

@@ -58,21 +58,6 @@ typedef enum SymblPlanKind
 	SYMBL_PLAN_JOIN				/* conversations, then each one's part */
 } SymblPlanKind;
 
-/* Fields of a conversation in the API's answer */
-typedef enum SymblField
-{
-	SYMBL_FIELD_ID,
-	SYMBL_FIELD_TYPE,
-	SYMBL_FIELD_NAME,
-	SYMBL_FIELD_START_TIME,
-	SYMBL_FIELD_END_TIME,
-	SYMBL_FIELD_MEMBERS,
-	SYMBL_FIELD_METADATA,
-	SYMBL_NUM_FIELDS
-} SymblField;
-
-#define SYMBL_FIELD_BIT(field) (1 << (field))
-
 /* How a response field becomes a column value */
 typedef enum SymblValueKind
 {
@@ -238,10 +223,10 @@ extern bool symbl_feeds_writes(PlannerInfo *root);
 extern void symbl_install_write_hooks(void);
 
 /* option.c */
-extern const char *const symbl_field_names[SYMBL_NUM_FIELDS];
 extern SymblServerOptions *symbl_server_options(Oid serverid);
 extern SymblConnection *symbl_get_connection(Oid foreigntableid, Oid userid);
 extern SymblConnection *symbl_server_connection(Oid serverid, Oid userid);
+extern char *symbl_qualified_name(Relation rel);
 extern List *symbl_table_columns(Oid foreigntableid, TupleDesc tupdesc);
 extern SymblColumn symbl_start_time_key_column(AttrNumber attnum);
 extern double symbl_table_rows_estimate(Oid foreigntableid);

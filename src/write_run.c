@@ -40,13 +40,6 @@
 /* the API's words for an unknown conversation (with 404, or 400) */
 #define UNKNOWN_CONVERSATION "either invalid or does not exist"
 
-char *
-symbl_qualified_name(Relation rel)
-{
-	return quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-									  RelationGetRelationName(rel));
-}
-
 /* ---------------------------------------------------------------------
  * What a row sends
  * ---------------------------------------------------------------------

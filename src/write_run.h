@@ -105,7 +105,6 @@ typedef struct WriteWindow
 } WriteWindow;
 
 /* write_run.c */
-extern char *symbl_qualified_name(Relation rel);
 extern WriteRun *symbl_new_write_run(Relation rel, WriteTable *table,
 									 CmdType operation, SymblConnection *conn,
 									 EState *estate);

@@ -50,11 +50,6 @@
 sigjmp_buf *stub_error_jump = NULL;
 char		stub_error_message[1024];
 
-/* the same names as src/option.c's table: the API's field names */
-const char *const symbl_field_names[SYMBL_NUM_FIELDS] = {
-	"id", "type", "name", "startTime", "endTime", "members", "metadata"
-};
-
 /* ----------------------------------------------------------------
  * Memory: one context, every chunk on a list, reset callbacks
  * ----------------------------------------------------------------
