@@ -5,6 +5,8 @@ OBJS = \
 	src/analyze.o \
 	src/auth.o \
 	src/connection.o \
+	src/conversation_plan.o \
+	src/conversation_scan.o \
 	src/deparse.o \
 	src/shippable.o \
 	src/http.o \
