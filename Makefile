@@ -4,7 +4,9 @@ MODULE_big = symbl_fdw
 OBJS = \
 	src/analyze.o \
 	src/auth.o \
-	src/connection.o \
+	src/api_call.o \
+	src/api_error.o \
+	src/exchange.o \
 	src/conversation_plan.o \
 	src/conversation_scan.o \
 	src/deparse.o \

@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
- * connection.c
+ * exchange.c
  *		  The backend side of HTTP: owns the per-backend client, waits for
- *		  transfers while honouring query cancel, retries with backoff, and
- *		  turns failures into ereports.
+ *		  transfers while honouring query cancel and postmaster death,
+ *		  retries with backoff, and turns failures into ereports.  Knows
+ *		  nothing of tokens: api_call.c adds them (through auth.c), and
+ *		  auth.c posts to the token endpoint through here.
  *
  * Every call in flight is tied to the memory context that was current when
  * it started.  If the query fails (an error, a cancel, statement_timeout),
@@ -25,6 +27,7 @@
 
 #include "http.h"
 #include "symbl_fdw.h"
+#include "exchange.h"
 #include "compat.h"
 
 /* how often a wait for the network looks at pending interrupts */
@@ -38,24 +41,7 @@ static SymblHttp *backend_http = NULL;
 static uint32 response_wait_event = 0;
 static uint32 backoff_wait_event = 0;
 
-typedef struct CallGuard
-{
-	SymblHttpCall *call;
-	MemoryContextCallback cleanup;
-} CallGuard;
 
-/*
- * The outcome of one exchange.  The body stays in libcurl's buffer, owned by
- * the guard, until the guard is released (or its context goes away).
- */
-typedef struct Exchange
-{
-	CallGuard  *guard;
-	long		status;
-	const char *body;
-	size_t		len;
-	size_t		wire_bytes;
-} Exchange;
 
 /* close the kept-alive connections when the backend exits */
 static void
@@ -84,8 +70,8 @@ get_http(void)
 	return backend_http;
 }
 
-static void
-release_guarded_call(void *arg)
+void
+symbl_release_guarded_call(void *arg)
 {
 	CallGuard  *guard = arg;
 
@@ -94,14 +80,14 @@ release_guarded_call(void *arg)
 	guard->call = NULL;
 }
 
-static CallGuard *
-start_call(const SymblHttpRequest *request)
+CallGuard *
+symbl_start_call(const SymblHttpRequest *request)
 {
 	SymblHttp  *http = get_http();
 	CallGuard  *guard = palloc0(sizeof(CallGuard));
 	char		err[256];
 
-	guard->cleanup.func = release_guarded_call;
+	guard->cleanup.func = symbl_release_guarded_call;
 	guard->cleanup.arg = guard;
 	MemoryContextRegisterResetCallback(CurrentMemoryContext, &guard->cleanup);
 
@@ -252,12 +238,14 @@ report_transport_failure(const SymblHttpResponse *response,
  * One HTTP exchange with retries on 429, 5xx and transport errors.  Any HTTP
  * answer that is not retried (or is still failing when the retries are used
  * up) is returned for the caller to judge; only transport failures are
- * reported here.  `what` names the request in messages and never carries a
- * secret.
+ * reported here.  `token`, if any, gives each retry the current token
+ * (another call may have renewed it meanwhile).  `what` names the request in
+ * messages and never carries a secret.
  */
-static Exchange
-exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
-		 const char *what, SymblScanStats *stats)
+Exchange
+symbl_exchange(SymblConnection *conn, SymblHttpRequest *request,
+			   CallGuard *started, SymblTokenSource token, const char *what,
+			   SymblScanStats *stats)
 {
 	Exchange	result = {0};
 	int			attempt;
@@ -273,9 +261,9 @@ exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 		else
 		{
 			/* the token may have been renewed since the first attempt */
-			if (attempt > 0 && request->bearer_token != NULL)
-				request->bearer_token = symbl_auth_token(conn, false);
-			guard = start_call(request);
+			if (attempt > 0 && token != NULL)
+				request->bearer_token = token(conn);
+			guard = symbl_start_call(request);
 		}
 		response = wait_call(guard);
 
@@ -286,7 +274,7 @@ exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 			delay = retry_delay_ms(response, attempt);
 		if (delay >= 0)
 		{
-			release_guarded_call(guard);
+			symbl_release_guarded_call(guard);
 			if (stats != NULL)
 				stats->retries++;
 			sleep_interruptibly(delay);
@@ -312,8 +300,8 @@ exchange(SymblConnection *conn, SymblHttpRequest *request, CallGuard *started,
 	}
 }
 
-static SymblHttpRequest
-make_request(const SymblConnection *conn, const char *method, const char *url)
+SymblHttpRequest
+symbl_make_request(const SymblConnection *conn, const char *method, const char *url)
 {
 	SymblHttpRequest request = {0};
 
@@ -326,8 +314,8 @@ make_request(const SymblConnection *conn, const char *method, const char *url)
 	return request;
 }
 
-static void
-report_api_error(const SymblConnection *conn, const Exchange *ex,
+void
+symbl_report_api_error(const SymblConnection *conn, const Exchange *ex,
 				 const char *what)
 {
 	char	   *message = symbl_api_error_message(ex->body);
@@ -381,93 +369,6 @@ report_api_error(const SymblConnection *conn, const Exchange *ex,
 }
 
 /*
- * One authorized request to a path under base_url, which may be in flight
- * beside others: a page of /v1/conversations while the scan works on
- * earlier ones, a conversation's part, a write (PUT, DELETE).  Everything
- * it holds lives in its own small memory context: deleting that context
- * (when the answer has been taken, when the scan ends or is rescanned, or
- * when the query fails) aborts the transfer if it is still running.
- * Finishing a page or a part (symbl_api_get_finish) reports any status it
- * does not expect as an error; finishing a write (symbl_api_call_finish)
- * retries 429, 5xx and transport errors and renews the token once on a
- * 401, as for pages, but hands back every other status with its body: what
- * a 404 means depends on the request.
- */
-struct SymblApiCall
-{
-	MemoryContext cxt;
-	SymblConnection *conn;
-	char	   *url;
-	char	   *what;
-	SymblHttpRequest request;
-	CallGuard  *guard;			/* the first attempt, until finished */
-};
-
-/*
- * The request as messages name it: an id or a filter can make a path tens
- * of kilobytes long, too long for an error's DETAIL to be of use.
- */
-#define MAX_DESCRIBED_PATH 1000
-
-static char *
-request_description(const char *method, const char *path_query)
-{
-	size_t		len = strlen(path_query);
-
-	if (len <= MAX_DESCRIBED_PATH)
-		return psprintf("%s %s", method, path_query);
-	/* (escaped for the URL: ASCII, never a character cut in two) */
-	return psprintf("%s %.*s... (%zu bytes)", method, MAX_DESCRIBED_PATH,
-					path_query, len);
-}
-
-/* A GET of base_url + path_query, started now */
-SymblListCall *
-symbl_api_get_start(SymblConnection *conn, const char *path_query,
-					MemoryContext parent)
-{
-	return symbl_api_call_start(conn, "GET", path_query, NULL, parent);
-}
-
-/*
- * Send the call's request (or finish the transfer already started) with
- * retries, and once more with a renewed token if the API answered 401 and
- * the credentials can get a new one.
- */
-static Exchange
-exchange_renewing(SymblApiCall *call, SymblScanStats *stats)
-{
-	CallGuard  *started = call->guard;
-	bool		renewed = false;
-
-	for (;;)
-	{
-		Exchange	ex = exchange(call->conn, &call->request, started,
-								  call->what, stats);
-
-		started = NULL;
-		if (stats != NULL)
-			stats->bytes_received += ex.wire_bytes;
-		if (ex.status != 401 || renewed || !symbl_auth_can_renew(call->conn))
-			return ex;
-		release_guarded_call(ex.guard);
-		call->request.bearer_token = symbl_auth_token(call->conn, true);
-		renewed = true;
-	}
-}
-
-SymblListCall *
-symbl_api_list_start(SymblConnection *conn, const char *query,
-					 MemoryContext parent)
-{
-	char	   *path_query = psprintf("%s?%s", SYMBL_API_PATH, query);
-	SymblListCall *call = symbl_api_get_start(conn, path_query, parent);
-
-	pfree(path_query);
-	return call;
-}
-
-/*
  * Move the transfers in flight forward without waiting: requests get sent
  * and answers read while the scan is busy returning rows.  Failures are
  * left for the call's finish to report.
@@ -477,186 +378,6 @@ symbl_api_progress(void)
 {
 	if (backend_http != NULL)
 		(void) symbl_http_drive(backend_http, 0);
-}
-
-/* The request, for messages: valid until the call is finished */
-const char *
-symbl_api_list_what(SymblListCall *call)
-{
-	return call->what;
-}
-
-/*
- * Whether the page has arrived whole with a 200, so that finishing the call
- * neither waits, nor retries, nor raises an error.
- */
-bool
-symbl_api_list_arrived(SymblListCall *call)
-{
-	const SymblHttpResponse *response;
-
-	if (call->guard == NULL || call->guard->call == NULL)
-		return false;
-	response = symbl_http_response(call->guard->call);
-	return response->outcome == SYMBL_HTTP_COMPLETE && response->status == 200;
-}
-
-/* The call's memory: what hangs on the page's body belongs there */
-MemoryContext
-symbl_api_list_memory(SymblListCall *call)
-{
-	return call->cxt;
-}
-
-/* Done with a call, finished or not: an unfinished transfer is aborted */
-void
-symbl_api_list_release(SymblListCall *call)
-{
-	MemoryContextDelete(call->cxt);
-}
-
-/*
- * Wait for a page (driving every other transfer in flight meanwhile), with
- * retries and one token renewal on 401.  The body is libcurl's own buffer,
- * valid until symbl_api_list_release: parsing it in place spares a copy of
- * every page.
- */
-const char *
-symbl_api_list_finish(SymblListCall *call, size_t *len, SymblScanStats *stats)
-{
-	return symbl_api_get_finish(call, len, stats, NULL);
-}
-
-/*
- * As symbl_api_list_finish; with `not_found`, a 404 is no error: it is
- * reported there (and NULL returned), for parts of a conversation that is
- * gone or not ready.
- */
-/*
- * A 400 whose message names the filter: the API refused something in it
- * (a selector it never documented, say), which a scan may be able to drop.
- */
-static bool
-is_filter_rejection(const Exchange *ex)
-{
-	char	   *message;
-
-	if (ex->status != 400)
-		return false;
-	message = symbl_api_error_message(ex->body);
-	if (message == NULL)
-		return false;
-	for (; *message; message++)
-		if (pg_strncasecmp(message, "filter", 6) == 0)
-			return true;
-	return false;
-}
-
-const char *
-symbl_api_get_finish(SymblListCall *call, size_t *len, SymblScanStats *stats,
-					 bool *not_found)
-{
-	return symbl_api_list_finish_checked(call, len, stats, not_found, NULL);
-}
-
-/*
- * As symbl_api_get_finish; with `filter_rejected`, a 400 naming the filter
- * is no error either: it is reported there (and NULL returned).
- */
-const char *
-symbl_api_list_finish_checked(SymblListCall *call, size_t *len,
-							  SymblScanStats *stats, bool *not_found,
-							  bool *filter_rejected)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
-	Exchange	ex;
-
-	if (not_found != NULL)
-		*not_found = false;
-	ex = exchange_renewing(call, stats);
-	MemoryContextSwitchTo(oldcxt);
-	if (ex.status == 404 && not_found != NULL)
-	{
-		*not_found = true;
-		*len = 0;
-		return NULL;
-	}
-	if (filter_rejected != NULL && is_filter_rejection(&ex))
-	{
-		*filter_rejected = true;
-		*len = 0;
-		return NULL;
-	}
-	if (ex.status != 200)
-		report_api_error(call->conn, &ex, call->what);
-	*len = ex.len;
-	return ex.body;
-}
-
-
-SymblApiCall *
-symbl_api_call_start(SymblConnection *conn, const char *method,
-					 const char *path, const char *json_body,
-					 MemoryContext parent)
-{
-	MemoryContext cxt = AllocSetContextCreate(parent, "symbl_fdw request",
-											  ALLOCSET_SMALL_SIZES);
-	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
-	SymblApiCall *call = palloc0(sizeof(SymblApiCall));
-
-	call->cxt = cxt;
-	call->conn = conn;
-	call->url = psprintf("%s%s", conn->opts.base_url, path);
-	call->what = request_description(method, path);
-	call->request = make_request(conn, method, call->url);
-	call->request.json_body = json_body ? pstrdup(json_body) : NULL;
-	call->request.bearer_token = symbl_auth_token(conn, false);
-	call->guard = start_call(&call->request);
-	MemoryContextSwitchTo(oldcxt);
-	return call;
-}
-
-/*
- * Wait for the call's answer (driving the other transfers in flight).
- * Returns the body (valid until the call is released) and sets the status
- * and how many requests were sent for it: more than one means an earlier
- * attempt may have reached the API before its answer was lost.
- */
-const char *
-symbl_api_call_finish(SymblApiCall *call, long *status, size_t *len,
-					  int *attempts, SymblScanStats *stats)
-{
-	MemoryContext oldcxt = MemoryContextSwitchTo(call->cxt);
-	SymblScanStats mine = {0};
-	Exchange	ex;
-
-	ex = exchange_renewing(call, &mine);
-	call->guard = NULL;
-	MemoryContextSwitchTo(oldcxt);
-	if (stats != NULL)
-	{
-		stats->requests += mine.requests;
-		stats->retries += mine.retries;
-		stats->bytes_received += mine.bytes_received;
-	}
-	*attempts = (int) mine.requests;
-	*status = ex.status;
-	*len = ex.len;
-	return ex.body;
-}
-
-/* The request, for messages ("PUT /v1/conversations/..."), no secrets */
-const char *
-symbl_api_call_what(SymblApiCall *call)
-{
-	return call->what;
-}
-
-/* Done with a call, finished or not: an unfinished transfer is aborted */
-void
-symbl_api_call_release(SymblApiCall *call)
-{
-	MemoryContextDelete(call->cxt);
 }
 
 /*
@@ -670,19 +391,19 @@ symbl_http_post_json(SymblConnection *conn, const char *path,
 {
 	char	   *url = psprintf("%s%s", conn->opts.base_url, path);
 	char	   *what = psprintf("POST %s", path);
-	SymblHttpRequest request = make_request(conn, "POST", url);
+	SymblHttpRequest request = symbl_make_request(conn, "POST", url);
 	Exchange	ex;
 	char	   *body;
 
 	request.json_body = json_body;
-	ex = exchange(conn, &request, NULL, what, NULL);
+	ex = symbl_exchange(conn, &request, NULL, NULL, what, NULL);
 	if (ex.status != 200 && ex.status != 401 && ex.status != 403)
-		report_api_error(conn, &ex, what);
+		symbl_report_api_error(conn, &ex, what);
 
 	body = MemoryContextAlloc(cxt, ex.len + 1);
 	memcpy(body, ex.body, ex.len);
 	body[ex.len] = '\0';
-	release_guarded_call(ex.guard);
+	symbl_release_guarded_call(ex.guard);
 	*status = ex.status;
 	*len = ex.len;
 	return body;
