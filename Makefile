@@ -24,6 +24,8 @@ OBJS = \
 	src/part_scan.o \
 	src/resource.o \
 	src/response.o \
+	src/scan_methods.o \
+	src/scan_shared.o \
 	src/selector_memory.o \
 	src/symbl_fdw.o \
 	src/write_pending.o \

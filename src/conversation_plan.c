@@ -57,51 +57,6 @@ typedef struct SymblRelInfo
 static bool symbl_is_our_rel(RelOptInfo *rel);
 
 /*
- * Whether the expression takes a value from an outer query level (a
- * correlated subquery's parameter, set anew for each outer row).  An
- * initplan's result at this level, computed once, is no such value.  While
- * the level is planned, the levels above list what it asks of them
- * (plan_params); when its plan is made, those lists have been moved into
- * the subplan, and outer_params has them (with the outer levels'
- * initplans, which are then kept local too).
- */
-static bool
-contains_outer_row_param(Node *node, void *context);
-
-bool
-symbl_contains_outer_row_param(PlannerInfo *root, Node *node)
-{
-	return contains_outer_row_param(node, root);
-}
-
-static bool
-contains_outer_row_param(Node *node, void *context)
-{
-	PlannerInfo *root = context;
-
-	if (node == NULL)
-		return false;
-	if (IsA(node, Param) && ((Param *) node)->paramkind == PARAM_EXEC)
-	{
-		PlannerInfo *level;
-		ListCell   *lc;
-
-		if (bms_is_member(((Param *) node)->paramid, root->outer_params))
-			return true;
-		for (level = root->parent_root; level != NULL; level = level->parent_root)
-		{
-			foreach(lc, level->plan_params)
-			{
-				if (((PlannerParamItem *) lfirst(lc))->paramId == ((Param *) node)->paramid)
-					return true;
-			}
-		}
-		return false;
-	}
-	return expression_tree_walker(node, contains_outer_row_param, context);
-}
-
-/*
  * Which quals the API applies.  In a statement that writes, a request never
  * takes a value that changes from one rescan to the next (a correlated
  * subquery's parameter): that rescan would read after the statement's own
@@ -127,7 +82,7 @@ classify_quals(PlannerInfo *root, RelOptInfo *rel, SymblRelInfo *info,
 	{
 		RestrictInfo *rinfo = lfirst_node(RestrictInfo, lc);
 
-		if (contains_outer_row_param((Node *) rinfo->clause, root))
+		if (symbl_contains_outer_row_param(root, (Node *) rinfo->clause))
 			varying = lappend(varying, rinfo);
 		else
 			fixed = lappend(fixed, rinfo);
@@ -138,18 +93,12 @@ classify_quals(PlannerInfo *root, RelOptInfo *rel, SymblRelInfo *info,
 }
 
 void
-symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
-						   Oid foreigntableid)
+symbl_conversation_rel_size(PlannerInfo *root, RelOptInfo *baserel,
+							Oid foreigntableid)
 {
-	const SymblResource *resource = symbl_table_resource(foreigntableid);
 	Relation	rel;
 	SymblRelInfo *info;
 
-	if (!symbl_resource_is_list(resource))
-	{
-		symbl_part_rel_size(root, baserel, foreigntableid, resource);
-		return;
-	}
 	rel = table_open(foreigntableid, NoLock);
 	info = palloc0(sizeof(SymblRelInfo));
 	info->kind = SYMBL_PLAN_CONVERSATIONS;
@@ -216,40 +165,6 @@ ec_member_is_sendable(PlannerInfo *root, RelOptInfo *rel,
  * metadata->>'customerId' = crm.customer_id), one request per outer row
  * asks only for that row's conversations.
  */
-/*
- * The join clauses a parameterized scan of the relation could take: its
- * own, and those equivalence classes imply for the members `usable` likes.
- */
-List *
-symbl_join_clauses(PlannerInfo *root, RelOptInfo *baserel,
-				   ec_matches_callback_type usable, void *arg)
-{
-	List	   *clauses = list_copy(baserel->joininfo);
-
-	if (baserel->has_eclass_joins)
-		clauses = list_concat(clauses,
-							  generate_implied_equalities_for_column(root, baserel,
-																	 usable, arg,
-																	 baserel->lateral_referencers));
-	return clauses;
-}
-
-/*
- * The other relations a scan with this join clause needs rows of first;
- * NULL when it needs none (the clause is then no join clause here).
- */
-Relids
-symbl_required_outer(RestrictInfo *rinfo, RelOptInfo *baserel)
-{
-	Relids		required_outer;
-
-	if (!join_clause_is_movable_to(rinfo, baserel))
-		return NULL;
-	required_outer = bms_union(rinfo->clause_relids, baserel->lateral_relids);
-	required_outer = bms_del_members(required_outer, baserel->relids);
-	return bms_is_empty(required_outer) ? NULL : required_outer;
-}
-
 static void
 add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 						SymblRelInfo *info)
@@ -294,8 +209,8 @@ add_parameterized_paths(PlannerInfo *root, RelOptInfo *baserel,
 }
 
 void
-symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
-						Oid foreigntableid)
+symbl_conversation_paths(PlannerInfo *root, RelOptInfo *baserel,
+						 Oid foreigntableid)
 {
 	SymblRelInfo *info = baserel->fdw_private;
 	double		fetched;
@@ -304,12 +219,6 @@ symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
 	char	   *sort;
 	bool		descending;
 	int			nsorted;
-
-	if (info->kind == SYMBL_PLAN_PART)
-	{
-		symbl_part_paths(root, baserel);
-		return;
-	}
 
 	/*
 	 * Ids the query gives are read with GET /v1/conversations/{id}, which is
@@ -409,32 +318,6 @@ make_fdw_private(SymblPushdown *pushdown, List **fdw_exprs, RelOptInfo *baserel,
 	return lappend(private, makeInteger(row_goal));
 }
 
-/*
- * The attnums of the columns the plan reads (make_fdw_private adds the
- * ones paging needs): converting a jsonb column nobody reads, or asking the
- * API for words nobody reads, would be wasted work.
- */
-List *
-symbl_retrieved_attnums(Index relid, List *columns, Node *used)
-{
-	Bitmapset  *attrs = NULL;
-	List	   *result = NIL;
-	ListCell   *lc;
-	bool		whole_row;
-
-	pull_varattnos(used, relid, &attrs);
-	whole_row = bms_is_member(0 - FirstLowInvalidHeapAttributeNumber, attrs);
-	foreach(lc, columns)
-	{
-		SymblColumn *col = lfirst(lc);
-
-		if (whole_row ||
-			bms_is_member(col->attnum - FirstLowInvalidHeapAttributeNumber, attrs))
-			result = lappend_int(result, col->attnum);
-	}
-	return result;
-}
-
 static List *
 retrieved_attnums(RelOptInfo *baserel, SymblRelInfo *info, Node *used)
 {
@@ -514,15 +397,13 @@ symbl_conversation_plan_private(PlannerInfo *root, RelOptInfo *rel,
 }
 
 ForeignScan *
-symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
-					   Oid foreigntableid, ForeignPath *best_path,
-					   List *tlist, List *scan_clauses, Plan *outer_plan)
+symbl_conversation_plan(PlannerInfo *root, RelOptInfo *foreignrel,
+						Oid foreigntableid, ForeignPath *best_path,
+						List *tlist, List *scan_clauses, Plan *outer_plan)
 {
 	List	   *fdw_exprs = NIL;
 	List	   *fdw_private;
 
-	if (IS_JOIN_REL(foreignrel))
-		return symbl_join_plan(root, foreignrel, best_path, tlist, outer_plan);
 	if (IS_UPPER_REL(foreignrel))
 	{
 		/* LIMIT/OFFSET pushed: every qual of the base relation is exact */
@@ -556,9 +437,6 @@ symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
 								((SymblRelInfo *) foreignrel->fdw_private)->columns,
 								tlist, scan_clauses, outer_plan,
 								symbl_feeds_writes(root));
-	else if (*(SymblPlanKind *) foreignrel->fdw_private == SYMBL_PLAN_PART)
-		return symbl_part_plan(root, foreignrel, foreigntableid, best_path,
-							   tlist, scan_clauses, outer_plan);
 	else
 	{
 		SymblRelInfo *info = foreignrel->fdw_private;
@@ -703,7 +581,7 @@ static bool
 symbl_is_our_rel(RelOptInfo *rel)
 {
 	return rel->reloptkind == RELOPT_BASEREL && rel->fdwroutine != NULL &&
-		rel->fdwroutine->GetForeignPlan == symbl_get_foreign_plan &&
+		rel->fdwroutine->GetForeignUpperPaths == symbl_get_foreign_upper_paths &&
 		rel->fdw_private != NULL &&
 		*(SymblPlanKind *) rel->fdw_private == SYMBL_PLAN_CONVERSATIONS;
 }

@@ -98,14 +98,6 @@ struct SymblScanState
 	TupleTableSlot *remembered_slot;
 };
 
-Oid
-symbl_scan_user(ForeignScanState *node, Index rtindex)
-{
-	Oid			user = symbl_scan_check_as_user(node, rtindex);
-
-	return OidIsValid(user) ? user : GetUserId();
-}
-
 static bool
 contains_exec_param_walker(Node *node, void *context)
 {
@@ -395,7 +387,7 @@ symbl_conversation_scan_begin(ForeignScanState *node, List *priv, int nvalues,
 }
 
 void
-symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
+symbl_conversation_begin(ForeignScanState *node, int eflags)
 {
 	ForeignScan *fsplan = (ForeignScan *) node->ss.ps.plan;
 	EState	   *estate = node->ss.ps.state;
@@ -403,17 +395,6 @@ symbl_begin_foreign_scan(ForeignScanState *node, int eflags)
 	Index		rtindex;
 	TupleDesc	slot_desc = node->ss.ss_ScanTupleSlot->tts_tupleDescriptor;
 
-	switch ((SymblPlanKind) intVal(linitial(priv)))
-	{
-		case SYMBL_PLAN_PART:
-			symbl_part_begin(node, eflags);
-			return;
-		case SYMBL_PLAN_JOIN:
-			symbl_join_begin(node, eflags);
-			return;
-		case SYMBL_PLAN_CONVERSATIONS:
-			break;
-	}
 	/* setrefs has renumbered these; a LIMIT scan has no scanrelid */
 	rtindex = fsplan->scan.scanrelid > 0 ? fsplan->scan.scanrelid :
 		(Index) bms_next_member(fsplan->fs_relids, -1);
@@ -741,19 +722,10 @@ symbl_conversation_scan_next(ForeignScanState *node, SymblScanState *state,
 }
 
 TupleTableSlot *
-symbl_iterate_foreign_scan(ForeignScanState *node)
+symbl_conversation_iterate(ForeignScanState *node)
 {
 	SymblScanState *state = node->fdw_state;
 
-	switch (state->kind)
-	{
-		case SYMBL_PLAN_PART:
-			return symbl_part_iterate(node);
-		case SYMBL_PLAN_JOIN:
-			return symbl_join_iterate(node);
-		case SYMBL_PLAN_CONVERSATIONS:
-			break;
-	}
 	return symbl_conversation_scan_next(node, state, node->ss.ss_ScanTupleSlot);
 }
 
@@ -780,22 +752,9 @@ symbl_conversation_scan_rescan(SymblScanState *state)
 }
 
 void
-symbl_rescan_foreign_scan(ForeignScanState *node)
+symbl_conversation_rescan(ForeignScanState *node)
 {
-	SymblScanState *state = node->fdw_state;
-
-	switch (state->kind)
-	{
-		case SYMBL_PLAN_PART:
-			symbl_part_rescan(node);
-			break;
-		case SYMBL_PLAN_JOIN:
-			symbl_join_rescan(node);
-			break;
-		case SYMBL_PLAN_CONVERSATIONS:
-			symbl_conversation_scan_rescan(state);
-			break;
-	}
+	symbl_conversation_scan_rescan(node->fdw_state);
 }
 
 void
@@ -816,24 +775,9 @@ symbl_conversation_scan_end(SymblScanState *state)
 }
 
 void
-symbl_end_foreign_scan(ForeignScanState *node)
+symbl_conversation_end(ForeignScanState *node)
 {
-	SymblScanState *state = node->fdw_state;
-
-	if (state == NULL)
-		return;
-	switch (state->kind)
-	{
-		case SYMBL_PLAN_PART:
-			symbl_part_end(node);
-			break;
-		case SYMBL_PLAN_JOIN:
-			symbl_join_end(node);
-			break;
-		case SYMBL_PLAN_CONVERSATIONS:
-			symbl_conversation_scan_end(state);
-			break;
-	}
+	symbl_conversation_scan_end(node->fdw_state);
 }
 
 /* The scan's (first) request, for EXPLAIN */
@@ -879,61 +823,24 @@ symbl_conversation_scan_explain(SymblScanState *state, bool show_table,
 }
 
 void
-symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es)
+symbl_conversation_explain(ForeignScanState *node, ExplainState *es)
 {
-	SymblScanState *state = node->fdw_state;
-
-	switch (state->kind)
-	{
-		case SYMBL_PLAN_PART:
-			symbl_part_explain(node, es);
-			break;
-		case SYMBL_PLAN_JOIN:
-			symbl_join_explain(node, es);
-			break;
-		case SYMBL_PLAN_CONVERSATIONS:
-			symbl_conversation_scan_explain(state, ((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0,
-											es);
-			break;
-	}
+	symbl_conversation_scan_explain(node->fdw_state,
+									((ForeignScan *) node->ss.ps.plan)->scan.scanrelid == 0,
+									es);
 }
 
 
-/*
- * What a direct modification (modify.c) uses of the scan: it reads the
- * rows to write through the scan's own callbacks, on its own node.
- */
-void
-symbl_scan_begin(ForeignScanState *node, int eflags)
-{
-	symbl_begin_foreign_scan(node, eflags);
-}
-
-TupleTableSlot *
-symbl_scan_next(ForeignScanState *node)
-{
-	return symbl_iterate_foreign_scan(node);
-}
-
-void
-symbl_scan_end(ForeignScanState *node)
-{
-	symbl_end_foreign_scan(node);
-}
-
+/* The scan's (first) request and its counters, for a direct modification */
 char *
-symbl_scan_request_text(ForeignScanState *node)
+symbl_conversation_request_text(ForeignScanState *node)
 {
-	if (*(SymblPlanKind *) node->fdw_state == SYMBL_PLAN_PART)
-		return symbl_part_request_text(node);
 	return scan_request_text(node->fdw_state);
 }
 
 SymblScanStats *
-symbl_scan_stats(ForeignScanState *node)
+symbl_conversation_stats(ForeignScanState *node)
 {
-	if (*(SymblPlanKind *) node->fdw_state == SYMBL_PLAN_PART)
-		return symbl_part_scan_stats(node);
 	return &((SymblScanState *) node->fdw_state)->stats;
 }
 
@@ -941,19 +848,16 @@ symbl_scan_stats(ForeignScanState *node)
  * A plain conversations scan planned for a direct modification converts
  * only the columns it needs (and those paging needs) and reads as it goes:
  * the modification itself reads every row before its first write.  False
- * for any other scan (a part table's), which is left as it is.
+ * for a scan planned otherwise (LIMIT pushed), which is left as it is.
  */
 bool
-symbl_scan_plan_columns(ForeignScan *fscan, List *attnums)
+symbl_conversation_plan_columns(ForeignScan *fscan, List *attnums)
 {
 	List	   *priv = fscan->fdw_private;
 	List	   *retrieved;
 	int			key;
 
-	if ((SymblPlanKind) intVal(list_nth(priv, FdwPrivateKind)) == SYMBL_PLAN_PART)
-		return symbl_by_id_plan_columns(fscan, attnums);
-	if ((SymblPlanKind) intVal(list_nth(priv, FdwPrivateKind)) != SYMBL_PLAN_CONVERSATIONS ||
-		list_length(priv) <= FdwPrivateReadAllFirst)
+	if (list_length(priv) <= FdwPrivateReadAllFirst)
 		return false;
 	retrieved = list_union_int(attnums, list_nth(priv, FdwPrivateSortAttnums));
 	key = intVal(list_nth(priv, FdwPrivateKeyAttnum));

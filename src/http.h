@@ -6,7 +6,7 @@
  * This layer knows nothing about PostgreSQL: it never allocates with palloc,
  * never raises errors and never checks for interrupts.  It only starts
  * transfers, drives them for a bounded time and hands back what arrived, so
- * that the backend adapter (connection.c) stays in charge of cancellation,
+ * that the backend adapter (exchange.c) stays in charge of cancellation,
  * retries, error reporting and memory-context cleanup.
  *
  *-------------------------------------------------------------------------

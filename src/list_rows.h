@@ -5,7 +5,7 @@
  *		  rows held back from the page before, a tie group read again, the
  *		  page's own (pager.h, SymblPageUse).
  *
- * The conversations scan (symbl_fdw.c) and ANALYZE (analyze.c) fill a page
+ * The conversations scan (conversation_scan.c) and ANALYZE (analyze.c) fill a page
  * with symbl_list_rows_new_page, hand it to symbl_list_rows_page_done, and
  * take rows with symbl_list_rows_next until it says there are none.
  *

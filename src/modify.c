@@ -15,7 +15,7 @@
  *  - row by row (ExecForeignUpdate/Delete), e.g. for UPDATE ... FROM a
  *    local table, as the executor hands the rows over.  The scan below
  *    has read all of its rows before the first one came up (see
- *    symbl_fdw.c), so writes cannot disturb its paging.  Each row's write
+ *    conversation_scan.c), so writes cannot disturb its paging.  Each row's write
  *    is sent and the row returned at once, up to max_concurrent_requests
  *    in flight, finished by the end of the executor's run
  *    (write_pending.c); with RETURNING or AFTER ROW triggers, which need
@@ -64,7 +64,7 @@ typedef struct RowModifyState
 /* Direct modification: the scan's own state, and the writes */
 typedef struct DirectModifyState
 {
-	void	   *scan_state;		/* the scan's fdw_state (symbl_fdw.c) */
+	void	   *scan_state;		/* the scan's fdw_state (scan_methods.c) */
 	WriteRun   *run;
 	CmdType		operation;
 	char	   *table_name;
@@ -84,16 +84,6 @@ typedef struct DirectModifyState
  * Planning: what a statement may do
  * ---------------------------------------------------------------------
  */
-
-/* Whether the statement being planned (from its top level) writes */
-bool
-symbl_feeds_writes(PlannerInfo *root)
-{
-	while (root->parent_root != NULL)
-		root = root->parent_root;
-	return root->parse->commandType == CMD_UPDATE ||
-		root->parse->commandType == CMD_DELETE;
-}
 
 
 static SymblColumn *

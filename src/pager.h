@@ -7,7 +7,7 @@
  * A pure state machine with no PostgreSQL headers, so that
  * test/pager/pager_model.c can compare it with a model of the API over
  * random page sizes, offsets, tie groups, prefetch depths and re-anchors.
- * The scan (symbl_fdw.c) sends what symbl_pager_next_ask says, hands each
+ * The scan (conversation_scan.c) sends what symbl_pager_next_ask says, hands each
  * answer back in order with symbl_pager_page_done, returns the rows it is
  * told to (SymblPageUse), and asks symbl_pager_take_row for every row it
  * would return.

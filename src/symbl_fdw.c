@@ -42,6 +42,7 @@
 #include "part_scan.h"
 #include "compat.h"
 #include "conversation_private.h"
+#include "scan_methods.h"
 
 PG_MODULE_MAGIC;
 
@@ -54,6 +55,48 @@ _PG_init(void)
 }
 
 PG_FUNCTION_INFO_V1(symbl_fdw_handler);
+
+/*
+ * Planning, by what the relation is: a conversations table (the list, or
+ * by id), a part table, a join of the two, or the LIMIT above a
+ * conversations scan (an upper relation, planned with the scan).
+ */
+static void
+symbl_get_foreign_rel_size(PlannerInfo *root, RelOptInfo *baserel,
+						   Oid foreigntableid)
+{
+	const SymblResource *resource = symbl_table_resource(foreigntableid);
+
+	if (symbl_resource_is_list(resource))
+		symbl_conversation_rel_size(root, baserel, foreigntableid);
+	else
+		symbl_part_rel_size(root, baserel, foreigntableid, resource);
+}
+
+static void
+symbl_get_foreign_paths(PlannerInfo *root, RelOptInfo *baserel,
+						Oid foreigntableid)
+{
+	if (*(SymblPlanKind *) baserel->fdw_private == SYMBL_PLAN_PART)
+		symbl_part_paths(root, baserel);
+	else
+		symbl_conversation_paths(root, baserel, foreigntableid);
+}
+
+static ForeignScan *
+symbl_get_foreign_plan(PlannerInfo *root, RelOptInfo *foreignrel,
+					   Oid foreigntableid, ForeignPath *best_path,
+					   List *tlist, List *scan_clauses, Plan *outer_plan)
+{
+	if (IS_JOIN_REL(foreignrel))
+		return symbl_join_plan(root, foreignrel, best_path, tlist, outer_plan);
+	if (!IS_UPPER_REL(foreignrel) &&
+		*(SymblPlanKind *) foreignrel->fdw_private == SYMBL_PLAN_PART)
+		return symbl_part_plan(root, foreignrel, foreigntableid, best_path,
+							   tlist, scan_clauses, outer_plan);
+	return symbl_conversation_plan(root, foreignrel, foreigntableid, best_path,
+								   tlist, scan_clauses, outer_plan);
+}
 
 /*
  * Every resource becomes a table: its columns and types from the resource

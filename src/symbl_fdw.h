@@ -194,7 +194,7 @@ typedef struct SymblPushdown
 /* the most distinct selectors the API takes in one filter */
 #define SYMBL_MAX_FILTER_SELECTORS 2
 
-/* symbl_fdw.c: a correlated subquery's value, set anew per outer row */
+/* scan_shared.c: a correlated subquery's value, set anew per outer row */
 extern bool symbl_contains_outer_row_param(PlannerInfo *root, Node *node);
 
 /* selector_memory.c */
@@ -207,7 +207,7 @@ extern bool symbl_analyze_foreign_table(Relation relation,
 										AcquireSampleRowsFunc *func,
 										BlockNumber *totalpages);
 
-/* symbl_fdw.c: the scan, for a direct modification */
+/* scan_methods.c: the scan, for a direct modification */
 extern void symbl_scan_begin(ForeignScanState *node, int eflags);
 extern TupleTableSlot *symbl_scan_next(ForeignScanState *node);
 extern void symbl_scan_end(ForeignScanState *node);
@@ -217,6 +217,8 @@ extern bool symbl_scan_plan_columns(ForeignScan *fscan, List *attnums);
 
 /* modify.c */
 extern void symbl_modify_routines(FdwRoutine *routine);
+
+/* scan_shared.c: whether the statement being planned writes */
 extern bool symbl_feeds_writes(PlannerInfo *root);
 
 /* write_pending.c */
@@ -268,7 +270,7 @@ extern char *symbl_path_segment(const char *value);
 extern char *symbl_page_query(const SymblRequest *request,
 							  const SymblPageAsk *ask);
 
-/* connection.c: a request in flight (a page, a part, a write) */
+/* api_call.c and exchange.c: a request in flight (a page, a part, a write) */
 typedef struct SymblApiCall SymblApiCall;
 typedef struct SymblApiCall SymblListCall;
 extern SymblListCall *symbl_api_list_start(SymblConnection *conn,
@@ -324,7 +326,7 @@ typedef struct SymblPage
 /* (a forward declaration: 18 moved the struct out of commands/explain.h) */
 struct ExplainState;
 
-/* symbl_fdw.c: the scan of conversations, for the join with a part */
+/* conversation_scan.c, conversation_plan.c and scan_shared.c: the scan of conversations, for the join with a part */
 typedef struct SymblScanState SymblScanState;
 extern SymblScanState *symbl_conversation_scan_begin(ForeignScanState *node,
 													 List *priv, int nvalues,
