@@ -63,6 +63,13 @@ include $(PGXS)
 override CFLAGS += -MMD -MP
 -include $(OBJS:.o=.d)
 
+# the house plan (test/check_layers.py): includes and calls only downward,
+# no call cycle, every file on a floor; and that it catches a bad include
+.PHONY: check-layers
+check-layers: all
+	python3 test/check_layers.py src
+	python3 test/check_layers.py --self-test src
+
 # memcheck over good and failing scans (see test/valgrind.sh)
 .PHONY: check-valgrind
 check-valgrind:

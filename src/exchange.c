@@ -408,23 +408,3 @@ symbl_http_post_json(SymblConnection *conn, const char *path,
 	*len = ex.len;
 	return body;
 }
-
-bool
-symbl_base_url_parts(const char *url, char **scheme, char **host,
-					 char **reason)
-{
-	char		err[256];
-	char	   *s;
-	char	   *h;
-
-	if (!symbl_http_parse_base_url(url, &s, &h, err, sizeof(err)))
-	{
-		*reason = pstrdup(err);
-		return false;
-	}
-	*scheme = pstrdup(s);
-	*host = pstrdup(h);
-	symbl_http_free(s);
-	symbl_http_free(h);
-	return true;
-}

@@ -27,6 +27,7 @@
 #include "utils/rel.h"
 #include "utils/varlena.h"
 
+#include "http.h"
 #include "symbl_fdw.h"
 
 PG_FUNCTION_INFO_V1(symbl_fdw_validator);
@@ -224,6 +225,27 @@ is_loopback_host(const char *host)
 	return inet_pton(AF_INET6, host, &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
+/* The scheme and host of a base URL, as libcurl reads it (http.c) */
+static bool
+base_url_parts(const char *url, char **scheme, char **host,
+					 char **reason)
+{
+	char		err[256];
+	char	   *s;
+	char	   *h;
+
+	if (!symbl_http_parse_base_url(url, &s, &h, err, sizeof(err)))
+	{
+		*reason = pstrdup(err);
+		return false;
+	}
+	*scheme = pstrdup(s);
+	*host = pstrdup(h);
+	symbl_http_free(s);
+	symbl_http_free(h);
+	return true;
+}
+
 /*
  * Compression saves transfer time across a network; over loopback (the
  * emulator, a local proxy) it only costs CPU on both ends.
@@ -235,7 +257,7 @@ is_loopback_url(const char *url)
 	char	   *host;
 	char	   *reason;
 
-	return symbl_base_url_parts(url, &scheme, &host, &reason) &&
+	return base_url_parts(url, &scheme, &host, &reason) &&
 		is_loopback_host(host);
 }
 
@@ -246,7 +268,7 @@ check_base_url(const char *url, bool allow_insecure_http)
 	char	   *scheme = NULL;
 	char	   *host = NULL;
 
-	if (!symbl_base_url_parts(url, &scheme, &host, &reason))
+	if (!base_url_parts(url, &scheme, &host, &reason))
 		ereport(ERROR,
 				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
 				 errmsg("invalid value for option \"base_url\": \"%s\"", url),

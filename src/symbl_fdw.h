@@ -307,8 +307,6 @@ extern void symbl_api_call_release(SymblApiCall *call);
 extern char *symbl_http_post_json(SymblConnection *conn, const char *path,
 								  const char *json_body, long *status,
 								  MemoryContext cxt, size_t *len);
-extern bool symbl_base_url_parts(const char *url, char **scheme,
-								 char **host, char **reason);
 
 /* auth.c */
 extern const char *symbl_auth_token(SymblConnection *conn, bool renew);

@@ -29,6 +29,14 @@ passed=$((passed + ${emu_run:-0} - emu_bad))
 failed=$((failed + emu_bad))
 [ "$emu_status" -eq 0 ] || [ "$emu_bad" -gt 0 ] || failed=$((failed + 1))
 
+echo "== the house plan: includes and calls only downward, no cycle (make check-layers)"
+if make -s check-layers PG_CONFIG="/usr/lib/postgresql/$SYMBL_PG_VERSION/bin/pg_config" >"$logdir/layers.log" 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+cat "$logdir/layers.log"
+
 echo "== fuzz corpus replayed under AddressSanitizer and UBSan"
 if bash test/fuzz/run.sh --replay >"$logdir/fuzz.log" 2>&1; then
 	passed=$((passed + 2))
