@@ -29,7 +29,14 @@
 #include "utils/rel.h"
 #include "utils/sampling.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "analyze.h"
+#include "api_call.h"
+#include "deparse.h"
+#include "option.h"
+#include "pager.h"
+#include "resource.h"
+#include "response.h"
 #include "list_rows.h"
 #include "compat.h"
 

@@ -11,7 +11,11 @@
 
 #include "utils/memutils.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "api_call.h"
+#include "api_error.h"
+#include "auth.h"
+#include "http.h"
 #include "exchange.h"
 
 /*

@@ -13,7 +13,8 @@
 
 #include "mb/pg_wchar.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "api_error.h"
 #include "json_worker.h"
 
 #define MAX_API_MESSAGE_LEN 500

@@ -26,7 +26,9 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "auth.h"
+#include "exchange.h"
 
 /* json-c after the PostgreSQL headers, and never with utils/builtins.h */
 #include <json-c/json.h>

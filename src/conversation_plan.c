@@ -35,7 +35,11 @@
 #include "utils/rel.h"
 #include "utils/tuplestore.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "conversation_plan.h"
+#include "option.h"
+#include "scan_shared.h"
+#include "shippable.h"
 #include "list_rows.h"
 #include "part_scan.h"
 #include "compat.h"

@@ -22,7 +22,8 @@
 #include "utils/datetime.h"
 #include "utils/timestamp.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "deparse.h"
 #include "http.h"
 #include "pager.h"
 

@@ -26,7 +26,8 @@
 #include "utils/timestamp.h"
 
 #include "http.h"
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "api_error.h"
 #include "exchange.h"
 #include "compat.h"
 

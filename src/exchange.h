@@ -10,7 +10,7 @@
 #define SYMBL_EXCHANGE_H
 
 #include "http.h"
-#include "symbl_fdw.h"
+#include "symbl_types.h"
 
 typedef struct CallGuard
 {
@@ -43,5 +43,11 @@ extern SymblHttpRequest symbl_make_request(const SymblConnection *conn,
 										   const char *method, const char *url);
 extern void symbl_report_api_error(const SymblConnection *conn,
 								   const Exchange *ex, const char *what);
+
+extern void symbl_api_progress(void);
+extern void symbl_exit_if_postmaster_died(void);
+extern char *symbl_http_post_json(SymblConnection *conn, const char *path,
+								  const char *json_body, long *status,
+								  MemoryContext cxt, size_t *len);
 
 #endif							/* SYMBL_EXCHANGE_H */

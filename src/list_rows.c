@@ -16,6 +16,11 @@
 #include "utils/timestamp.h"
 
 #include "list_rows.h"
+#include "api_call.h"
+#include "deparse.h"
+#include "option.h"
+#include "pager.h"
+#include "response.h"
 
 void
 symbl_list_rows_init(SymblListRows *rows, MemoryContext parent)

@@ -14,7 +14,7 @@
 #ifndef SYMBL_LIST_ROWS_H
 #define SYMBL_LIST_ROWS_H
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
 
 /* What a re-read of a tie group is asked and converted with */
 typedef struct SymblListSource

@@ -44,6 +44,11 @@
 
 #include "write_run.h"
 #include "compat.h"
+#include "modify.h"
+#include "option.h"
+#include "resource.h"
+#include "scan_methods.h"
+#include "write_pending.h"
 
 /* the junk columns that carry a row to the write */
 #define ID_JUNK "symbl_id"

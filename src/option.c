@@ -28,7 +28,10 @@
 #include "utils/varlena.h"
 
 #include "http.h"
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "option.h"
+#include "part_column.h"
+#include "resource.h"
 
 PG_FUNCTION_INFO_V1(symbl_fdw_validator);
 

@@ -16,7 +16,9 @@
 
 #include "catalog/pg_type.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "option.h"
+#include "part_column.h"
 
 /*
  * Split "a.b|c" into alternatives and segments.  Names are what JSON keys in

@@ -18,6 +18,10 @@
 #include "utils/memutils.h"
 
 #include "part_fetch.h"
+#include "api_call.h"
+#include "deparse.h"
+#include "exchange.h"
+#include "response.h"
 
 void
 symbl_part_fetch_init(SymblPartFetch *fetch, SymblConnection *conn,

@@ -9,7 +9,7 @@
 #ifndef SYMBL_PART_FETCH_H
 #define SYMBL_PART_FETCH_H
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
 
 /* the most requests in flight (max_concurrent_requests is at most this) */
 #define SYMBL_PART_MAX_IN_FLIGHT 16

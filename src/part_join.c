@@ -39,6 +39,12 @@
 
 #include "part_scan.h"
 #include "compat.h"
+#include "conversation_plan.h"
+#include "conversation_scan.h"
+#include "option.h"
+#include "part_fetch.h"
+#include "part_join.h"
+#include "scan_shared.h"
 
 /* Indexes into a join's fdw_private */
 enum JoinPrivateIndex

@@ -40,6 +40,9 @@
 
 #include "part_scan.h"
 #include "compat.h"
+#include "option.h"
+#include "part_fetch.h"
+#include "scan_shared.h"
 
 /* what the planner assumes a conversation has of a part */
 #define ROWS_PER_CONVERSATION 20.0

@@ -13,7 +13,7 @@
 #include "nodes/plannodes.h"
 #include "utils/relcache.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
 #include "part_fetch.h"
 /* ExplainState's header on 18 */
 #include "compat.h"

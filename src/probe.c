@@ -38,7 +38,13 @@
 #include "utils/builtins.h"
 #include "utils/tuplestore.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "api_call.h"
+#include "api_error.h"
+#include "deparse.h"
+#include "option.h"
+#include "resource.h"
+#include "response.h"
 #include "compat.h"
 
 PG_FUNCTION_INFO_V1(symbl_probe);

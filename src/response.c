@@ -32,7 +32,10 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "exchange.h"
+#include "resource.h"
+#include "response.h"
 #include "json_worker.h"
 
 /*

@@ -15,7 +15,9 @@
 #include "commands/explain.h"
 #include "foreign/fdwapi.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "conversation_scan.h"
+#include "part_join.h"
 #include "conversation_private.h"
 #include "part_scan.h"
 #include "scan_methods.h"

@@ -18,7 +18,8 @@
 #include "optimizer/paths.h"
 #include "optimizer/restrictinfo.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "scan_shared.h"
 #include "compat.h"
 
 /* Whether the statement being planned (from its top level) writes */

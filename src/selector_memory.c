@@ -18,7 +18,8 @@
 #include "nodes/pg_list.h"
 #include "utils/memutils.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "selector_memory.h"
 
 static List *rejecting_servers = NIL;
 

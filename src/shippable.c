@@ -41,7 +41,8 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "shippable.h"
 #include "compat.h"
 
 /* more values than this in one IN list stay local (URL length) */

@@ -33,6 +33,7 @@
 
 #include "write_run.h"
 #include "compat.h"
+#include "write_pending.h"
 
 /* The writes in flight of one table in one executor run */
 struct PendingWrites

@@ -30,6 +30,13 @@
 
 #include "write_run.h"
 #include "compat.h"
+#include "api_call.h"
+#include "api_error.h"
+#include "deparse.h"
+#include "option.h"
+#include "resource.h"
+#include "response.h"
+#include "write_xact.h"
 
 /* metadata values the API takes, in characters */
 #define MAX_METADATA_VALUE_CHARS 128

@@ -16,7 +16,7 @@
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
 /* ExplainState's header on 18 */
 #include "compat.h"
 
@@ -130,15 +130,6 @@ extern void symbl_store_answer(WriteRun *run, RowWrite *row,
 							   bool *isnull);
 extern void symbl_explain_write_counts(WriteRun *run, struct ExplainState *es);
 
-/* write_pending.c */
 typedef struct PendingWrites PendingWrites;
-extern PendingWrites *symbl_pending_writes_start(WriteRun *run, EState *estate,
-												 int window);
-extern void symbl_pending_writes_add(PendingWrites *p, RowWrite *row);
-extern void symbl_pending_writes_finish(PendingWrites *p);
-
-/* write_xact.c */
-extern void symbl_note_applied_write(void);
-extern void symbl_note_writes_reported(void);
 
 #endif							/* SYMBL_WRITE_RUN_H */

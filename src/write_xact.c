@@ -17,6 +17,7 @@
 #include "utils/memutils.h"
 
 #include "write_run.h"
+#include "write_xact.h"
 
 /* Writes sent per transaction nesting level (index 1 is the top level) */
 static int64 *writes_at_level = NULL;

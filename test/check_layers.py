@@ -4,7 +4,7 @@
 Every file of src/ has a layer (LAYERS below; a new file must be given one).
 A file may include only headers of its own layer or below, and call only
 functions defined in files of its own layer or below; the call graph between
-files has no cycle.  Calls are read from the built objects (nm: the symbols
+files has no cycle; a header declares the functions of one file only.  Calls are read from the built objects (nm: the symbols
 each object defines and the ones it needs), so they are exact; includes from
 the #include lines.  --self-test shows that a bad include and an upward call
 are caught, on a copy of the tree's facts.
@@ -21,7 +21,7 @@ import sys
 # floor: files (stem: the .c and its .h share it); read from the bottom up
 LAYERS = {
     0: "http json_worker pager resource",          # no PostgreSQL headers
-    1: "compat symbl_fdw",                          # ground types, version shims
+    1: "compat symbl_types",                        # ground types, version shims
     2: "option part_column selector_memory",        # options, column mapping
     3: "exchange api_error auth api_call",          # the exchange, tokens, calls
     4: "response deparse list_rows",                # pages, values, requests
@@ -61,10 +61,41 @@ def include_edges(src):
     return edges
 
 
+def defined_symbols(src):
+    """symbol -> the .c whose object defines it"""
+    defined = {}
+    for obj in sorted(glob.glob(os.path.join(src, "*.o"))):
+        if not os.path.exists(obj[:-2] + ".c"):
+            continue  # a stale object of a file since removed
+        name = os.path.basename(obj)[:-2] + ".c"
+        out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in "TDRB":
+                defined[parts[2]] = name
+    return defined
+
+
+def header_owners(src, defined):
+    """header -> the .c files defining what it declares"""
+    owners = {}
+    for path in sorted(glob.glob(os.path.join(src, "*.h"))):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        files = set()
+        for decl in re.findall(r"^extern\b[^;]*;", text, re.M | re.S):
+            m = re.search(r"\b(symbl_\w+)\s*[(\[]", decl)
+            if m and m.group(1) in defined:
+                files.add(defined[m.group(1)])
+        owners[os.path.basename(path)] = files
+    return owners
+
+
 def call_edges(src):
     """(caller file, callee file, symbol) from the objects' symbol tables."""
     defined, needed = {}, collections.defaultdict(set)
-    objects = sorted(glob.glob(os.path.join(src, "*.o")))
+    objects = sorted(o for o in glob.glob(os.path.join(src, "*.o"))
+                     if os.path.exists(o[:-2] + ".c"))
     if not objects:
         sys.exit("check-layers: no objects in %s: build first (make)" % src)
     for obj in objects:
@@ -112,9 +143,13 @@ def find_cycle(graph):
     return None
 
 
-def check(src, includes, calls):
+def check(src, includes, calls, owners=None):
     table = layer_table()
     problems = []
+    for header, files in sorted((owners or {}).items()):
+        if len(files) > 1:
+            problems.append("%s declares the functions of %s: one header per file"
+                            % (header, ", ".join(sorted(files))))
     files = sorted(os.path.basename(p) for p in glob.glob(os.path.join(src, "*.[ch]")))
     for f in files:
         if layer_of(f, table) is None:
@@ -140,11 +175,11 @@ def check(src, includes, calls):
 def self_test(src):
     includes = include_edges(src)
     calls = call_edges(src)
-    bad_include = includes + [("http.c", "symbl_fdw.h", 1)]
+    bad_include = includes + [("http.c", "option.h", 1)]
     bad_call = calls + [("pager.c", "modify.c", "symbl_modify_routines")]
     cycle = calls + [("exchange.c", "api_call.c", "symbl_api_call_start")]
     ok = True
-    for label, inc, cal, expect in (("a bad include", bad_include, calls, "includes symbl_fdw.h"),
+    for label, inc, cal, expect in (("a bad include", bad_include, calls, "includes option.h"),
                                     ("an upward call", includes, bad_call, "calls symbl_modify_routines"),
                                     ("a cycle", includes, cycle, "call cycle")):
         problems, _, _ = check(src, inc, cal)
@@ -159,14 +194,15 @@ def main():
     src = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
     if "--self-test" in sys.argv:
         sys.exit(0 if self_test(src) else 1)
-    problems, nfiles, nedges = check(src, include_edges(src), call_edges(src))
+    owners = header_owners(src, defined_symbols(src))
+    problems, nfiles, nedges = check(src, include_edges(src), call_edges(src), owners)
     for p in problems:
         print("check-layers: " + p)
     if problems:
         print("check-layers: FAILED (%d problems)" % len(problems))
         sys.exit(1)
-    print("check-layers: ok (%d files on %d floors, %d calls between files, no cycle, nothing upward)"
-          % (nfiles, len(LAYERS), nedges))
+    print("check-layers: ok (%d files on %d floors, %d calls between files, no cycle, nothing upward;"
+          " every header declares one file's functions)" % (nfiles, len(LAYERS), nedges))
 
 
 if __name__ == "__main__":

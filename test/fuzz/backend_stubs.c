@@ -38,7 +38,8 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "exchange.h"
 #include "http.h"
 
 #include "backend_stubs.h"

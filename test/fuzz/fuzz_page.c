@@ -21,7 +21,10 @@
 
 #include "catalog/pg_type.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "api_error.h"
+#include "resource.h"
+#include "response.h"
 #include "json_worker.h"
 
 #include "backend_stubs.h"

@@ -30,7 +30,11 @@
 
 #include "catalog/pg_type.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "option.h"
+#include "part_column.h"
+#include "resource.h"
+#include "response.h"
 #include "json_worker.h"
 
 #include "backend_stubs.h"

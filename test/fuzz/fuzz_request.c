@@ -28,7 +28,8 @@
 #include "utils/array.h"
 #include "utils/timestamp.h"
 
-#include "symbl_fdw.h"
+#include "symbl_types.h"
+#include "deparse.h"
 
 #include "backend_stubs.h"
 
