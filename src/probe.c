@@ -331,104 +331,125 @@ passes(SymblField field, SymblOp op, Datum row_value, Datum value)
 	return op == SYMBL_OP_EQ ? c == 0 : c > 0;
 }
 
-/*
- * Send one comparison on the field and judge the answer: a row that fails
- * it means the selector was ignored; rows without the field beside rows
- * that pass, that it was applied loosely; only passing rows, applied.
- */
-static void
-probe_selector(Probe *probe, SymblField field)
+/* How the rows of one filtered answer fare against the comparison */
+typedef struct FilterTally
 {
-	const SymblPage *sample = &probe->sample;
-	SymblOp		op = is_time_field(field) ? SYMBL_OP_GT : SYMBL_OP_EQ;
-	Verdict		verdict;
-	char	   *evidence;
-	char	   *filter = NULL;
-	Datum		value = (Datum) 0;
-	int			failing = -1;
-	int			nfailing = 0;
-	int			nabsent = 0;
-	int			npassing = 0;
-	int			nsample_failing = 0;
-	int			i;
-	ProbeAnswer answer;
+	int			passing;
+	int			failing;
+	int			absent;			/* rows without the field */
+	int			first_failing;	/* its row, -1 if none */
+} FilterTally;
 
+static FilterTally
+tally_answer(const SymblPage *page, SymblField field, SymblOp op, Datum value)
+{
+	FilterTally t = {0, 0, 0, -1};
+	int			i;
+
+	for (i = 0; i < page->nrows; i++)
+	{
+		if (cell_null(page, i, field))
+			t.absent++;
+		else if (passes(field, op, cell(page, i, field), value))
+			t.passing++;
+		else if (t.failing++ == 0)
+			t.first_failing = i;
+	}
+	return t;
+}
+
+/*
+ * The filter that tells the field apart in the sample: equality with a
+ * value some sample rows lack, or (times) later than the middle one.  NULL
+ * if the sample cannot tell.
+ */
+static char *
+telling_filter(const SymblPage *sample, SymblField field, SymblOp op,
+			   Datum *value)
+{
 	if (op == SYMBL_OP_EQ)
 	{
 		int			row = telling_row(sample, field);
 
-		if (row >= 0)
-			value = cell(sample, row, field);
-		if (row >= 0)
-			filter = filter_text(field, op, value);
+		if (row < 0)
+			return NULL;
+		*value = cell(sample, row, field);
+		return filter_text(field, op, *value);
 	}
-	else if (middle_value(sample, field, &value))
-		filter = filter_text(field, op, value);
+	if (!middle_value(sample, field, value))
+		return NULL;
+	return filter_text(field, op, *value);
+}
+
+/*
+ * The verdict on an answer: a row that fails the filter means the
+ * selector was ignored; rows without the field beside rows that pass, that
+ * it was applied loosely; only passing rows, applied.
+ */
+static Verdict
+judge_answer(const SymblPage *sample, const SymblPage *page, SymblField field,
+			 SymblOp op, Datum value, const char *filter, char **evidence)
+{
+	FilterTally t = tally_answer(page, field, op, value);
+	FilterTally s = tally_answer(sample, field, op, value);
+
+	if (t.failing > 0)
+	{
+		char	   *id = TextDatumGetCString(cell(page, t.first_failing, SYMBL_FIELD_ID));
+
+		if (field == SYMBL_FIELD_ID)
+			*evidence = psprintf("filter %s: %d of %d rows fail it (conversation %s among them)",
+								 filter, t.failing, page->nrows, id);
+		else
+			*evidence = psprintf("filter %s: %d of %d rows fail it (conversation %s has %s %s)",
+								 filter, t.failing, page->nrows, id,
+								 symbl_field_names[field],
+								 quoted(field, cell(page, t.first_failing, field)));
+		return VERDICT_IGNORED;
+	}
+	if (t.passing == 0)
+	{
+		*evidence = psprintf("filter %s: no row, though the unfiltered answer held %s",
+							 filter, op == SYMBL_OP_EQ ? "one with that value" : "later ones");
+		return VERDICT_UNDETERMINED;
+	}
+	if (t.absent > 0)
+	{
+		*evidence = psprintf("filter %s: %d rows pass it, and %d more have no %s (of the first %d unfiltered, %d fail it)",
+							 filter, t.passing, t.absent, symbl_field_names[field],
+							 sample->nrows, s.failing);
+		return VERDICT_LOOSE;
+	}
+	*evidence = psprintf("filter %s: every row of the answer (%d) passes it, where %d of the first %d unfiltered fail it",
+						 filter, t.passing, s.failing, sample->nrows);
+	return VERDICT_APPLIED;
+}
+
+/* Send one comparison on the field, and judge the answer */
+static void
+probe_selector(Probe *probe, SymblField field)
+{
+	SymblOp		op = is_time_field(field) ? SYMBL_OP_GT : SYMBL_OP_EQ;
+	Datum		value = (Datum) 0;
+	char	   *filter = telling_filter(&probe->sample, field, op, &value);
+	Verdict		verdict;
+	char	   *evidence;
+	ProbeAnswer answer;
+
 	if (filter == NULL)
 	{
 		verdict = VERDICT_UNDETERMINED;
 		evidence = psprintf("the first %d conversations by startTime hold no two different values of %s to tell a filter on it from none",
-							sample->nrows, symbl_field_names[field]);
-		probe->filter_verdict[field] = verdict;
-		emit(probe, "filter", field, verdict, evidence);
-		return;
+							probe->sample.nrows, symbl_field_names[field]);
 	}
-
-	answer = probe_get(probe, filter, SORTED_BY_START);
-	if (answer.refused)
+	else if ((answer = probe_get(probe, filter, SORTED_BY_START)).refused)
 	{
-		probe->filter_verdict[field] = VERDICT_REJECTED;
-		emit(probe, "filter", field, VERDICT_REJECTED,
-			 psprintf("filter %s: %s", filter, refusal_text(&answer)));
-		return;
-	}
-	for (i = 0; i < sample->nrows; i++)
-		if (!cell_null(sample, i, field) &&
-			!passes(field, op, cell(sample, i, field), value))
-			nsample_failing++;
-	for (i = 0; i < answer.page.nrows; i++)
-	{
-		if (cell_null(&answer.page, i, field))
-			nabsent++;
-		else if (passes(field, op, cell(&answer.page, i, field), value))
-			npassing++;
-		else if (nfailing++ == 0)
-			failing = i;
-	}
-
-	if (nfailing > 0)
-	{
-		char	   *id = TextDatumGetCString(cell(&answer.page, failing, SYMBL_FIELD_ID));
-
-		verdict = VERDICT_IGNORED;
-		if (field == SYMBL_FIELD_ID)
-			evidence = psprintf("filter %s: %d of %d rows fail it (conversation %s among them)",
-								filter, nfailing, answer.page.nrows, id);
-		else
-			evidence = psprintf("filter %s: %d of %d rows fail it (conversation %s has %s %s)",
-								filter, nfailing, answer.page.nrows, id,
-								symbl_field_names[field],
-								quoted(field, cell(&answer.page, failing, field)));
-	}
-	else if (npassing == 0)
-	{
-		verdict = VERDICT_UNDETERMINED;
-		evidence = psprintf("filter %s: no row, though the unfiltered answer held %s",
-							filter, op == SYMBL_OP_EQ ? "one with that value" : "later ones");
-	}
-	else if (nabsent > 0)
-	{
-		verdict = VERDICT_LOOSE;
-		evidence = psprintf("filter %s: %d rows pass it, and %d more have no %s (of the first %d unfiltered, %d fail it)",
-							filter, npassing, nabsent, symbl_field_names[field],
-							sample->nrows, nsample_failing);
+		verdict = VERDICT_REJECTED;
+		evidence = psprintf("filter %s: %s", filter, refusal_text(&answer));
 	}
 	else
-	{
-		verdict = VERDICT_APPLIED;
-		evidence = psprintf("filter %s: every row of the answer (%d) passes it, where %d of the first %d unfiltered fail it",
-							filter, npassing, nsample_failing, sample->nrows);
-	}
+		verdict = judge_answer(&probe->sample, &answer.page, field, op, value,
+							   filter, &evidence);
 	probe->filter_verdict[field] = verdict;
 	emit(probe, "filter", field, verdict, evidence);
 }
