@@ -21,6 +21,8 @@ SET datestyle = 'ISO, YMD';
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential-paged" > /dev/null
 \! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential-other" > /dev/null
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential-ignore" > /dev/null
+\! curl -s -X POST "$SYMBL_EMULATOR_URL/_control/reset?tag=differential-reject" > /dev/null
 CREATE SCHEMA dt;
 -- Every query runs against two foreign tables:
 --  dt.conv        pages larger than the dataset, one request at a time: a
@@ -34,7 +36,13 @@ CREATE SCHEMA dt;
 --                 reading of every point the contract leaves open (missing
 --                 fields never match, and sort last; sub-millisecond times
 --                 rounded; its clock 4 minutes behind ours), where the
---                 default server takes the hardest (tag differential-other).
+--                 default server takes the hardest (tag differential-other);
+--  dt.conv_ignore pages of 41 rows, the filter selectors and sort fields
+--                 Symbl never documented ignored: they match every row, and
+--                 rows that tie on the rest of the sort key come back in the
+--                 per-page permutation (tag differential-ignore);
+--  dt.conv_reject pages of 43 rows, the same answered with 400 (tag
+--                 differential-reject).
 -- and a few tie/paging queries against dt.conv7 (pages of 7 rows).
 \set u :emu '/_x/tag=differential'
 CREATE SERVER dt_srv FOREIGN DATA WRAPPER symbl_fdw
@@ -50,6 +58,23 @@ CREATE USER MAPPING FOR CURRENT_USER SERVER dt_srv_other
 CREATE FOREIGN TABLE dt.conv_other (id text, type text, name text,
   start_time timestamptz, end_time timestamptz, members jsonb, metadata jsonb)
   SERVER dt_srv_other;
+\set u :emu '/_x/tag=differential-ignore,selectors=ignore,sort_fields=ignore'
+CREATE SERVER dt_srv_ignore FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'u', page_size '41');
+CREATE USER MAPPING FOR CURRENT_USER SERVER dt_srv_ignore
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE dt.conv_ignore (id text, type text, name text,
+  start_time timestamptz, end_time timestamptz, members jsonb, metadata jsonb)
+  SERVER dt_srv_ignore;
+\set u :emu '/_x/tag=differential-reject,selectors=reject,sort_fields=reject'
+CREATE SERVER dt_srv_reject FOREIGN DATA WRAPPER symbl_fdw
+  OPTIONS (base_url :'u', page_size '43');
+CREATE USER MAPPING FOR CURRENT_USER SERVER dt_srv_reject
+  OPTIONS (app_id 'demo-app-id', app_secret 'demo-app-secret');
+CREATE FOREIGN TABLE dt.conv_reject (id text, type text, name text,
+  start_time timestamptz, end_time timestamptz, members jsonb, metadata jsonb)
+  SERVER dt_srv_reject;
+\set u :emu '/_x/tag=differential-other,missing=nomatch,missing_sort=high,time_reading=round,clock_skew=-240'
 CREATE SERVER dt_srv7 FOREIGN DATA WRAPPER symbl_fdw
   OPTIONS (base_url :'u', page_size '7');
 CREATE USER MAPPING FOR CURRENT_USER SERVER dt_srv
@@ -92,7 +117,7 @@ ANALYZE dt.crm;
 -- tables {t} stands for in turn; tz: the session time zone.
 CREATE TABLE dt.battery (n serial PRIMARY KEY, kind text NOT NULL, q text NOT NULL,
   ordered boolean NOT NULL, key text,
-  ftables text[] NOT NULL DEFAULT '{dt.conv,dt.conv_paged,dt.conv_other}', tz text NOT NULL DEFAULT 'UTC');
+  ftables text[] NOT NULL DEFAULT '{dt.conv,dt.conv_paged,dt.conv_other,dt.conv_ignore,dt.conv_reject}', tz text NOT NULL DEFAULT 'UTC');
 
 -- The fixed battery: at least one query per pushdown rule.
 INSERT INTO dt.battery (kind, q, ordered, key) VALUES
@@ -250,19 +275,20 @@ INSERT INTO dt.battery (kind, q, ordered, key, ftables) VALUES
 ('fixed', $$SELECT c.* FROM {t} c ORDER BY c.start_time, c.id COLLATE "C" OFFSET 3000000000$$, true, NULL, '{dt.conv_paged}'),
 ('fixed', $$SELECT c.* FROM {t} c ORDER BY c.start_time, c.id COLLATE "C" LIMIT 5 OFFSET 2147483646$$, true, NULL, '{dt.conv_paged}');
 
--- The same ties and paging, with pages of 7 rows (the tie group of 25 spans pages)
+-- The same ties and paging, with pages of 7 rows (the tie group of 25 spans
+-- pages), and under the ignored and the rejected sort fields
 INSERT INTO dt.battery (kind, q, ordered, key, ftables) VALUES
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time = '2026-01-13 12:00:00.123+00'$$, false, NULL, '{dt.conv7}'),
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-13 11:00' AND c.start_time < '2026-01-13 13:00' ORDER BY c.start_time, c.id$$, true, NULL, '{dt.conv7}'),
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-13' ORDER BY c.start_time DESC, c.id DESC LIMIT 20 OFFSET 5$$, true, NULL, '{dt.conv7}'),
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-13' ORDER BY c.start_time DESC FETCH FIRST 30 ROWS WITH TIES$$, false, 'start_time', '{dt.conv7}'),
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-13' ORDER BY c.start_time, c.id OFFSET 9$$, true, NULL, '{dt.conv7}'),
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time = '2026-01-13 12:00:00.123+00'$$, false, NULL, '{dt.conv7,dt.conv_ignore,dt.conv_reject}'),
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-13 11:00' AND c.start_time < '2026-01-13 13:00' ORDER BY c.start_time, c.id$$, true, NULL, '{dt.conv7,dt.conv_ignore,dt.conv_reject}'),
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-13' ORDER BY c.start_time DESC, c.id DESC LIMIT 20 OFFSET 5$$, true, NULL, '{dt.conv7,dt.conv_ignore,dt.conv_reject}'),
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-13' ORDER BY c.start_time DESC FETCH FIRST 30 ROWS WITH TIES$$, false, 'start_time', '{dt.conv7,dt.conv_ignore,dt.conv_reject}'),
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-13' ORDER BY c.start_time, c.id OFFSET 9$$, true, NULL, '{dt.conv7,dt.conv_ignore,dt.conv_reject}'),
 -- keyset paging re-anchors after 16 pages (112 rows here): the tie group of
 -- 25 starts at row 101 of these scans
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-07 20:54:02.735+00' ORDER BY c.start_time, c.id$$, true, NULL, '{dt.conv7}'),
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-07 20:54:02.735+00'$$, false, NULL, '{dt.conv7}'),
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-07 20:54:02.735+00' ORDER BY c.start_time, c.id COLLATE "C" LIMIT 150 OFFSET 3$$, true, NULL, '{dt.conv7}'),
-('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-07 20:54:02.735+00' AND c.name <> 'x' ORDER BY c.start_time FETCH FIRST 140 ROWS WITH TIES$$, false, NULL, '{dt.conv7}');
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-07 20:54:02.735+00' ORDER BY c.start_time, c.id$$, true, NULL, '{dt.conv7,dt.conv_ignore,dt.conv_reject}'),
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-07 20:54:02.735+00'$$, false, NULL, '{dt.conv7,dt.conv_ignore,dt.conv_reject}'),
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-07 20:54:02.735+00' ORDER BY c.start_time, c.id COLLATE "C" LIMIT 150 OFFSET 3$$, true, NULL, '{dt.conv7,dt.conv_ignore,dt.conv_reject}'),
+('fixed', $$SELECT c.* FROM {t} c WHERE c.start_time >= '2026-01-07 20:54:02.735+00' AND c.name <> 'x' ORDER BY c.start_time FETCH FIRST 140 ROWS WITH TIES$$, false, NULL, '{dt.conv7,dt.conv_ignore,dt.conv_reject}');
 
 -- The same with pages of 37 (16 pages: 592 rows; the tie group starts at row 586)
 INSERT INTO dt.battery (kind, q, ordered, key) VALUES
@@ -737,24 +763,31 @@ SELECT count(DISTINCT n) AS queries,
        count(*) FILTER (WHERE NOT r.same) AS differences
   FROM dt.battery b JOIN dt.results r USING (n);
 
+-- per foreign table (each reading of the contract): runs and differences
+SELECT ftable, count(*) AS runs, count(*) FILTER (WHERE NOT same) AS differences
+  FROM dt.results GROUP BY ftable ORDER BY ftable;
+
 -- every query whose foreign result differs (must be none)
 SELECT n, ftable, kind, tz, q, err FROM dt.battery JOIN dt.results USING (n)
  WHERE NOT same ORDER BY n, ftable;
 
 -- What the API saw: no 400 on any tag; for dt.conv (one request per scan)
 -- the requests per query and the rows it sent per row its queries returned:
--- below 3 (2.5 to 2.6) where LIMIT is sent, below 16 (15.4) on 13, which
--- sends no LIMIT (a bound that the planners of 13 to 18, which choose a Sort
--- or an Incremental Sort differently, do not cross).
+-- below 3 (2.5 to 2.6; a bound that the planners of 13 to 18, which choose a
+-- Sort or an Incremental Sort differently, do not cross).
 SELECT sum(nrows) AS returned, count(*) AS queries FROM dt.results WHERE ftable = 'dt.conv' \gset
-SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN 3 ELSE 16 END AS bound \gset
-\setenv DT_BOUND :bound
 \setenv DT_RETURNED :returned
 \setenv DT_QUERIES :queries
 \! for t in differential differential-paged differential-other; do curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=$t&format=jsonl"; done | python3 -c 'import json, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; print("status 400, all tags:", sum(r["status"] == 400 for r in recs))'
-\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=differential&format=jsonl" | python3 -c 'import json, os, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; api = [r for r in recs if r["path"] == "/v1/conversations"]; sent = sum(r["rows"] or 0 for r in api); ret = int(os.environ["DT_RETURNED"]); print("dt.conv api requests per query: %.0f" % (len(api) / int(os.environ["DT_QUERIES"]))); print("dt.conv non-200:", sum(r["status"] != 200 for r in api)); print("dt.conv rows returned:", ret); print("transferred per returned row below the bound:", sent / max(ret, 1) < int(os.environ["DT_BOUND"]))'
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=differential-ignore&format=jsonl" | python3 -c 'import json, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; print("status 400, differential-ignore:", sum(r["status"] == 400 for r in recs))'
+-- under reject: the first request with an undocumented selector only, sent
+-- again without them; the server remembers it for the rest of the session
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=differential-reject&format=jsonl" | python3 -c 'import json, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; print("status 400, differential-reject:", sum(r["status"] == 400 for r in recs))'
+\! curl -s "$SYMBL_EMULATOR_URL/_control/log?tag=differential&format=jsonl" | python3 -c 'import json, os, sys; recs = [json.loads(l) for l in sys.stdin.read().split("\n") if l]; api = [r for r in recs if r["path"] == "/v1/conversations"]; sent = sum(r["rows"] or 0 for r in api); ret = int(os.environ["DT_RETURNED"]); print("dt.conv api requests per query: %.0f" % (len(api) / int(os.environ["DT_QUERIES"]))); print("dt.conv non-200:", sum(r["status"] != 200 for r in api)); print("dt.conv rows returned:", ret); print("transferred per returned row, under 3:", sent / max(ret, 1) < 3)'
 
 DROP SCHEMA dt CASCADE;
 DROP SERVER dt_srv CASCADE;
 DROP SERVER dt_srv_paged CASCADE;
 DROP SERVER dt_srv7 CASCADE;
+DROP SERVER dt_srv_ignore CASCADE;
+DROP SERVER dt_srv_reject CASCADE;

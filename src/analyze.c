@@ -249,7 +249,7 @@ estimated_blocks(Relation relation)
 	double		width;
 	double		blocks;
 
-	if (rows < 0)
+	if (symbl_never_analyzed(rows, relation->rd_rel->relpages))
 		rows = symbl_table_rows_estimate(RelationGetRelid(relation));
 	width = get_rel_data_width(relation, NULL) + MAXALIGN(SizeofHeapTupleHeader);
 	blocks = ceil(rows * width / BLCKSZ);

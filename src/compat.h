@@ -52,6 +52,18 @@
 
 /* ---- 13 ---- */
 
+/*
+ * pg_class of a table never analyzed: reltuples -1 since 14; 13 stores 0
+ * there, with relpages 0 (an ANALYZE of a foreign table stores at least 1
+ * page, see analyze.c), and planned such a table as empty
+ */
+#if PG_VERSION_NUM >= 140000
+#define symbl_never_analyzed(reltuples, relpages) ((reltuples) < 0)
+#else
+#define symbl_never_analyzed(reltuples, relpages) \
+	((reltuples) < 0 || ((reltuples) == 0 && (relpages) == 0))
+#endif
+
 #if PG_VERSION_NUM < 140000
 /* 14 gave pull_varnos the PlannerInfo (for PlaceHolderVars) */
 #define pull_varnos(root, node) pull_varnos(node)

@@ -116,7 +116,7 @@ symbl_conversation_rel_size(PlannerInfo *root, RelOptInfo *baserel,
 	baserel->fdw_private = info;
 
 	/* pg_class.reltuples is ANALYZE's count; -1 until the first ANALYZE */
-	if (baserel->tuples < 0)
+	if (symbl_never_analyzed(baserel->tuples, baserel->pages))
 		baserel->tuples = symbl_table_rows_estimate(foreigntableid);
 	baserel->rows = clamp_row_est(baserel->tuples *
 								  clauselist_selectivity(root,
