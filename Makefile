@@ -7,6 +7,7 @@ OBJS = \
 	src/api_call.o \
 	src/api_error.o \
 	src/exchange.o \
+	src/column_map.o \
 	src/conversation_plan.o \
 	src/conversation_scan.o \
 	src/deparse.o \

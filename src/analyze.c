@@ -33,6 +33,7 @@
 #include "analyze.h"
 #include "api_call.h"
 #include "deparse.h"
+#include "column_map.h"
 #include "option.h"
 #include "pager.h"
 #include "resource.h"

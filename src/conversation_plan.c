@@ -37,6 +37,7 @@
 
 #include "symbl_types.h"
 #include "conversation_plan.h"
+#include "column_map.h"
 #include "option.h"
 #include "scan_shared.h"
 #include "shippable.h"

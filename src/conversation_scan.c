@@ -42,6 +42,7 @@
 #include "conversation_scan.h"
 #include "deparse.h"
 #include "exchange.h"
+#include "column_map.h"
 #include "option.h"
 #include "pager.h"
 #include "response.h"

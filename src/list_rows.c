@@ -18,6 +18,7 @@
 #include "list_rows.h"
 #include "api_call.h"
 #include "deparse.h"
+#include "column_map.h"
 #include "option.h"
 #include "pager.h"
 #include "response.h"

@@ -45,6 +45,7 @@
 #include "write_run.h"
 #include "compat.h"
 #include "modify.h"
+#include "column_map.h"
 #include "option.h"
 #include "resource.h"
 #include "scan_methods.h"

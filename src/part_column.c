@@ -17,6 +17,7 @@
 #include "catalog/pg_type.h"
 
 #include "symbl_types.h"
+#include "column_map.h"
 #include "option.h"
 #include "part_column.h"
 

@@ -40,6 +40,7 @@
 
 #include "part_scan.h"
 #include "compat.h"
+#include "column_map.h"
 #include "option.h"
 #include "part_fetch.h"
 #include "scan_shared.h"

@@ -22,7 +22,7 @@ import sys
 LAYERS = {
     0: "http json_worker pager resource",          # no PostgreSQL headers
     1: "compat symbl_types",                        # ground types, version shims
-    2: "option part_column selector_memory",        # options, column mapping
+    2: "option column_map part_column selector_memory",  # options, column mapping
     3: "exchange api_error auth api_call",          # the exchange, tokens, calls
     4: "response deparse list_rows",                # pages, values, requests
     5: "shippable scan_shared",                     # pushdown, what scans share

@@ -31,6 +31,7 @@
 #include "catalog/pg_type.h"
 
 #include "symbl_types.h"
+#include "column_map.h"
 #include "option.h"
 #include "part_column.h"
 #include "resource.h"
