@@ -14,12 +14,21 @@
  * base_url the token was made with, so that a query that read the catalog
  * before a change never hands its token to one that read it after.
  *
+ * A cache reset (hashvalue 0: the backend fell behind the invalidation
+ * queue, or debug_discard_caches) names no row, so it cannot say which
+ * tokens to drop: it marks them all to be checked.  The next token lookup,
+ * with the catalog at hand again, drops those whose server or mapping is
+ * gone or has other options than when the token was made, and keeps the
+ * rest: a reset alone costs no new token.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "common/hashfn.h"
 #include "mb/pg_wchar.h"
+#include "catalog/pg_foreign_server.h"
+#include "catalog/pg_user_mapping.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -45,9 +54,14 @@ typedef struct TokenEntry
 	uint32		credentials_hash;	/* of base_url, app_id and app_secret */
 	uint32		server_hashvalue;	/* syscache hashes, for invalidation */
 	uint32		mapping_hashvalue;
+	Oid			serverid;
+	uint32		options_hash;	/* of the server's and the mapping's options */
+	bool		unchecked;		/* a cache reset came since options_hash */
 } TokenEntry;
 
 static HTAB *token_cache = NULL;
+/* some entry is unchecked */
+static bool tokens_unchecked = false;
 
 static void
 forget_token(TokenEntry *entry)
@@ -60,8 +74,9 @@ forget_token(TokenEntry *entry)
 
 /*
  * A server or user mapping changed or went: drop the tokens obtained
- * through it (all of them when hashvalue is 0, after a cache reset).  The
- * next query reads the catalog again and asks for a new token.
+ * through it.  The next query reads the catalog again and asks for a new
+ * token.  After a cache reset (hashvalue 0), which names nothing, every
+ * entry is only marked for check_unchecked_tokens.
  */
 static void
 invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
@@ -72,9 +87,13 @@ invalidate_tokens(Datum arg, int cacheid, uint32 hashvalue)
 	hash_seq_init(&scan, token_cache);
 	while ((entry = hash_seq_search(&scan)) != NULL)
 	{
-		if (hashvalue == 0 ||
-			(cacheid == FOREIGNSERVEROID && entry->server_hashvalue == hashvalue) ||
-			(cacheid == USERMAPPINGOID && entry->mapping_hashvalue == hashvalue))
+		if (hashvalue == 0)
+		{
+			entry->unchecked = true;
+			tokens_unchecked = true;
+		}
+		else if ((cacheid == FOREIGNSERVEROID && entry->server_hashvalue == hashvalue) ||
+				 (cacheid == USERMAPPINGOID && entry->mapping_hashvalue == hashvalue))
 		{
 			forget_token(entry);
 			/* removing the entry just returned is allowed during a scan */
@@ -100,6 +119,95 @@ lookup_entry(const SymblConnection *conn, HASHACTION action, bool *found)
 									  (Datum) 0);
 	}
 	return hash_search(token_cache, &conn->umid, action, found);
+}
+
+/*
+ * A hash of a catalog row's options array (srvoptions, umoptions), or
+ * false when the row is gone.
+ */
+static bool
+hash_catalog_options(int cacheid, Oid oid, AttrNumber attnum, uint32 *hash)
+{
+	HeapTuple	tuple = SearchSysCache1(cacheid, ObjectIdGetDatum(oid));
+	Datum		options;
+	bool		isnull;
+
+	if (!HeapTupleIsValid(tuple))
+		return false;
+	options = SysCacheGetAttr(cacheid, tuple, attnum, &isnull);
+	if (isnull)
+		*hash = hash_combine(*hash, 0);
+	else
+	{
+		struct varlena *array = PG_DETOAST_DATUM_PACKED(options);
+
+		*hash = hash_combine(*hash, hash_bytes((unsigned char *) VARDATA_ANY(array),
+											   VARSIZE_ANY_EXHDR(array)));
+		if ((Pointer) array != DatumGetPointer(options))
+			pfree(array);
+	}
+	ReleaseSysCache(tuple);
+	return true;
+}
+
+/* The options of the server and the mapping, as the catalog has them now */
+static bool
+hash_options_now(Oid serverid, Oid umid, uint32 *hash)
+{
+	*hash = 0;
+	return hash_catalog_options(FOREIGNSERVEROID, serverid,
+								Anum_pg_foreign_server_srvoptions, hash) &&
+		hash_catalog_options(USERMAPPINGOID, umid,
+							 Anum_pg_user_mapping_umoptions, hash);
+}
+
+/*
+ * After a cache reset: drop the tokens whose server or mapping went or
+ * has other options since the token was made, keep the others.  The umids
+ * are gathered first: the catalog lookups may run invalidation callbacks,
+ * which may remove entries, and no hash_seq_search may be open then.  (A
+ * reset during these lookups marks entries again, for the next call.)
+ */
+static void
+check_unchecked_tokens(void)
+{
+	HASH_SEQ_STATUS scan;
+	TokenEntry *entry;
+	Oid		   *umids;
+	int			n = 0;
+	int			i;
+
+	if (!tokens_unchecked)
+		return;
+	tokens_unchecked = false;
+	umids = palloc(sizeof(Oid) * Max(hash_get_num_entries(token_cache), 1));
+	hash_seq_init(&scan, token_cache);
+	while ((entry = hash_seq_search(&scan)) != NULL)
+		if (entry->unchecked)
+			umids[n++] = entry->umid;
+	for (i = 0; i < n; i++)
+	{
+		uint32		options;
+		bool		exists;
+		Oid			serverid;
+
+		entry = hash_search(token_cache, &umids[i], HASH_FIND, NULL);
+		if (entry == NULL)
+			continue;
+		serverid = entry->serverid;
+		entry->unchecked = false;
+		/* (entry is not used across the lookups, which may remove it) */
+		exists = hash_options_now(serverid, umids[i], &options);
+		entry = hash_search(token_cache, &umids[i], HASH_FIND, NULL);
+		if (entry == NULL)
+			continue;
+		if (!exists || options != entry->options_hash)
+		{
+			forget_token(entry);
+			hash_search(token_cache, &umids[i], HASH_REMOVE, NULL);
+		}
+	}
+	pfree(umids);
 }
 
 static uint32
@@ -225,23 +333,31 @@ symbl_auth_token(SymblConnection *conn, bool renew)
 	bool		found;
 	char	   *token;
 	TimestampTz renew_at;
+	uint32		options;
 
 	if (conn->creds.access_token != NULL)
 		return conn->creds.access_token;
 
 	credentials = hash_credentials(conn);
+	if (token_cache != NULL)
+		check_unchecked_tokens();
 	entry = lookup_entry(conn, HASH_FIND, &found);
 	if (entry != NULL && !renew && entry->credentials_hash == credentials &&
 		GetCurrentTimestamp() < entry->renew_at)
 		return entry->token;
 
 	token = generate_token(conn, &renew_at);
+	if (!hash_options_now(conn->serverid, conn->umid, &options))
+		options = 0;			/* (gone since: the next check drops it) */
 	entry = lookup_entry(conn, HASH_ENTER, &found);
 	if (found)
 		forget_token(entry);
 	entry->token = token;
 	entry->renew_at = renew_at;
 	entry->credentials_hash = credentials;
+	entry->serverid = conn->serverid;
+	entry->options_hash = options;
+	entry->unchecked = false;
 	entry->server_hashvalue = GetSysCacheHashValue1(FOREIGNSERVEROID,
 													ObjectIdGetDatum(conn->serverid));
 	entry->mapping_hashvalue = GetSysCacheHashValue1(USERMAPPINGOID,

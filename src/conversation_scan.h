@@ -27,7 +27,7 @@ extern void symbl_conversation_begin(ForeignScanState *node, int eflags);
 extern TupleTableSlot *symbl_conversation_iterate(ForeignScanState *node);
 extern void symbl_conversation_rescan(ForeignScanState *node);
 extern void symbl_conversation_end(ForeignScanState *node);
-extern void symbl_conversation_explain(ForeignScanState *node, ExplainState *es);
+extern void symbl_conversation_explain(ForeignScanState *node, struct ExplainState *es);
 extern char *symbl_conversation_request_text(ForeignScanState *node);
 extern SymblScanStats *symbl_conversation_stats(ForeignScanState *node);
 extern bool symbl_conversation_plan_columns(ForeignScan *fscan, List *attnums);

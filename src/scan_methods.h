@@ -14,7 +14,7 @@ extern void symbl_begin_foreign_scan(ForeignScanState *node, int eflags);
 extern TupleTableSlot *symbl_iterate_foreign_scan(ForeignScanState *node);
 extern void symbl_rescan_foreign_scan(ForeignScanState *node);
 extern void symbl_end_foreign_scan(ForeignScanState *node);
-extern void symbl_explain_foreign_scan(ForeignScanState *node, ExplainState *es);
+extern void symbl_explain_foreign_scan(ForeignScanState *node, struct ExplainState *es);
 
 extern void symbl_scan_begin(ForeignScanState *node, int eflags);
 extern TupleTableSlot *symbl_scan_next(ForeignScanState *node);

@@ -688,6 +688,34 @@ symbl_window_add(WriteWindow *w, RowWrite *row)
 }
 
 /*
+ * Await the oldest write in flight, as symbl_window_settle does: false,
+ * with the error flushed, when awaiting it failed (a cancel, a lost
+ * connection).  The PG_TRY lives here, apart from the caller's locals, so
+ * that nothing the caller keeps in a register is live across its setjmp;
+ * `answered` is the one local changed after the setjmp, hence volatile.
+ */
+static bool
+settle_oldest(WriteWindow *w)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool answered = true;
+
+	PG_TRY();
+	{
+		finish_write(w->run, w->rows[0]);
+		pop_oldest(w);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		FlushErrorState();
+		answered = false;
+	}
+	PG_END_TRY();
+	return answered;
+}
+
+/*
  * The statement failed elsewhere (an error in the executor, a cancel
  * noticed between two rows) while writes were in flight: await their
  * answers (unless it was a cancel, which waits for nothing more, as in
@@ -698,27 +726,16 @@ symbl_window_add(WriteWindow *w, RowWrite *row)
 char *
 symbl_window_settle(WriteWindow *w, bool await)
 {
-	MemoryContext oldcxt = CurrentMemoryContext;
 	bool		wrote = w->count > 0 || w->run->applied > 0;
-	List	   *volatile unknown = NIL;
+	List	   *unknown = NIL;
 	StringInfoData buf;
 
 	if (!await)
 		unknown = abandon_in_flight(w);
 	while (w->count > 0 && unknown == NIL)
 	{
-		PG_TRY();
-		{
-			finish_write(w->run, w->rows[0]);
-			pop_oldest(w);
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(oldcxt);
-			FlushErrorState();
+		if (!settle_oldest(w))
 			unknown = abandon_in_flight(w);
-		}
-		PG_END_TRY();
 	}
 	if (!wrote || w->run->reported)
 		return NULL;

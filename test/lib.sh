@@ -9,6 +9,10 @@ SYMBL_PG_VERSION=15
 # test/regress.sh scans the debug5 log for secrets, and a failing
 # statement's text (the user's own SQL, logged as typed) stays out of it.
 SYMBL_REGRESS_SETTINGS=(log_min_messages=debug5 log_min_error_statement=panic)
+# The tests .ci/run runs with debug_discard_caches = 1 on the cassert build
+# (test/run-version.sh's SYMBL_SCHEDULE): options and IMPORT, planning and
+# pushdown, scans, a part join, ANALYZE and the writes
+SYMBL_DISCARD_CACHES_SCHEDULE="options import scan pushdown join analyze writes"
 SYMBL_REGRESS_VIRTUALENV_OPTS=()
 for _setting in "${SYMBL_REGRESS_SETTINGS[@]}"; do
 	SYMBL_REGRESS_VIRTUALENV_OPTS+=(-o "$_setting")
@@ -101,6 +105,27 @@ symbl_archive_dir() {
 	for parent in "${candidates[@]}"; do
 		if compgen -G "$parent/*.tar.xz" >/dev/null; then
 			(cd "$parent" && pwd)
+			return 0
+		fi
+	done
+}
+
+# The assertion-enabled 18.3 built with -O1 (its README.md says how):
+# shared/postgresql-cassert/18-cassert.tar.xz, found as symbl_archive_dir
+# finds shared/postgresql/; SYMBL_CASSERT_ARCHIVE overrides.  Prints the
+# archive, or nothing when there is none.
+symbl_cassert_archive() {
+	local parent candidates=()
+	if [ -n "${SYMBL_CASSERT_ARCHIVE:-}" ]; then
+		[ -f "$SYMBL_CASSERT_ARCHIVE" ] && echo "$SYMBL_CASSERT_ARCHIVE"
+		return 0
+	fi
+	candidates+=("$SYMBL_ROOT/.." "$(cd "$SYMBL_ROOT" && pwd -P)/..")
+	parent=$(git -C "$SYMBL_ROOT" rev-parse --path-format=absolute --git-common-dir 2>/dev/null || true)
+	[ -n "$parent" ] && candidates+=("$(dirname "$(dirname "$parent")")")
+	for parent in "${candidates[@]}"; do
+		if [ -f "$parent/shared/postgresql-cassert/18-cassert.tar.xz" ]; then
+			echo "$(cd "$parent/shared/postgresql-cassert" && pwd)/18-cassert.tar.xz"
 			return 0
 		fi
 	done
