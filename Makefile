@@ -13,6 +13,7 @@ OBJS = \
 	src/deparse.o \
 	src/shippable.o \
 	src/http.o \
+	src/json_values.o \
 	src/json_worker.o \
 	src/modify.o \
 	src/option.o \
@@ -20,6 +21,7 @@ OBJS = \
 	src/probe.o \
 	src/list_rows.o \
 	src/part_column.o \
+	src/part_convert.o \
 	src/part_fetch.o \
 	src/part_join.o \
 	src/part_scan.o \

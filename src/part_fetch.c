@@ -21,6 +21,7 @@
 #include "api_call.h"
 #include "deparse.h"
 #include "exchange.h"
+#include "part_convert.h"
 #include "response.h"
 
 void

@@ -35,6 +35,7 @@
 #include "option.h"
 #include "part_column.h"
 #include "resource.h"
+#include "part_convert.h"
 #include "response.h"
 #include "json_worker.h"
 

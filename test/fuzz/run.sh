@@ -40,8 +40,8 @@ build_harness() {	# name, extension sources...
 	clang-14 "${cflags[@]}" -o "$build/$name" "test/fuzz/$name.c" \
 		test/fuzz/backend_stubs.c "$@" -lcurl -ljson-c -pthread
 }
-build_harness fuzz_page src/response.c src/api_error.c src/json_worker.c src/http.c src/resource.c
-build_harness fuzz_part src/response.c src/json_worker.c src/http.c \
+build_harness fuzz_page src/response.c src/json_values.c src/api_error.c src/json_worker.c src/http.c src/resource.c
+build_harness fuzz_part src/response.c src/json_values.c src/part_convert.c src/json_worker.c src/http.c \
 	src/resource.c src/part_column.c
 build_harness fuzz_request src/deparse.c src/http.c src/resource.c
 
