@@ -415,6 +415,98 @@ parse_selector_list(DefElem *def)
  * hands us the complete resulting option list, so cross-option rules (either
  * a token or an app id and secret) can be checked here too.
  */
+static void
+refuse_unknown_option(DefElem *def, Oid catalog)
+{
+	char	   *valid = valid_option_names(catalog);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+			 errmsg("invalid option \"%s\" for a symbl_fdw %s",
+					def->defname, catalog_description(catalog)),
+			 valid[0] != '\0' ?
+			 errhint("Valid options in this context are: %s", valid) :
+			 errhint("There are no valid options in this context.")));
+}
+
+static void
+check_real_option(DefElem *def)
+{
+	double		val;
+
+	if (!parse_real(defGetString(def), &val, 0, NULL) || val < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"%s\": \"%s\"",
+						def->defname, defGetString(def)),
+				 errdetail("\"%s\" must be a non-negative number.",
+						   def->defname)));
+}
+
+static void
+check_field_option(DefElem *def)
+{
+	SymblField	field;
+	SymblJsonPath path;
+
+	if (!symbl_lookup_field(defGetString(def), &field) &&
+		!symbl_parse_json_path(defGetString(def), &path))
+		ereport(ERROR,
+				(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+				 errmsg("invalid value for option \"field\": \"%s\"",
+						defGetString(def)),
+				 errdetail("A field is a conversation field, or in the tables of a conversation's parts a dotted JSON path of at most %d names.",
+						   SYMBL_MAX_PATH_SEGMENTS),
+				 errhint("Conversation fields are: id, type, name, startTime, endTime, members, metadata; a path looks like 'from.name'.")));
+}
+
+/* One option's value, by its kind; the URL and the insecure flag are noted */
+static void
+check_option_value(DefElem *def, const SymblOption *opt,
+				   const char **base_url, bool *allow_insecure_http)
+{
+	switch (opt->kind)
+	{
+		case OPT_URL:
+			*base_url = defGetString(def);
+			break;
+		case OPT_INT:
+			(void) option_int(def, opt->min, opt->max);
+			break;
+		case OPT_REAL:
+			check_real_option(def);
+			break;
+		case OPT_BOOL:
+			if (strcmp(def->defname, "allow_insecure_http") == 0)
+				*allow_insecure_http = defGetBoolean(def);
+			else
+				(void) defGetBoolean(def);
+			break;
+		case OPT_STRING:
+		case OPT_SECRET:
+			if (defGetString(def)[0] == '\0')
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("option \"%s\" must not be empty",
+								def->defname)));
+			break;
+		case OPT_FIELD:
+			check_field_option(def);
+			break;
+		case OPT_SELECTORS:
+			(void) parse_selector_list(def);
+			break;
+		case OPT_RESOURCE:
+			if (symbl_find_resource(defGetString(def)) == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
+						 errmsg("invalid value for option \"resource\": \"%s\"",
+								defGetString(def)),
+						 errhint("Valid resources are: %s.", resource_names())));
+			break;
+	}
+}
+
 Datum
 symbl_fdw_validator(PG_FUNCTION_ARGS)
 {
@@ -428,83 +520,10 @@ symbl_fdw_validator(PG_FUNCTION_ARGS)
 	{
 		DefElem    *def = lfirst(lc);
 		const SymblOption *opt = find_option(def->defname, catalog);
-		SymblField field;
 
 		if (opt == NULL)
-		{
-			char	   *valid = valid_option_names(catalog);
-
-			ereport(ERROR,
-					(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-					 errmsg("invalid option \"%s\" for a symbl_fdw %s",
-							def->defname, catalog_description(catalog)),
-					 valid[0] != '\0' ?
-					 errhint("Valid options in this context are: %s", valid) :
-					 errhint("There are no valid options in this context.")));
-		}
-
-		switch (opt->kind)
-		{
-			case OPT_URL:
-				base_url = defGetString(def);
-				break;
-			case OPT_INT:
-				(void) option_int(def, opt->min, opt->max);
-				break;
-			case OPT_REAL:
-				{
-					double		val;
-
-					if (!parse_real(defGetString(def), &val, 0, NULL) || val < 0)
-						ereport(ERROR,
-								(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-								 errmsg("invalid value for option \"%s\": \"%s\"",
-										def->defname, defGetString(def)),
-								 errdetail("\"%s\" must be a non-negative number.",
-										   def->defname)));
-				}
-				break;
-			case OPT_BOOL:
-				if (strcmp(def->defname, "allow_insecure_http") == 0)
-					allow_insecure_http = defGetBoolean(def);
-				else
-					(void) defGetBoolean(def);
-				break;
-			case OPT_STRING:
-			case OPT_SECRET:
-				if (defGetString(def)[0] == '\0')
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-							 errmsg("option \"%s\" must not be empty",
-									def->defname)));
-				break;
-			case OPT_FIELD:
-				{
-					SymblJsonPath path;
-
-					if (!symbl_lookup_field(defGetString(def), &field) &&
-						!symbl_parse_json_path(defGetString(def), &path))
-						ereport(ERROR,
-								(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-								 errmsg("invalid value for option \"field\": \"%s\"",
-										defGetString(def)),
-								 errdetail("A field is a conversation field, or in the tables of a conversation's parts a dotted JSON path of at most %d names.",
-										   SYMBL_MAX_PATH_SEGMENTS),
-								 errhint("Conversation fields are: id, type, name, startTime, endTime, members, metadata; a path looks like 'from.name'.")));
-				}
-				break;
-			case OPT_SELECTORS:
-				(void) parse_selector_list(def);
-				break;
-			case OPT_RESOURCE:
-				if (symbl_find_resource(defGetString(def)) == NULL)
-					ereport(ERROR,
-							(errcode(ERRCODE_FDW_INVALID_OPTION_NAME),
-							 errmsg("invalid value for option \"resource\": \"%s\"",
-									defGetString(def)),
-							 errhint("Valid resources are: %s.", resource_names())));
-				break;
-		}
+			refuse_unknown_option(def, catalog);
+		check_option_value(def, opt, &base_url, &allow_insecure_http);
 	}
 
 	if (base_url != NULL)

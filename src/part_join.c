@@ -134,6 +134,70 @@ find_id_clause(List *restrictlist, RelOptInfo *conversations,
 	return NULL;
 }
 
+/*
+ * Which side of a join holds the conversations and which the part: false
+ * unless it is one of each, joined so that the conversations side never
+ * gets NULLs added, as the same user of the same server.
+ */
+static bool
+join_sides(RelOptInfo *outerrel, RelOptInfo *innerrel, JoinType jointype,
+		   RelOptInfo **conversations, RelOptInfo **part)
+{
+	if (rel_kind(outerrel) == SYMBL_PLAN_CONVERSATIONS && rel_kind(innerrel) == SYMBL_PLAN_PART)
+	{
+		*conversations = outerrel;
+		*part = innerrel;
+	}
+	else if (rel_kind(outerrel) == SYMBL_PLAN_PART && rel_kind(innerrel) == SYMBL_PLAN_CONVERSATIONS)
+	{
+		*conversations = innerrel;
+		*part = outerrel;
+	}
+	else
+		return false;
+	if (!(jointype == JOIN_INNER ||
+		  (jointype == JOIN_LEFT && *conversations == outerrel) ||
+		  (jointype == JOIN_RIGHT && *conversations == innerrel)))
+		return false;
+	return outerrel->serverid == innerrel->serverid &&
+		outerrel->userid == innerrel->userid &&
+		bms_is_empty((*conversations)->lateral_relids) &&
+		bms_is_empty((*part)->lateral_relids);
+}
+
+/*
+ * Sort the join's clauses: the part's own quals and the join clauses
+ * choose among a conversation's items (pair quals); of a left join's, the
+ * pushed-down ones filter its output.  False if any cannot be evaluated
+ * by the join scan (a pseudoconstant, a subplan, a non-plain column).
+ */
+static bool
+sort_join_quals(SymblJoinRelInfo *info, RelOptInfo *joinrel,
+				JoinPathExtraData *extra)
+{
+	ListCell   *lc;
+
+	info->pair_quals = extract_actual_clauses(info->part->baserestrictinfo, false);
+	foreach(lc, extra->restrictlist)
+	{
+		RestrictInfo *rinfo = lfirst(lc);
+
+		if (rinfo->pseudoconstant)
+			return false;
+		if (info->left && RINFO_IS_PUSHED_DOWN(rinfo, joinrel->relids))
+			info->output_quals = lappend(info->output_quals, rinfo->clause);
+		else
+			info->pair_quals = lappend(info->pair_quals, rinfo->clause);
+	}
+	return only_plain_columns((Node *) joinrel->reltarget->exprs) &&
+		only_plain_columns((Node *) extract_actual_clauses(info->conversations->baserestrictinfo, false)) &&
+		only_plain_columns((Node *) info->pair_quals) &&
+		only_plain_columns((Node *) info->output_quals) &&
+		only_plain_columns((Node *) info->id_value) &&
+		!contain_subplans((Node *) info->pair_quals) &&
+		!contain_subplans((Node *) info->output_quals);
+}
+
 void
 symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 				 RelOptInfo *innerrel, JoinType jointype,
@@ -143,8 +207,6 @@ symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	RelOptInfo *conversations;
 	RelOptInfo *part;
 	Expr	   *id_value;
-	ListCell   *lc;
-	double		conversations_rows;
 	SymblPartRelInfo *pinfo;
 	Cost		startup;
 	Cost		total;
@@ -153,25 +215,7 @@ symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	if (joinrel->fdw_private != NULL || root->parse->commandType != CMD_SELECT ||
 		root->parse->rowMarks != NIL || !bms_is_empty(joinrel->lateral_relids))
 		return;
-	if (rel_kind(outerrel) == SYMBL_PLAN_CONVERSATIONS && rel_kind(innerrel) == SYMBL_PLAN_PART)
-	{
-		conversations = outerrel;
-		part = innerrel;
-	}
-	else if (rel_kind(outerrel) == SYMBL_PLAN_PART && rel_kind(innerrel) == SYMBL_PLAN_CONVERSATIONS)
-	{
-		conversations = innerrel;
-		part = outerrel;
-	}
-	else
-		return;
-	/* the conversations side is never the one NULLs are added to */
-	if (!(jointype == JOIN_INNER ||
-		  (jointype == JOIN_LEFT && conversations == outerrel) ||
-		  (jointype == JOIN_RIGHT && conversations == innerrel)))
-		return;
-	if (outerrel->serverid != innerrel->serverid || outerrel->userid != innerrel->userid ||
-		!bms_is_empty(conversations->lateral_relids) || !bms_is_empty(part->lateral_relids))
+	if (!join_sides(outerrel, innerrel, jointype, &conversations, &part))
 		return;
 	if (find_id_clause(extra->restrictlist, conversations, part, &id_value) == NULL)
 		return;
@@ -182,44 +226,21 @@ symbl_join_paths(PlannerInfo *root, RelOptInfo *joinrel, RelOptInfo *outerrel,
 	info->part = part;
 	info->left = jointype != JOIN_INNER;
 	info->id_value = id_value;
-	/* the part's own quals choose among its items, as join clauses do */
-	info->pair_quals = extract_actual_clauses(part->baserestrictinfo, false);
-	foreach(lc, extra->restrictlist)
-	{
-		RestrictInfo *rinfo = lfirst(lc);
-
-		if (rinfo->pseudoconstant)
-			return;
-		if (info->left && RINFO_IS_PUSHED_DOWN(rinfo, joinrel->relids))
-			info->output_quals = lappend(info->output_quals, rinfo->clause);
-		else
-			info->pair_quals = lappend(info->pair_quals, rinfo->clause);
-	}
-	if (!only_plain_columns((Node *) joinrel->reltarget->exprs) ||
-		!only_plain_columns((Node *) extract_actual_clauses(conversations->baserestrictinfo, false)) ||
-		!only_plain_columns((Node *) info->pair_quals) ||
-		!only_plain_columns((Node *) info->output_quals) ||
-		!only_plain_columns((Node *) id_value) ||
-		contain_subplans((Node *) info->pair_quals) ||
-		contain_subplans((Node *) info->output_quals))
+	if (!sort_join_quals(info, joinrel, extra))
 		return;
 
 	/*
 	 * The list of conversations as a scan of it costs, then a request per
-	 * conversation, max_concurrent_requests at a time.
+	 * conversation, max_concurrent_requests at a time: never more round
+	 * trips than a nested loop over the conversations (a request per
+	 * conversation, one after another), and fewer as soon as several go out
+	 * at once, so priced a little under it even for one.
 	 */
 	pinfo = part->fdw_private;
 	conv_path = conversations->cheapest_total_path;
-	conversations_rows = conversations->rows;
 	startup = conv_path->startup_cost + SYMBL_REQUEST_COST;
-
-	/*
-	 * Never more round trips than a nested loop over the conversations
-	 * (a request per conversation, one after another), and fewer as soon
-	 * as several go out at once: priced a little under it even for one.
-	 */
 	total = conv_path->total_cost +
-		Max(1.0, conversations_rows / Max(1, pinfo->opts->max_concurrent_requests)) *
+		Max(1.0, conversations->rows / Max(1, pinfo->opts->max_concurrent_requests)) *
 		SYMBL_REQUEST_COST * 0.99 +
 		joinrel->rows * cpu_tuple_cost;
 	joinrel->fdw_private = info;
