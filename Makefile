@@ -31,6 +31,7 @@ OBJS = \
 	src/scan_shared.o \
 	src/selector_memory.o \
 	src/symbl_fdw.o \
+	src/write_checks.o \
 	src/write_pending.o \
 	src/write_run.o \
 	src/write_xact.o

@@ -29,7 +29,7 @@ LAYERS = {
     6: "conversation_plan conversation_private conversation_scan part_fetch "
        "part_scan part_join analyze probe",         # the scans
     7: "scan_methods",                              # the scans' methods by kind
-    8: "write_xact write_run write_pending modify",  # the writes
+    8: "write_xact write_run write_pending write_checks modify",  # the writes
     9: "symbl_fdw.c",                               # handler, _PG_init, import
 }
 
