@@ -8,6 +8,7 @@ OBJS = \
 	src/api_error.o \
 	src/exchange.o \
 	src/column_map.o \
+	src/cond_serialize.o \
 	src/conversation_plan.o \
 	src/conversation_scan.o \
 	src/deparse.o \

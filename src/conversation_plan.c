@@ -36,6 +36,7 @@
 #include "utils/tuplestore.h"
 
 #include "symbl_types.h"
+#include "cond_serialize.h"
 #include "conversation_plan.h"
 #include "column_map.h"
 #include "option.h"

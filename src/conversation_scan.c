@@ -38,6 +38,7 @@
 #include "utils/tuplestore.h"
 
 #include "symbl_types.h"
+#include "cond_serialize.h"
 #include "api_call.h"
 #include "conversation_scan.h"
 #include "deparse.h"

@@ -20,7 +20,5 @@ extern char *symbl_text_selector(Expr *expr, RelOptInfo *baserel,
 extern int	symbl_sortable_prefix(RelOptInfo *baserel, List *columns,
 								  List *pathkeys, char **sort,
 								  bool *descending, List **attnums);
-extern List *symbl_serialize_conds(List *conds, List **fdw_exprs);
-extern List *symbl_deserialize_conds(List *serialized);
 
 #endif							/* SYMBL_SHIPPABLE_H */

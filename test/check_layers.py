@@ -25,7 +25,7 @@ LAYERS = {
     2: "option column_map part_column selector_memory",  # options, column mapping
     3: "exchange api_error auth api_call",          # the exchange, tokens, calls
     4: "json_values response part_convert deparse list_rows",  # pages, values, requests
-    5: "shippable scan_shared",                     # pushdown, what scans share
+    5: "shippable cond_serialize scan_shared",                     # pushdown, what scans share
     6: "conversation_plan conversation_private conversation_scan part_fetch "
        "part_scan part_join analyze probe",         # the scans
     7: "scan_methods",                              # the scans' methods by kind
