@@ -230,6 +230,7 @@ symbl_conversation_paths(PlannerInfo *root, RelOptInfo *baserel,
 	 * Ids the query gives are read with GET /v1/conversations/{id}, which is
 	 * documented and exact.  The list cannot be sent an id, so it would read
 	 * the whole account, whatever its estimate says: it is not offered.
+	 * (This also adds the by-id paths of join clauses on id, either way.)
 	 */
 	if (symbl_by_id_paths(root, baserel, info->columns, info->opts,
 						  symbl_feeds_writes(root)))
@@ -255,8 +256,6 @@ symbl_conversation_paths(PlannerInfo *root, RelOptInfo *baserel,
 										 NULL, NULL, NIL));
 
 	add_parameterized_paths(root, baserel, info);
-	(void) symbl_by_id_paths(root, baserel, info->columns, info->opts,
-							 symbl_feeds_writes(root));
 }
 
 /*

@@ -357,7 +357,6 @@ symbl_conversation_scan_begin(ForeignScanState *node, List *priv, int nvalues,
 	state->sort_attnums = list_nth(priv, FdwPrivateSortAttnums);
 	state->limit_index = intVal(list_nth(priv, FdwPrivateLimitIndex));
 	state->offset_index = intVal(list_nth(priv, FdwPrivateOffsetIndex));
-	state->key_attnum = intVal(list_nth(priv, FdwPrivateKeyAttnum));
 	state->row_goal = intVal(list_nth(priv, FdwPrivateRowGoal));
 	state->read_all_first = list_length(priv) > FdwPrivateReadAllFirst &&
 		boolVal(list_nth(priv, FdwPrivateReadAllFirst)) &&

@@ -195,7 +195,6 @@ probe_get(Probe *probe, const char *filter, const char *sort)
 	ProbeAnswer answer = {0};
 	SymblApiCall *call;
 	const char *body;
-	char	   *path;
 	long		status;
 	size_t		len;
 	int			attempts;
@@ -203,9 +202,8 @@ probe_get(Probe *probe, const char *filter, const char *sort)
 	request.start_time = SYMBL_EPOCH_START_TIME;
 	request.filter = (char *) filter;
 	request.sort = (char *) sort;
-	path = psprintf("%s?%s", SYMBL_API_PATH,
-					symbl_request_query(&request, PROBE_PAGE, 0));
-	call = symbl_api_call_start(probe->conn, "GET", path, NULL,
+	call = symbl_api_list_start(probe->conn,
+								symbl_request_query(&request, PROBE_PAGE, 0),
 								CurrentMemoryContext);
 	body = symbl_api_call_finish(call, &status, &len, &attempts, NULL);
 	if (status == 400)

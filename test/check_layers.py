@@ -61,19 +61,24 @@ def include_edges(src):
     return edges
 
 
-def defined_symbols(src):
-    """symbol -> the .c whose object defines it"""
-    defined = {}
-    for obj in sorted(glob.glob(os.path.join(src, "*.o"))):
-        if not os.path.exists(obj[:-2] + ".c"):
-            continue  # a stale object of a file since removed
+def read_objects(src):
+    """From the built objects' symbol tables (nm), read once: symbol -> the
+    .c whose object defines it, and .c -> the symbols its object needs."""
+    defined, needed = {}, collections.defaultdict(set)
+    objects = sorted(o for o in glob.glob(os.path.join(src, "*.o"))
+                     if os.path.exists(o[:-2] + ".c"))  # not a removed file's
+    if not objects:
+        sys.exit("check-layers: no objects in %s: build first (make)" % src)
+    for obj in objects:
         name = os.path.basename(obj)[:-2] + ".c"
         out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
         for line in out.splitlines():
             parts = line.split()
             if len(parts) == 3 and parts[1] in "TDRB":
                 defined[parts[2]] = name
-    return defined
+            elif len(parts) == 2 and parts[0] == "U":
+                needed[name].add(parts[1])
+    return defined, needed
 
 
 def header_owners(src, defined):
@@ -91,22 +96,8 @@ def header_owners(src, defined):
     return owners
 
 
-def call_edges(src):
-    """(caller file, callee file, symbol) from the objects' symbol tables."""
-    defined, needed = {}, collections.defaultdict(set)
-    objects = sorted(o for o in glob.glob(os.path.join(src, "*.o"))
-                     if os.path.exists(o[:-2] + ".c"))
-    if not objects:
-        sys.exit("check-layers: no objects in %s: build first (make)" % src)
-    for obj in objects:
-        name = os.path.basename(obj)[:-2] + ".c"
-        out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[1] in "TDRB":
-                defined[parts[2]] = name
-            elif len(parts) == 2 and parts[0] == "U":
-                needed[name].add(parts[1])
+def call_edges(defined, needed):
+    """(caller file, callee file, symbol) between files"""
     edges = set()
     for caller, symbols in needed.items():
         for sym in symbols:
@@ -174,7 +165,7 @@ def check(src, includes, calls, owners=None):
 
 def self_test(src):
     includes = include_edges(src)
-    calls = call_edges(src)
+    calls = call_edges(*read_objects(src))
     bad_include = includes + [("http.c", "option.h", 1)]
     bad_call = calls + [("pager.c", "modify.c", "symbl_modify_routines")]
     cycle = calls + [("exchange.c", "api_call.c", "symbl_api_call_start")]
@@ -194,8 +185,9 @@ def main():
     src = args[0] if args else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src")
     if "--self-test" in sys.argv:
         sys.exit(0 if self_test(src) else 1)
-    owners = header_owners(src, defined_symbols(src))
-    problems, nfiles, nedges = check(src, include_edges(src), call_edges(src), owners)
+    defined, needed = read_objects(src)
+    problems, nfiles, nedges = check(src, include_edges(src), call_edges(defined, needed),
+                                     header_owners(src, defined))
     for p in problems:
         print("check-layers: " + p)
     if problems:
